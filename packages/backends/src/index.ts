@@ -1,0 +1,2 @@
+// Each backend adds its export here.
+export {};

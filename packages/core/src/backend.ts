@@ -1,0 +1,150 @@
+/**
+ * The contract between the engine and an inference backend. A backend knows
+ * how to stream tokens from a prompt; it knows nothing about thinking, budgets
+ * or injections. The engine is the one place that does.
+ */
+
+export type BackendKind = "embedded" | "vllm" | "llamacpp" | "openai" | "ollama" | "scripted";
+
+/** What a backend can do, so the engine and the page can say how exact a count is. */
+export interface BackendCapabilities {
+  /** Every generated token arrives with its exact id. */
+  exactTokenIds: boolean;
+  /** A prompt may be given as token ids (continuations need no re-tokenizing). */
+  tokenIdPrompts: boolean;
+  /** Generation can stop on token ids, so a delimiter never reaches the text. */
+  stopTokenIds: boolean;
+  /** Per-token probabilities are available (see `GenerateRequest.probeTokenIds`). */
+  logprobs: boolean;
+  /** `tokenize` is available. */
+  tokenizer: boolean;
+  /**
+   * Generation state survives between requests of one session (an in-process
+   * KV cache): a continuation evaluates only the tokens that are new.
+   */
+  persistentSequence: boolean;
+  /** The model's context length in tokens, when known. */
+  contextLength?: number;
+}
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface SamplingSettings {
+  /** 0 decodes greedily, as the s1 paper does. */
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+}
+
+/** A prompt is either text or exact token ids; backends that take ids prefer them. */
+export type PromptInput = { text: string; tokens?: undefined } | { tokens: number[]; text?: string };
+
+export interface GenerateRequest {
+  prompt: PromptInput;
+  /** Most tokens to generate in this request. */
+  maxTokens: number;
+  /** Stop (without emitting) when one of these token ids is sampled. */
+  stopTokenIds: number[];
+  /** Fallback for backends without stop ids: stop when this text appears. */
+  stopStrings: string[];
+  sampling: SamplingSettings;
+  /**
+   * Report, for each generated token, the probability the model gave to any of
+   * these token ids at that step (the "stop pressure" on the end delimiter).
+   * Only honoured when `capabilities.logprobs` is true.
+   */
+  probeTokenIds?: number[];
+  /** Aborting must stop the upstream generation promptly (within a second). */
+  signal: AbortSignal;
+}
+
+export type GenerationEvent =
+  | {
+      type: "tokens";
+      /** Text of the tokens in this chunk (may be empty for partial UTF-8). */
+      text: string;
+      /** Exact ids, when the backend gives them (`capabilities.exactTokenIds`). */
+      tokenIds?: number[];
+      /** Number of tokens in this chunk: exact with ids, otherwise the backend's best count. */
+      tokenCount: number;
+      /** One entry per token when `probeTokenIds` was honoured: P(any probe id) at that step. */
+      probeProbabilities?: number[];
+    }
+  | {
+      type: "finish";
+      /** `stop`: a stop id/string or end of sequence; `length`: maxTokens reached. */
+      reason: "stop" | "length";
+      /** What stopped it, when a stop id or string did (never included in the text). */
+      stoppedBy?: { tokenId?: number; text?: string };
+      /** True when the model itself ended (end-of-sequence token), not a stop we asked for. */
+      endOfSequence?: boolean;
+      usage?: GenerationUsage;
+    };
+
+export interface GenerationUsage {
+  /** Prompt tokens the backend had to evaluate (re-prefill) for this request. */
+  promptTokensEvaluated?: number;
+  /** Prompt tokens served from a cache (prefix caching, KV reuse). */
+  promptTokensCached?: number;
+  /** Tokens generated in this request, as the backend counted them. */
+  completionTokens?: number;
+}
+
+/**
+ * One run's connection to a model. The engine sends each continuation as the
+ * full prompt (prompt + everything so far + the injected text); a session
+ * with a persistent sequence reuses the common prefix and evaluates only what
+ * is new, a server session relies on the server's prefix cache.
+ */
+export interface GenerationSession {
+  generate(request: GenerateRequest): AsyncIterable<GenerationEvent>;
+  /** Text to token ids. `special` parses control tokens such as `<|im_start|>`. */
+  tokenize?(text: string, options: { special: boolean }): Promise<number[]>;
+  /** The end-of-sequence token ids of the model, when known. */
+  readonly eosTokenIds?: readonly number[];
+  close(): Promise<void>;
+}
+
+export interface ModelInfo {
+  id: string;
+  contextLength?: number;
+}
+
+export interface Backend {
+  readonly id: string;
+  readonly kind: BackendKind;
+  readonly capabilities: BackendCapabilities;
+  /** Models this backend serves (the first is the default). */
+  listModels(signal?: AbortSignal): Promise<ModelInfo[]>;
+  /** Whether the backend can serve now; never throws. */
+  readiness(): Promise<BackendReadiness>;
+  openSession(options: { model?: string; signal?: AbortSignal }): Promise<GenerationSession>;
+  /**
+   * Render chat messages with the model's own chat template and return the
+   * text just before the assistant's reply. Absent when the backend cannot;
+   * the caller then uses a family template from `@thinkscope/core`.
+   */
+  applyChatTemplate?(messages: ChatMessage[], options: { model?: string }): Promise<string>;
+  /**
+   * Forward an OpenAI-style request body unchanged to the upstream server (for
+   * requests without `budget_forcing`). Server backends only.
+   */
+  passthrough?(request: PassthroughRequest): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export type BackendReadiness =
+  | { state: "ready" }
+  | { state: "loading"; message: string; progress?: number }
+  | { state: "unavailable"; message: string };
+
+export interface PassthroughRequest {
+  /** `/completions` or `/chat/completions`, relative to the backend's OpenAI base URL. */
+  path: "/completions" | "/chat/completions";
+  body: unknown;
+  signal: AbortSignal;
+}

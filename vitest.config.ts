@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// One command runs every workspace's unit and integration tests; browser tests
+// live in vitest.e2e.config.ts because they need Chromium and a built page.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "protocol", root: "packages/protocol", include: ["test/**/*.test.ts"] } },
+      { test: { name: "core", root: "packages/core", include: ["test/**/*.test.ts"] } },
+      {
+        test: {
+          name: "backends",
+          root: "packages/backends",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "server",
+          root: "apps/server",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      "apps/web/vitest.config.ts",
+    ],
+  },
+});
