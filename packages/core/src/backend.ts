@@ -41,7 +41,8 @@ export interface SamplingSettings {
 }
 
 /** A prompt is either text or exact token ids; backends that take ids prefer them. */
-export type PromptInput = { text: string; tokens?: undefined } | { tokens: number[]; text?: string };
+export type PromptInput =
+  { text: string; tokens?: undefined } | { tokens: number[]; text?: string };
 
 export interface GenerateRequest {
   prompt: PromptInput;

@@ -7,12 +7,7 @@ import type { ResolvedSettings } from "./settings.ts";
  * started. A run always ends with exactly one `run.finished`.
  */
 export type EngineEvent =
-  | RunStartedEvent
-  | DeltaEvent
-  | InjectionEvent
-  | PhaseEvent
-  | RunFinishedEvent
-  | RunErrorEvent;
+  RunStartedEvent | DeltaEvent | InjectionEvent | PhaseEvent | RunFinishedEvent | RunErrorEvent;
 
 export type Phase = "thinking" | "answer";
 export type InjectionKind = "wait" | "forced_end" | "end";

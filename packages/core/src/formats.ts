@@ -72,7 +72,11 @@ export function resolveFormat(input: FormatInput): ThinkingFormat {
  * The text appended on a forced close. A leading newline in the close is
  * dropped when the thinking already ends in one (the s1 reference does this).
  */
-export function forcedCloseText(format: ThinkingFormat, thinkingSoFar: string, answerPrefix: string): string {
+export function forcedCloseText(
+  format: ThinkingFormat,
+  thinkingSoFar: string,
+  answerPrefix: string,
+): string {
   let close = format.forcedClose;
   if (close.startsWith("\n") && (thinkingSoFar.endsWith("\n") || thinkingSoFar === "")) {
     close = close.slice(1);

@@ -4,3 +4,5 @@ export * from "./events.ts";
 export * from "./formats.ts";
 export * from "./settings.ts";
 export * from "./delimiter-matcher.ts";
+export * from "./engine.ts";
+export * from "./run-transcript.ts";

@@ -59,7 +59,10 @@ function formatOf(input: unknown): ThinkingFormat {
     const custom = input as Record<string, unknown>;
     const ends = Array.isArray(custom.end) ? custom.end : [custom.end];
     if (typeof custom.start !== "string" || custom.start === "") {
-      throw new InvalidRequestError("invalid_format", "A custom format needs a non-empty `start` string.");
+      throw new InvalidRequestError(
+        "invalid_format",
+        "A custom format needs a non-empty `start` string.",
+      );
     }
     if (ends.length === 0 || !ends.every((end) => typeof end === "string" && end !== "")) {
       throw new InvalidRequestError(
@@ -71,8 +74,14 @@ function formatOf(input: unknown): ThinkingFormat {
       throw new InvalidRequestError("invalid_format", "`forced_end` must be a string.");
     }
     const ids = custom.end_token_ids;
-    if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => Number.isInteger(id) && id >= 0))) {
-      throw new InvalidRequestError("invalid_format", "`end_token_ids` must be a list of token ids.");
+    if (
+      ids !== undefined &&
+      !(Array.isArray(ids) && ids.every((id) => Number.isInteger(id) && id >= 0))
+    ) {
+      throw new InvalidRequestError(
+        "invalid_format",
+        "`end_token_ids` must be a list of token ids.",
+      );
     }
     return resolveFormat(custom as FormatInput);
   }
@@ -83,7 +92,8 @@ function formatOf(input: unknown): ThinkingFormat {
 }
 
 function waitStringsOf(input: unknown): string[] {
-  const list = input === undefined ? [DEFAULTS.wait_string] : Array.isArray(input) ? input : [input];
+  const list =
+    input === undefined ? [DEFAULTS.wait_string] : Array.isArray(input) ? input : [input];
   if (list.length === 0 || !list.every((item) => typeof item === "string" && item !== "")) {
     throw new InvalidRequestError(
       "invalid_wait_string",
@@ -122,12 +132,24 @@ export function resolveSettings(
 ): ResolvedSettings {
   const settings: ResolvedSettings = {
     format: formatOf(input.format),
-    maxThinkingTokens: count("max_thinking_tokens", input.max_thinking_tokens, DEFAULTS.max_thinking_tokens),
-    minThinkingTokens: count("min_thinking_tokens", input.min_thinking_tokens, DEFAULTS.min_thinking_tokens),
+    maxThinkingTokens: count(
+      "max_thinking_tokens",
+      input.max_thinking_tokens,
+      DEFAULTS.max_thinking_tokens,
+    ),
+    minThinkingTokens: count(
+      "min_thinking_tokens",
+      input.min_thinking_tokens,
+      DEFAULTS.min_thinking_tokens,
+    ),
     numWaits: count("num_waits", input.num_waits, DEFAULTS.num_waits),
     waitStrings: waitStringsOf(input.wait_string),
     finalAnswerPrefix: input.final_answer_prefix ?? DEFAULTS.final_answer_prefix,
-    maxAnswerTokens: count("max_answer_tokens", input.max_answer_tokens, DEFAULTS.max_answer_tokens),
+    maxAnswerTokens: count(
+      "max_answer_tokens",
+      input.max_answer_tokens,
+      DEFAULTS.max_answer_tokens,
+    ),
     maxExtensions: count("max_extensions", input.max_extensions, DEFAULTS.max_extensions),
     sampling: samplingOf(sampling),
   };

@@ -1,0 +1,125 @@
+import type { EngineEvent, FinishReason, InjectionKind, RunStats } from "./events.ts";
+
+export type SegmentType = "thinking" | InjectionKind | "answer";
+
+export interface Segment {
+  type: SegmentType;
+  text: string;
+  tokens: number;
+}
+
+/**
+ * The `budget_forcing` object of the HTTP API (ARCHITECTURE.md, contract),
+ * plus a few extra fields. Also what `thinkscope run --json` prints.
+ */
+export interface BudgetForcingSummary {
+  /** Thinking tokens: generated plus injected waits; never above max_thinking_tokens. */
+  thinking_tokens: number;
+  /** Every token the engine inserted: waits and the close. */
+  injected_tokens: number;
+  answer_tokens: number;
+  waits: number;
+  forced_end: boolean;
+  token_counts_exact: boolean;
+  upstream_requests: number;
+  segments: Segment[];
+  /** Extensions to the contract: the close's tokens, how the run ended, and cache figures. */
+  close_tokens: number;
+  finish_reason: FinishReason | null;
+  reprefilled_tokens: number;
+  cached_prompt_tokens: number;
+}
+
+/**
+ * Folds an engine event stream into the run as a whole: the exact
+ * continuation text, its segments, and the final stats. Segments concatenate
+ * to `text` exactly; consecutive deltas of one phase share a segment.
+ */
+export class RunTranscript {
+  readonly segments: Segment[] = [];
+  stats: RunStats | null = null;
+  finishReason: FinishReason | null = null;
+  error: { code: string; message: string; retryable: boolean; status: number } | null = null;
+  tokenCountsExact = true;
+  private parts: string[] = [];
+
+  apply(event: EngineEvent): void {
+    switch (event.type) {
+      case "run.started":
+        this.tokenCountsExact = event.tokenCountsExact;
+        break;
+      case "delta":
+        this.append(event.phase, event.text, event.tokens, true);
+        break;
+      case "injection":
+        this.append(event.kind, event.text, event.tokens, false);
+        break;
+      case "run.finished":
+        this.stats = event.stats;
+        this.finishReason = event.finishReason;
+        break;
+      case "run.error":
+        this.error = {
+          code: event.code,
+          message: event.message,
+          retryable: event.retryable,
+          status: event.status,
+        };
+        break;
+      case "phase":
+        break;
+    }
+  }
+
+  /** The whole continuation exactly as the model saw it. */
+  get text(): string {
+    return this.parts.join("");
+  }
+
+  /** Only the thinking, as `reasoning_content` in chat responses (waits included, the close not). */
+  get thinkingText(): string {
+    return this.segments
+      .filter((s) => s.type === "thinking" || s.type === "wait")
+      .map((s) => s.text)
+      .join("");
+  }
+
+  get answerText(): string {
+    return this.segments
+      .filter((s) => s.type === "answer")
+      .map((s) => s.text)
+      .join("");
+  }
+
+  summary(): BudgetForcingSummary {
+    const sum = (type: SegmentType) =>
+      this.segments.filter((s) => s.type === type).reduce((n, s) => n + s.tokens, 0);
+    const waitTokens = sum("wait");
+    const closeTokens = sum("end") + sum("forced_end");
+    return {
+      thinking_tokens: sum("thinking") + waitTokens,
+      injected_tokens: waitTokens + closeTokens,
+      answer_tokens: sum("answer"),
+      waits: this.segments.filter((s) => s.type === "wait").length,
+      forced_end: this.segments.some((s) => s.type === "forced_end"),
+      token_counts_exact: this.stats?.tokenCountsExact ?? this.tokenCountsExact,
+      upstream_requests: this.stats?.upstreamRequests ?? 0,
+      segments: this.segments.map((s) => ({ ...s })),
+      close_tokens: closeTokens,
+      finish_reason: this.finishReason,
+      reprefilled_tokens: this.stats?.reprefilledTokens ?? 0,
+      cached_prompt_tokens: this.stats?.cachedPromptTokens ?? 0,
+    };
+  }
+
+  private append(type: SegmentType, text: string, tokens: number, mergeable: boolean): void {
+    this.parts.push(text);
+    const last = this.segments.at(-1);
+    if (mergeable && last?.type === type) {
+      last.text += text;
+      last.tokens += tokens;
+    } else {
+      this.segments.push({ type, text, tokens });
+    }
+  }
+}

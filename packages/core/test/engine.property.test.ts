@@ -1,0 +1,71 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { PROMPT, runScripted } from "./run-helpers.ts";
+
+const reply = fc
+  .array(fc.constantFrom("a", "b", "c", " ", "\n", "é", "</think>"), { maxLength: 14 })
+  .map((parts) => parts.join(""));
+
+const scenario = fc.record({
+  replies: fc.array(reply, { minLength: 1, maxLength: 6 }),
+  mode: fc.constantFrom("ids" as const, "text" as const),
+  tokensPerChunk: fc.integer({ min: 1, max: 4 }),
+  ignoreStops: fc.boolean(),
+  max: fc.integer({ min: 1, max: 40 }),
+  minShare: fc.double({ min: 0, max: 1, noNaN: true }),
+  numWaits: fc.integer({ min: 0, max: 5 }),
+  waitStrings: fc.array(fc.constantFrom("Wait", "Hmm", "x"), { minLength: 1, maxLength: 3 }),
+  maxExtensions: fc.integer({ min: 5, max: 8 }),
+});
+
+describe("engine invariants (property-based)", () => {
+  it("never exceeds the budget, never over-extends, and the segments are the exact continuation", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (s) => {
+        const min = Math.floor(s.max * s.minShare);
+        const { transcript, backend } = await runScripted(
+          {
+            replies: s.replies,
+            mode: s.mode,
+            tokensPerChunk: s.tokensPerChunk,
+            ignoreStops: s.ignoreStops,
+          },
+          {
+            budgetForcing: {
+              max_thinking_tokens: s.max,
+              min_thinking_tokens: min,
+              num_waits: s.numWaits,
+              wait_string: s.waitStrings,
+              max_extensions: s.maxExtensions,
+              max_answer_tokens: 20,
+            },
+          },
+        );
+        const summary = transcript.summary();
+        expect(transcript.finishReason === "stop" || transcript.finishReason === "length").toBe(
+          true,
+        );
+        expect(summary.thinking_tokens).toBeLessThanOrEqual(s.max);
+        expect(summary.waits).toBeLessThanOrEqual(s.maxExtensions);
+        if (min === 0) expect(summary.waits).toBeLessThanOrEqual(s.numWaits);
+        // Exactly one close, and the answer comes after it.
+        const types = transcript.segments.map((seg) => seg.type);
+        expect(types.filter((t) => t === "end" || t === "forced_end")).toHaveLength(1);
+        expect(types.lastIndexOf("thinking")).toBeLessThan(
+          types.findIndex((t) => t === "end" || t === "forced_end"),
+        );
+        // The segments concatenate to the continuation, and the last request
+        // (the answer) was sent exactly the prompt plus everything before it.
+        expect(transcript.segments.map((seg) => seg.text).join("")).toBe(transcript.text);
+        const beforeAnswer = transcript.text.slice(
+          0,
+          transcript.text.length - transcript.answerText.length,
+        );
+        expect(backend.requests.at(-1)!.promptText).toBe(PROMPT + beforeAnswer);
+        // No delimiter leaks into the thinking.
+        expect(transcript.thinkingText).not.toContain("</think>");
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
