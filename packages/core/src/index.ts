@@ -6,3 +6,4 @@ export * from "./settings.ts";
 export * from "./delimiter-matcher.ts";
 export * from "./engine.ts";
 export * from "./run-transcript.ts";
+export * from "./chat-templates.ts";

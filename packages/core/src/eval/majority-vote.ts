@@ -34,7 +34,12 @@ export function majorityVote(answers: readonly (string | null | undefined)[]): M
   });
   let best: { first: number; votes: number } | undefined;
   for (const group of groups.values()) {
-    if (!best || group.votes > best.votes || (group.votes === best.votes && group.first < best.first)) best = group;
+    if (
+      !best ||
+      group.votes > best.votes ||
+      (group.votes === best.votes && group.first < best.first)
+    )
+      best = group;
   }
   if (!best) return { answer: null, index: -1, votes: 0, counted };
   return { answer: answers[best.first] ?? null, index: best.first, votes: best.votes, counted };

@@ -13,7 +13,10 @@ import { InvalidRequestError } from "../errors.ts";
 export function passAtK(n: number, c: number, k: number): number {
   checkCounts(n, c);
   if (!Number.isInteger(k) || k < 1 || k > n) {
-    throw new InvalidRequestError("invalid_pass_at_k", `k must be a whole number from 1 to n = ${n} (got ${k}).`);
+    throw new InvalidRequestError(
+      "invalid_pass_at_k",
+      `k must be a whole number from 1 to n = ${n} (got ${k}).`,
+    );
   }
   // Fewer wrong samples than draws: every draw of k holds a correct one.
   if (n - c < k) return 1;
@@ -30,9 +33,15 @@ export function passAtKCurve(n: number, c: number): number[] {
 
 function checkCounts(n: number, c: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new InvalidRequestError("invalid_pass_at_k", `n (samples) must be a whole number, 1 or more (got ${n}).`);
+    throw new InvalidRequestError(
+      "invalid_pass_at_k",
+      `n (samples) must be a whole number, 1 or more (got ${n}).`,
+    );
   }
   if (!Number.isInteger(c) || c < 0 || c > n) {
-    throw new InvalidRequestError("invalid_pass_at_k", `c (correct samples) must be a whole number from 0 to n = ${n} (got ${c}).`);
+    throw new InvalidRequestError(
+      "invalid_pass_at_k",
+      `c (correct samples) must be a whole number from 0 to n = ${n} (got ${c}).`,
+    );
   }
 }

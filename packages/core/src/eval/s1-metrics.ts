@@ -52,17 +52,26 @@ export interface S1MetricsOptions {
  *   counts in C(|A|,2), as the formula is written;
  * - Performance = max_a f(a).
  */
-export function s1Metrics(points: readonly ScalingPoint[], options: S1MetricsOptions = {}): S1Metrics {
+export function s1Metrics(
+  points: readonly ScalingPoint[],
+  options: S1MetricsOptions = {},
+): S1Metrics {
   const axis = options.axis ?? "log2";
   points.forEach((point, i) => checkPoint(point, i, axis));
-  return { control: controlOf(points), scaling: scalingOf(points, axis), performance: performanceOf(points) };
+  return {
+    control: controlOf(points),
+    scaling: scalingOf(points, axis),
+    performance: performanceOf(points),
+  };
 }
 
 function controlOf(points: readonly ScalingPoint[]): number | null {
   const budgeted = points.filter((p) => p.minTokens !== undefined || p.maxTokens !== undefined);
   if (budgeted.length === 0) return null;
   const within = budgeted.filter(
-    (p) => p.thinkingTokens >= (p.minTokens ?? -Infinity) && p.thinkingTokens <= (p.maxTokens ?? Infinity),
+    (p) =>
+      p.thinkingTokens >= (p.minTokens ?? -Infinity) &&
+      p.thinkingTokens <= (p.maxTokens ?? Infinity),
   );
   return within.length / budgeted.length;
 }
@@ -99,6 +108,9 @@ function checkPoint(point: ScalingPoint, index: number, axis: "log2" | "tokens")
     );
   }
   if (!Number.isFinite(point.accuracy) || point.accuracy < 0 || point.accuracy > 1) {
-    throw new InvalidRequestError("invalid_metrics_input", `${where}: accuracy must be from 0 to 1 (got ${point.accuracy}).`);
+    throw new InvalidRequestError(
+      "invalid_metrics_input",
+      `${where}: accuracy must be from 0 to 1 (got ${point.accuracy}).`,
+    );
   }
 }

@@ -39,7 +39,10 @@ export interface SettingSummary {
  */
 export function summarizeSetting(samples: readonly SampleResult[]): SettingSummary {
   if (samples.length === 0) {
-    throw new InvalidRequestError("invalid_summary_input", "Cannot summarise a setting with no samples.");
+    throw new InvalidRequestError(
+      "invalid_summary_input",
+      "Cannot summarise a setting with no samples.",
+    );
   }
   const byProblem = new Map<string, SampleResult[]>();
   for (const sample of samples) {
@@ -60,7 +63,8 @@ export function summarizeSetting(samples: readonly SampleResult[]): SettingSumma
   let majorityCorrect = 0;
   for (const group of problems) {
     const correct = group.filter((s) => s.correct).length;
-    for (let k = 1; k <= maxK; k++) passSums[k - 1] = (passSums[k - 1] ?? 0) + passAtK(group.length, correct, k);
+    for (let k = 1; k <= maxK; k++)
+      passSums[k - 1] = (passSums[k - 1] ?? 0) + passAtK(group.length, correct, k);
     const vote = majorityVote(group.map((s) => s.extractedAnswer));
     if (vote.index >= 0 && group[vote.index]?.correct) majorityCorrect++;
   }

@@ -1,0 +1,82 @@
+import type { ChatMessage } from "./backend.ts";
+import { InvalidRequestError } from "./errors.ts";
+import { withThinkingStart, type ThinkingFormat } from "./formats.ts";
+
+/**
+ * Chat templates of the reasoning-model families in BUDGET_FORCING.md, for
+ * backends that cannot render the model's own template (plain OpenAI
+ * servers, Ollama in raw mode). A backend that can (embedded GGUF, vLLM,
+ * llama-server) uses the model's own template instead.
+ */
+export type ChatTemplateFamily = "qwen3" | "qwq" | "deepseek-r1" | "s1" | "chatml";
+
+export const CHAT_TEMPLATE_FAMILIES: readonly ChatTemplateFamily[] = [
+  "qwen3",
+  "qwq",
+  "deepseek-r1",
+  "s1",
+  "chatml",
+];
+
+const S1_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+
+function chatml(messages: ChatMessage[], defaultSystem?: string): string {
+  const blocks = [...messages];
+  if (defaultSystem && blocks[0]?.role !== "system")
+    blocks.unshift({ role: "system", content: defaultSystem });
+  return (
+    blocks.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join("") +
+    "<|im_start|>assistant\n"
+  );
+}
+
+function deepseek(messages: ChatMessage[]): string {
+  const system = messages
+    .filter((m) => m.role === "system")
+    .map((m) => m.content)
+    .join("\n");
+  const turns = messages
+    .filter((m) => m.role !== "system")
+    .map((m) =>
+      m.role === "user"
+        ? `<｜User｜>${m.content}`
+        : `<｜Assistant｜>${m.content}<｜end▁of▁sentence｜>`,
+    )
+    .join("");
+  return `<｜begin▁of▁sentence｜>${system}${turns}<｜Assistant｜><think>\n`;
+}
+
+const RENDERERS: Record<ChatTemplateFamily, (messages: ChatMessage[]) => string> = {
+  // Qwen3 opens its thinking itself; the engine also accepts a pre-inserted start.
+  qwen3: (messages) => chatml(messages),
+  qwq: (messages) => chatml(messages) + "<think>\n",
+  "deepseek-r1": deepseek,
+  s1: (messages) => chatml(messages, S1_SYSTEM),
+  chatml: (messages) => chatml(messages),
+};
+
+/** The family a model name belongs to, judged from the usual repository names. */
+export function chatTemplateFamilyFor(model: string | undefined): ChatTemplateFamily {
+  const name = (model ?? "").toLowerCase();
+  if (/(^|[/_-])s1(\.1)?([-_.]|$)/.test(name)) return "s1";
+  if (name.includes("deepseek-r1") || name.includes("r1-distill")) return "deepseek-r1";
+  if (name.includes("qwq")) return "qwq";
+  if (name.includes("qwen3")) return "qwen3";
+  return "chatml";
+}
+
+/**
+ * Render chat messages for a model and end the text where the model starts
+ * thinking: the family's template, then the format's thinking start when the
+ * template does not open it.
+ */
+export function renderChatPrompt(
+  messages: ChatMessage[],
+  options: { model?: string; format: ThinkingFormat; family?: ChatTemplateFamily },
+): string {
+  if (messages.length === 0) {
+    throw new InvalidRequestError("invalid_messages", "A chat request needs at least one message.");
+  }
+  const family = options.family ?? chatTemplateFamilyFor(options.model);
+  return withThinkingStart(options.format, RENDERERS[family](messages));
+}
