@@ -7,3 +7,4 @@ export * from "./delimiter-matcher.ts";
 export * from "./engine.ts";
 export * from "./run-transcript.ts";
 export * from "./chat-templates.ts";
+export * from "./eval/index.ts";

@@ -1,3 +1,4 @@
+import { evaluateConstant } from "./constant-expression.ts";
 import { parseNumber } from "./answer-number.ts";
 import { slashToFrac } from "./answer-normalization.ts";
 import { splitTopLevel } from "./latex-groups.ts";
@@ -8,17 +9,26 @@ import { formatRational, isTerminating, rationalEquals, rationalToNumber } from 
  * - `rational`: both are exact numbers (integers, fractions, decimals) and were compared exactly;
  * - `tolerance`: a decimal against a value no decimal can write exactly
  *   (`0.3333` against `\frac13`): equal within a relative 1e-4;
- * - `elements`: tuples, intervals, lists, sets or matrices, element by element;
+ * - `numeric`: closed-form constants (`3\sqrt{13}` against `\sqrt{117}`), by
+ *   value within a relative 1e-9, so a rounded decimal of an irrational
+ *   value does not pass;
+ * - `elements`: tuples, intervals and matrices element by element in order;
+ *   sets `\{...\}` and bare lists `1, -2` (MATH's "enter all solutions") in any order;
  * - `string`: the normalised texts.
  */
-export type ComparisonMethod = "rational" | "tolerance" | "elements" | "string";
+export type ComparisonMethod = "rational" | "tolerance" | "numeric" | "elements" | "string";
 
 /** Relative tolerance for a rounded decimal against a non-terminating value. */
 export const DECIMAL_TOLERANCE = 1e-4;
 
+/** Relative tolerance for two closed forms of one constant (float rounding only). */
+const CONSTANT_TOLERANCE = 1e-9;
+
 interface Structure {
   open: string;
   close: string;
+  /** Sets and bare lists match in any order. */
+  ordered: boolean;
   /** Rows of cells: one row for tuples and lists. */
   rows: string[][];
 }
@@ -41,9 +51,11 @@ export function compareNormalized(
       sa.rows.every((row, i) => row.length === sb.rows[i]?.length);
     const equal =
       sameShape &&
-      sa.rows.every((row, i) =>
-        row.every((cell, j) => compareNormalized(cell, sb.rows[i]?.[j] ?? "").equal),
-      );
+      (sa.ordered
+        ? sa.rows.every((row, i) =>
+            row.every((cell, j) => compareNormalized(cell, sb.rows[i]?.[j] ?? "").equal),
+          )
+        : sameElements(sa.rows.flat(), sb.rows.flat()));
     return { equal, method: "elements" };
   }
 
@@ -61,23 +73,47 @@ export function compareNormalized(
       method: "tolerance",
     };
   }
+  const va = evaluateConstant(a);
+  const vb = evaluateConstant(b);
+  if (va !== null && vb !== null) {
+    const scale = Math.max(Math.abs(va), Math.abs(vb));
+    return { equal: Math.abs(va - vb) <= CONSTANT_TOLERANCE * scale, method: "numeric" };
+  }
   return { equal: slashToFrac(a) === slashToFrac(b), method: "string" };
 }
 
+/** Each element of `a` pairs with a different, equal element of `b`. */
+function sameElements(a: string[], b: string[]): boolean {
+  const unused = [...b];
+  return a.every((cell) => {
+    const match = unused.findIndex((other) => compareNormalized(cell, other).equal);
+    if (match < 0) return false;
+    unused.splice(match, 1);
+    return true;
+  });
+}
+
 /**
- * A key that is equal for answers `compareNormalized` finds equal by exact
- * means (numbers by value, structures element by element, else text), used to
- * group answers for a majority vote. Tolerance matches are not merged: a vote
- * needs a transitive relation.
+ * A key under which a majority vote groups answers: exact numbers by value,
+ * closed forms by value to 12 significant digits, structures element by
+ * element (sets and bare lists sorted), anything else by its text. Decimal
+ * tolerance matches (`0.3333` and `\frac13`) are not merged: a vote needs a
+ * transitive relation.
  */
 export function canonicalKey(normalized: string): string {
   const structure = structureOf(normalized);
   if (structure) {
-    const rows = structure.rows.map((row) => row.map(canonicalKey).join(",")).join(";");
-    return `${structure.open}${rows}${structure.close}`;
+    const rows = structure.rows.map((row) => row.map(canonicalKey));
+    const body = structure.ordered
+      ? rows.map((row) => row.join(",")).join(";")
+      : rows.flat().sort().join(",");
+    return `${structure.open}${body}${structure.close}`;
   }
   const number = parseNumber(normalized);
   if (number) return formatRational(number.value);
+  // Closed forms by value, to 12 significant digits: `\sqrt{117}` and `3\sqrt{13}` vote together.
+  const value = evaluateConstant(normalized);
+  if (value !== null) return `~${value.toPrecision(12)}`;
   return slashToFrac(normalized);
 }
 
@@ -90,7 +126,7 @@ function structureOf(s: string): Structure | null {
   if (matrix) {
     const body = (matrix[2] as string).replace(/\\\\$/, "");
     const rows = body.split("\\\\").map((row) => splitTopLevel(row, "&"));
-    return { open: `\\begin{${matrix[1]}}`, close: `\\end{${matrix[1]}}`, rows };
+    return { open: `\\begin{${matrix[1]}}`, close: `\\end{${matrix[1]}}`, ordered: true, rows };
   }
   let open = "";
   let close = "";
@@ -102,7 +138,7 @@ function structureOf(s: string): Structure | null {
   }
   const items = splitTopLevel(inner, ",");
   if (items.length < 2) return null;
-  return { open, close, rows: [items] };
+  return { open, close, ordered: open !== "" && open !== "\\{", rows: [items] };
 }
 
 /** True when the first bracket closes at the end, so `(1,2)` is one tuple but `(1)(2)` is not. */

@@ -52,13 +52,15 @@ export function extractAnswer(output: string): ExtractedAnswer | null {
   );
   if (box) return { answer: box.arg.trim(), rule: box.name === "fbox" ? "fbox" : "boxed" };
 
-  let latest: { rule: ExtractionRule; at: number; answer: string } | undefined;
+  // The latest line with a phrase wins; on one line the phrase listed first
+  // wins, so "Final Answer: The final answer is $5$" counts as `final_answer`.
+  let latest: { rule: ExtractionRule; line: number; answer: string } | undefined;
   for (const { rule, pattern } of PHRASES) {
     for (const match of output.matchAll(pattern)) {
       const after = match.index + match[0].length;
+      const line = lineOf(output, after);
       const answer = cleanTail(restOfLine(output, after));
-      if (answer !== "" && (!latest || match.index > latest.at))
-        latest = { rule, at: match.index, answer };
+      if (answer !== "" && (!latest || line > latest.line)) latest = { rule, line, answer };
     }
   }
   if (latest) return { answer: latest.answer, rule: latest.rule };
@@ -66,6 +68,12 @@ export function extractAnswer(output: string): ExtractedAnswer | null {
   const numbers = [...output.matchAll(NUMBER)];
   const last = numbers[numbers.length - 1];
   return last ? { answer: last[0], rule: "last_number" } : null;
+}
+
+function lineOf(text: string, index: number): number {
+  let line = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < index; i = text.indexOf("\n", i + 1)) line++;
+  return line;
 }
 
 /** The rest of the line at `from`, or the next non-empty line if that is blank. */

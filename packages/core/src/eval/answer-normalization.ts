@@ -2,8 +2,9 @@ import { findCommandArguments, matchingBrace, readArgument } from "./latex-group
 
 /**
  * Puts an answer in a canonical written form, so that the same answer written
- * two ways compares equal as a string. Numeric equality (`0.5` against
- * `\frac12`) is decided later on this form (see `parseNumber`).
+ * two ways compares equal as a string. Equality by value (`0.5` against
+ * `\frac12`, `\sqrt{117}` against `3\sqrt{13}`) is decided later on this
+ * form (see `compareNormalized`).
  *
  * The steps follow the MATH benchmark's own grader (Hendrycks et al.,
  * `strip_string`) and add what model outputs need: surrounding `$...$`,
@@ -105,8 +106,13 @@ function unwrapText(text: string): string {
   }
 }
 
-/** `x = 5` -> `5`, `\theta=\pi` -> `\pi`; an equation with a longer left side is kept. */
+/**
+ * `x = 5` -> `5`, `\theta=\pi` -> `\pi`, `x \in [-2,7]` -> `[-2,7]`; an
+ * equation with a longer left side is kept.
+ */
 function stripVariable(text: string): string {
+  const membership = /^\s*(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\w+\}?)?\s*\\in(?![a-zA-Z])/.exec(text);
+  if (membership) return text.slice(membership[0].length);
   const parts = text.split("=");
   if (parts.length !== 2) return text;
   const [left = "", right = ""] = parts;

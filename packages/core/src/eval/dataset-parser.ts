@@ -49,8 +49,9 @@ type Row = Record<string, unknown>;
  * Parses JSONL text (one JSON object per line; blank lines are skipped) into
  * problems. Without `columns` the shape is told from the first row and every
  * row must fit it; with `columns` those columns are used. Ids come from the
- * `columns.id` column, else an `id` or `unique_id` field, else the line number,
- * and must be unique. Every field not used becomes `meta` (GSM8K's worked
+ * `columns.id` column, else the `id` or `unique_id` field when the first row
+ * has one (then every row needs it), else the line number; they must be
+ * unique. Every field not used becomes `meta` (GSM8K's worked
  * solution goes to `meta.solution`).
  *
  * Never drops a row: any bad line makes the whole file fail with a
@@ -89,6 +90,9 @@ export function parseDataset(
   }
   const shape = options.columns ? "mapped" : detectShape(first.row, first.line);
   const columns = options.columns ?? columnsFor(shape);
+  // Ids come from one column for the whole file, so a row without one cannot
+  // take a line number that another row holds as its id.
+  const idColumn = columns.id ?? ["id", "unique_id"].find((key) => key in first.row);
 
   const problems: Problem[] = [];
   const seen = new Map<string, number>();
@@ -115,8 +119,7 @@ export function parseDataset(
         answer = final;
       }
     }
-    const idColumn = columns.id ?? ["id", "unique_id"].find((key) => row[key] !== undefined && row[key] !== null);
-    const id = readId(row, idColumn, columns.id !== undefined, line, rowIssues);
+    const id = readId(row, idColumn, line, rowIssues);
     if (idColumn) delete meta[idColumn];
     if (id !== undefined) {
       const earlier = seen.get(id);
@@ -130,7 +133,7 @@ export function parseDataset(
       problems.push({ id, problem, answer, meta });
     }
   }
-  if (issues.length > 0) throw new DatasetError(issues);
+  if (issues.length > 0) throw new DatasetError(issues.sort((a, b) => a.line - b.line));
 
   const resolved: DatasetShape =
     shape === "math" && problems.every((p) => /^-?\d+$/.test(p.answer)) ? "aime" : shape;
@@ -185,17 +188,14 @@ function readAnswer(row: Row, column: string, issues: string[]): string | undefi
 function readId(
   row: Row,
   column: string | undefined,
-  required: boolean,
   line: number,
   issues: string[],
 ): string | undefined {
-  const value = column === undefined ? undefined : row[column];
+  if (column === undefined) return String(line);
+  const value = row[column];
   if (value === undefined || value === null) {
-    if (required) {
-      issues.push(`missing id field \`${column}\``);
-      return undefined;
-    }
-    return String(line);
+    issues.push(`missing id field \`${column}\` (the first row has one)`);
+    return undefined;
   }
   if (
     (typeof value === "string" && value.trim() !== "") ||
