@@ -515,12 +515,15 @@ class RunDriver {
   }
 
   private promptSoFar(): PromptInput {
-    if (this.plan.exact) {
+    const text = () => this.plan.prompt.text + this.continuation.map((p) => p.text).join("");
+    // A backend may stream a token without its id (llama-server drops the id of a
+    // token that ends in half a UTF-8 character); then only the text is whole.
+    if (this.plan.exact && this.continuation.every((p) => p.ids !== undefined || p.tokens === 0)) {
       const tokens = [...(this.plan.prompt.ids ?? [])];
       for (const piece of this.continuation) tokens.push(...(piece.ids ?? []));
       return { tokens };
     }
-    return { text: this.plan.prompt.text + this.continuation.map((p) => p.text).join("") };
+    return { text: text() };
   }
 
   private stats(): RunStats {

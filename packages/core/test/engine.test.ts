@@ -181,6 +181,15 @@ describe("budget forcing engine (ids mode, like vLLM)", () => {
     expect(backend.cancelled).toBe(1);
   });
 
+  it("continues from text when a chunk came without its ids", async () => {
+    const { transcript, backend } = await runScripted(
+      { replies: ["abc</think>", "d</think>", "42"], omitIdsInRequest: 0 },
+      { budgetForcing: { num_waits: 1 } },
+    );
+    expect(backend.requests[1]!.prompt).toEqual({ text: PROMPT + "abcWait" });
+    expect(transcript.summary()).toMatchObject({ thinking_tokens: 8, token_counts_exact: true });
+  });
+
   it("streams several tokens per chunk with exact counts", async () => {
     const { events, transcript } = await runScripted({
       replies: ["abcdefg</think>", "42"],

@@ -29,6 +29,8 @@ export interface ScriptedBackendOptions {
   /** Throw this error after this many tokens of the n-th request (0-based). */
   failAt?: { request: number; afterTokens: number; error?: Error };
   contextLength?: number;
+  /** Stream this request's chunks without ids (llama-server does so for a token ending in half a character). */
+  omitIdsInRequest?: number;
   /** Report the probability of the probe ids at each step (any value in [0, 1]). */
   probeProbability?: (position: number) => number;
 }
@@ -150,7 +152,7 @@ export class ScriptedBackend implements Backend {
             text: scriptedDetokenize(ids),
             tokenCount: ids.length,
           };
-          if (exact) chunk.tokenIds = ids;
+          if (exact && this.options.omitIdsInRequest !== index) chunk.tokenIds = ids;
           const probe = this.options.probeProbability;
           if (request.probeTokenIds && probe)
             chunk.probeProbabilities = ids.map((_, i) => probe(start + i));
