@@ -1,6 +1,7 @@
 import type {
   BackendCapabilities,
   GenerateRequest,
+  GenerationEvent,
   GenerationSession,
   GenerationUsage,
   PromptInput,
@@ -9,12 +10,14 @@ import type {
 import { DelimiterMatcher } from "./delimiter-matcher.ts";
 import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
 import type {
+  DeltaEvent,
   EngineEvent,
   FinishReason,
   InjectionEvent,
   InjectionKind,
   InjectionReason,
   Phase,
+  RunStartedEvent,
   RunStats,
 } from "./events.ts";
 import { forcedCloseText, promptOpensThinking } from "./formats.ts";
@@ -102,9 +105,9 @@ export class BudgetForcingRun {
     return this.plan.prompt.tokens;
   }
 
-  async *events(options: RunOptions = {}): AsyncGenerator<EngineEvent> {
+  events(options: RunOptions = {}): AsyncGenerator<EngineEvent> {
     const driver = new RunDriver(this.session, this.settings, this.plan, options);
-    yield {
+    const started: RunStartedEvent = {
       type: "run.started",
       runId: this.runId,
       settings: this.settings,
@@ -113,7 +116,7 @@ export class BudgetForcingRun {
       tokenCountsExact: this.plan.exact,
       time: 0,
     };
-    yield* driver.run(promptOpensThinking(this.settings.format, this.prompt));
+    return driver.run(started, promptOpensThinking(this.settings.format, this.prompt));
   }
 }
 
@@ -195,16 +198,46 @@ class TokenPlan {
   }
 }
 
-/** The mutable state of one run while it streams. */
+type Outcome = "end" | "eos" | "length";
+
+/** One upstream request's parameters, decided by the driver's state. */
+interface RequestPlan {
+  thinking: boolean;
+  maxTokens: number;
+  stopIds: number[];
+  stopStrings: string[];
+}
+
+/** What one upstream request is doing while it streams. */
+interface RequestState {
+  thinking: boolean;
+  stopIds: ReadonlySet<number>;
+  matcher: DelimiterMatcher | null;
+  /** Prompt tokens sent, for the re-prefill figure when the backend reports none. */
+  promptTokens: number;
+  generated: number;
+  sawEnd: boolean;
+}
+
+/**
+ * The mutable state of one run while it streams. Decisions and bookkeeping
+ * are plain methods that queue events in `outbox`; `run` is the one async
+ * generator, so each streamed token crosses a single generator boundary
+ * (nested generators cost measurably at thousands of tokens a second).
+ */
 class RunDriver {
   private readonly clock: () => number;
   private readonly startedAt: number;
   private readonly abort = new AbortController();
+  private readonly outbox: EngineEvent[] = [];
   /** Everything generated or injected after the prompt, in order. */
   private readonly continuation: Piece[] = [];
   private thinkingText = "";
   private phase: Phase | "opening" = "thinking";
   private openingText = "";
+  /** How the last request ended, until the next decision consumes it. */
+  private lastOutcome: Outcome | null = null;
+  private answerRequested = false;
 
   private generatedThinking = 0;
   private injectedThinking = 0;
@@ -232,11 +265,6 @@ class RunDriver {
     }
   }
 
-  /** A method, not a narrowed field: the phase changes inside the stream. */
-  private get answering(): boolean {
-    return this.phase === "answer";
-  }
-
   private get thinkingTokens(): number {
     return this.generatedThinking + this.injectedThinking;
   }
@@ -245,11 +273,49 @@ class RunDriver {
     return this.clock() - this.startedAt;
   }
 
-  async *run(promptOpensThinking: boolean): AsyncGenerator<EngineEvent> {
+  async *run(started: RunStartedEvent, promptOpensThinking: boolean): AsyncGenerator<EngineEvent> {
     this.phase = promptOpensThinking ? "thinking" : "opening";
+    yield started;
     let finishReason: FinishReason;
     try {
-      finishReason = yield* this.loop();
+      for (;;) {
+        const next = await this.decide();
+        yield* this.drainOutbox();
+        if (typeof next === "string") {
+          finishReason = next;
+          break;
+        }
+        const request = this.begin(next);
+        const iterator = this.session.generate(request.generate)[Symbol.asyncIterator]();
+        let outcome: Outcome = "eos";
+        let usage: GenerationUsage | undefined;
+        try {
+          for (;;) {
+            const step = await iterator.next();
+            if (step.done) break;
+            const event = step.value;
+            if (event.type === "finish") {
+              usage = event.usage;
+              outcome = outcomeOf(
+                event.reason,
+                event.stoppedBy !== undefined && !event.endOfSequence,
+              );
+              break;
+            }
+            this.onTokens(request.state, event);
+            if (this.outbox.length > 0) yield* this.drainOutbox();
+            if (request.state.sawEnd) {
+              outcome = "end";
+              break;
+            }
+          }
+        } finally {
+          // Leaving early (a delimiter found in the text, an abort) cancels the upstream request.
+          await iterator.return?.();
+        }
+        this.finish(request.state, outcome, usage);
+        yield* this.drainOutbox();
+      }
     } catch (error) {
       if (this.abort.signal.aborted) {
         finishReason = "aborted";
@@ -273,38 +339,122 @@ class RunDriver {
     yield { type: "run.finished", finishReason, stats: this.stats(), time: this.time() };
   }
 
-  private async *loop(): AsyncGenerator<EngineEvent, FinishReason> {
-    const { settings } = this;
-    while (this.phase !== "answer") {
-      if (this.abort.signal.aborted) return "aborted";
-      const remaining = settings.maxThinkingTokens - this.thinkingTokens;
-      if (remaining <= 0) {
-        yield* this.close("forced_end", "max_thinking_tokens");
-        break;
-      }
-      const outcome = yield* this.stream(remaining, this.plan.endIds, this.plan.endStrings, true);
-      if (outcome === "aborted") return "aborted";
-      if (this.answering) {
-        // The model answered without opening a thinking segment.
-        if (outcome !== "length") return "stop";
-        break;
-      }
-      if (outcome === "length") continue; // the budget is spent: the next turn forces the close
-      yield* this.endAttempt(outcome === "eos" ? "backend_stop" : "model_end");
-    }
+  private *drainOutbox(): Generator<EngineEvent> {
+    const events = this.outbox.splice(0);
+    for (const event of events) yield event;
+  }
 
-    const outcome = yield* this.stream(
-      settings.maxAnswerTokens - this.answerTokens,
-      this.plan.answerStopIds,
-      this.plan.answerStopStrings,
-      false,
-    );
-    if (outcome === "aborted") return "aborted";
-    return outcome === "length" ? "length" : "stop";
+  /**
+   * The state machine between requests: handle how the last request ended
+   * (an end attempt, a spent budget), then say what to request next, or how
+   * the run finished.
+   */
+  private async decide(): Promise<RequestPlan | FinishReason> {
+    if (this.abort.signal.aborted) return "aborted";
+    const outcome = this.lastOutcome;
+    this.lastOutcome = null;
+    const { settings, plan } = this;
+
+    if (this.phase !== "answer") {
+      if (outcome === "end" || outcome === "eos") {
+        await this.endAttempt(outcome === "eos" ? "backend_stop" : "model_end");
+      }
+    }
+    if (this.phase !== "answer") {
+      const remaining = settings.maxThinkingTokens - this.thinkingTokens;
+      if (remaining > 0) {
+        return {
+          thinking: true,
+          maxTokens: remaining,
+          stopIds: plan.endIds,
+          stopStrings: plan.endStrings,
+        };
+      }
+      await this.close("forced_end", "max_thinking_tokens");
+    }
+    if (this.answerRequested) return outcome === "length" ? "length" : "stop";
+    this.answerRequested = true;
+    const remaining = settings.maxAnswerTokens - this.answerTokens;
+    if (remaining <= 0) return "length";
+    return {
+      thinking: false,
+      maxTokens: remaining,
+      stopIds: plan.answerStopIds,
+      stopStrings: plan.answerStopStrings,
+    };
+  }
+
+  private begin(next: RequestPlan): { generate: GenerateRequest; state: RequestState } {
+    const generate: GenerateRequest = {
+      prompt: this.promptSoFar(),
+      maxTokens: next.maxTokens,
+      stopTokenIds: next.stopIds,
+      stopStrings: next.stopStrings,
+      sampling: this.settings.sampling,
+      signal: this.abort.signal,
+    };
+    if (next.thinking && next.stopIds.length > 0) generate.probeTokenIds = next.stopIds;
+    this.upstreamRequests += 1;
+    return {
+      generate,
+      state: {
+        thinking: next.thinking,
+        stopIds: new Set(next.stopIds),
+        matcher: next.stopStrings.length > 0 ? new DelimiterMatcher(next.stopStrings) : null,
+        promptTokens: this.plan.prompt.tokens + this.continuation.reduce((n, p) => n + p.tokens, 0),
+        generated: 0,
+        sawEnd: false,
+      },
+    };
+  }
+
+  private onTokens(state: RequestState, event: Extract<GenerationEvent, { type: "tokens" }>): void {
+    if (this.firstTokenAt === null && event.tokenCount > 0) this.firstTokenAt = this.time();
+    let { text, tokenIds: ids, tokenCount: tokens } = event;
+    // A backend may ignore stop ids, or pack the stop into a multi-token chunk.
+    if (ids && state.stopIds.size > 0) {
+      const at = ids.findIndex((id) => state.stopIds.has(id));
+      if (at >= 0) {
+        ids = ids.slice(0, at);
+        tokens = ids.length;
+        text = cutAtFirstMarker(text, state.thinking ? this.settings.format.endMarkers : []);
+        state.sawEnd = true;
+      }
+    }
+    if (state.matcher) {
+      const result = state.matcher.push(text);
+      text = result.text;
+      if (result.match) state.sawEnd = true;
+    }
+    state.generated += tokens;
+    this.emitGenerated({ text, ids, tokens }, event.probeProbabilities);
+  }
+
+  private finish(state: RequestState, outcome: Outcome, usage: GenerationUsage | undefined): void {
+    if (this.abort.signal.aborted) return;
+    if (state.matcher && outcome !== "end") {
+      const rest = state.matcher.flush();
+      if (rest) this.emitGenerated({ text: rest, tokens: 0 }, undefined);
+    }
+    if (this.upstreamRequests > 1)
+      this.reprefilled += usage?.promptTokensEvaluated ?? state.promptTokens;
+    this.cached += usage?.promptTokensCached ?? 0;
+    // Text-only backends may count little per chunk; the final usage is the better count.
+    const counted = usage?.completionTokens;
+    if (!this.plan.exact && counted !== undefined && counted > state.generated) {
+      if (state.thinking && this.phase !== "answer")
+        this.generatedThinking += counted - state.generated;
+      else this.answerTokens += counted - state.generated;
+    }
+    // The model answered without ever opening its thinking: unless the budget
+    // cut it short, that answer is complete.
+    if (state.thinking && this.phase === "answer" && outcome !== "length")
+      this.answerRequested = true;
+    this.lastOutcome = outcome;
   }
 
   /** The model tried to end its thinking: extend with a wait, or accept the close. */
-  private async *endAttempt(stopReason: InjectionReason): AsyncGenerator<EngineEvent> {
+  private async endAttempt(stopReason: InjectionReason): Promise<void> {
     const { settings } = this;
     const belowMinimum = this.thinkingTokens < settings.minThinkingTokens;
     const wantsExtension = this.waits < settings.numWaits || belowMinimum;
@@ -315,23 +465,16 @@ class RunDriver {
       if (this.thinkingTokens + wait.tokens <= settings.maxThinkingTokens) {
         this.waits += 1;
         this.injectedThinking += wait.tokens;
-        yield this.inject(
-          "wait",
-          wait,
-          belowMinimum ? "min_thinking_tokens" : "num_waits",
-          this.waits,
-        );
+        const reason = belowMinimum ? "min_thinking_tokens" : "num_waits";
+        this.inject("wait", wait, reason, this.waits);
         this.thinkingText += wait.text;
         return;
       }
     }
-    yield* this.close("end", stopReason);
+    await this.close("end", stopReason);
   }
 
-  private async *close(
-    kind: "end" | "forced_end",
-    reason: InjectionReason,
-  ): AsyncGenerator<EngineEvent> {
+  private async close(kind: "end" | "forced_end", reason: InjectionReason): Promise<void> {
     const { format, finalAnswerPrefix } = this.settings;
     const text =
       kind === "end"
@@ -340,14 +483,14 @@ class RunDriver {
     const piece = await this.plan.piece(text, true);
     this.forcedEnd = kind === "forced_end";
     this.closeTokens += piece.tokens;
-    yield this.inject(kind, piece, reason);
-    yield* this.enterAnswer();
+    this.inject(kind, piece, reason);
+    this.enterAnswer();
   }
 
-  private *enterAnswer(): Generator<EngineEvent> {
+  private enterAnswer(): void {
     this.phase = "answer";
     this.closedAt = this.time();
-    yield { type: "phase", phase: "answer", time: this.closedAt };
+    this.outbox.push({ type: "phase", phase: "answer", time: this.closedAt });
   }
 
   private inject(
@@ -355,7 +498,7 @@ class RunDriver {
     piece: Piece,
     reason: InjectionReason,
     waitNumber?: number,
-  ): InjectionEvent {
+  ): void {
     const event: InjectionEvent = {
       type: "injection",
       kind,
@@ -369,117 +512,12 @@ class RunDriver {
     if (piece.ids) event.tokenIds = piece.ids;
     if (waitNumber !== undefined) event.waitNumber = waitNumber;
     this.continuation.push(piece);
-    return event;
+    this.outbox.push(event);
   }
 
-  /**
-   * One upstream request. Returns why it ended: `end` (the end delimiter),
-   * `eos` (the model ended the sequence), `length` (maxTokens), `aborted`.
-   */
-  private async *stream(
-    maxTokens: number,
-    stopIds: number[],
-    stopStrings: string[],
-    thinking: boolean,
-  ): AsyncGenerator<EngineEvent, "end" | "eos" | "length" | "aborted"> {
-    if (maxTokens <= 0) return "length";
-    const request: GenerateRequest = {
-      prompt: this.promptSoFar(),
-      maxTokens,
-      stopTokenIds: stopIds,
-      stopStrings,
-      sampling: this.settings.sampling,
-      signal: this.abort.signal,
-    };
-    if (thinking && stopIds.length > 0) request.probeTokenIds = stopIds;
-    const promptTokens =
-      this.plan.prompt.tokens + this.continuation.reduce((n, p) => n + p.tokens, 0);
-    const matcher = stopStrings.length > 0 ? new DelimiterMatcher(stopStrings) : null;
-    const stopIdSet = new Set(stopIds);
-    let usage: GenerationUsage | undefined;
-    let outcome: "end" | "eos" | "length" = "eos";
-    let generatedHere = 0;
-    this.upstreamRequests += 1;
-
-    const iterator = this.session.generate(request)[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) break;
-        const event = next.value;
-        if (event.type === "finish") {
-          usage = event.usage;
-          if (event.reason === "length") outcome = "length";
-          else if (event.stoppedBy && !event.endOfSequence) outcome = "end";
-          else outcome = "eos";
-          break;
-        }
-        if (this.firstTokenAt === null && event.tokenCount > 0) this.firstTokenAt = this.time();
-
-        let text = event.text;
-        let ids = event.tokenIds;
-        let tokens = event.tokenCount;
-        let sawEnd = false;
-        // A backend may ignore stop ids or pack the stop into a multi-token chunk.
-        if (ids && stopIdSet.size > 0) {
-          const at = ids.findIndex((id) => stopIdSet.has(id));
-          if (at >= 0) {
-            ids = ids.slice(0, at);
-            tokens = ids.length;
-            text = cutAtFirstMarker(text, thinking ? this.settings.format.endMarkers : []);
-            sawEnd = true;
-          }
-        }
-        if (matcher) {
-          const result = matcher.push(text);
-          text = result.text;
-          if (result.match) sawEnd = true;
-        }
-        generatedHere += tokens;
-        yield* this.emitGenerated({ text, ids, tokens }, event.probeProbabilities);
-        if (sawEnd) {
-          outcome = "end";
-          break;
-        }
-      }
-    } catch (error) {
-      if (this.abort.signal.aborted) return "aborted";
-      throw error;
-    } finally {
-      // Leaving early (a delimiter found in the text, an abort) cancels the upstream request.
-      await iterator.return?.();
-    }
-    if (this.abort.signal.aborted) return "aborted";
-    if (matcher && outcome !== "end") {
-      const rest = matcher.flush();
-      if (rest) yield* this.emitGenerated({ text: rest, tokens: 0 }, undefined);
-    }
-    if (this.upstreamRequests > 1) {
-      this.reprefilled += usage?.promptTokensEvaluated ?? promptTokens;
-    }
-    this.cached += usage?.promptTokensCached ?? 0;
-    // Text-only backends may count nothing per chunk; the final usage is the better count.
-    if (
-      !this.plan.exact &&
-      usage?.completionTokens !== undefined &&
-      usage.completionTokens > generatedHere
-    ) {
-      this.addTokens(thinking, usage.completionTokens - generatedHere);
-    }
-    return outcome;
-  }
-
-  private addTokens(thinking: boolean, tokens: number): void {
-    if (thinking) this.generatedThinking += tokens;
-    else this.answerTokens += tokens;
-  }
-
-  private *emitGenerated(
-    piece: Piece,
-    probabilities: number[] | undefined,
-  ): Generator<EngineEvent> {
+  private emitGenerated(piece: Piece, probabilities: number[] | undefined): void {
     if (piece.text === "" && piece.tokens === 0) return;
-    if (this.phase === "opening") yield* this.watchOpening(piece.text);
+    if (this.phase === "opening") this.watchOpening(piece.text);
     // While the opening is undecided its text counts as thinking: it is the model's own `<think>`.
     const phase: Phase = this.phase === "answer" ? "answer" : "thinking";
     this.continuation.push(piece);
@@ -489,16 +527,17 @@ class RunDriver {
     } else {
       this.answerTokens += piece.tokens;
     }
-    yield {
+    const event: DeltaEvent = {
       type: "delta",
       phase,
       text: piece.text,
-      ...(piece.ids ? { tokenIds: piece.ids } : {}),
       tokens: piece.tokens,
       phaseTokens: phase === "thinking" ? this.thinkingTokens : this.answerTokens,
-      ...(probabilities ? { endProbabilities: probabilities.slice(0, piece.tokens) } : {}),
       time: this.time(),
     };
+    if (piece.ids) event.tokenIds = piece.ids;
+    if (probabilities) event.endProbabilities = probabilities.slice(0, piece.tokens);
+    this.outbox.push(event);
   }
 
   /**
@@ -506,16 +545,15 @@ class RunDriver {
    * starts once it writes the start delimiter; text that cannot become the
    * delimiter means it answered without thinking.
    */
-  private *watchOpening(text: string): Generator<EngineEvent> {
+  private watchOpening(text: string): void {
     this.openingText += text;
     const seen = this.openingText.trimStart();
     const start = this.settings.format.start;
     if (seen.includes(start)) this.phase = "thinking";
-    else if (!start.startsWith(seen)) yield* this.enterAnswer();
+    else if (!start.startsWith(seen)) this.enterAnswer();
   }
 
   private promptSoFar(): PromptInput {
-    const text = () => this.plan.prompt.text + this.continuation.map((p) => p.text).join("");
     // A backend may stream a token without its id (llama-server drops the id of a
     // token that ends in half a UTF-8 character); then only the text is whole.
     if (this.plan.exact && this.continuation.every((p) => p.ids !== undefined || p.tokens === 0)) {
@@ -523,7 +561,7 @@ class RunDriver {
       for (const piece of this.continuation) tokens.push(...(piece.ids ?? []));
       return { tokens };
     }
-    return { text: text() };
+    return { text: this.plan.prompt.text + this.continuation.map((p) => p.text).join("") };
   }
 
   private stats(): RunStats {
@@ -549,6 +587,11 @@ class RunDriver {
       tokenCountsExact: this.plan.exact,
     };
   }
+}
+
+function outcomeOf(reason: "stop" | "length", stoppedOnRequest: boolean): Outcome {
+  if (reason === "length") return "length";
+  return stoppedOnRequest ? "end" : "eos";
 }
 
 function cutAtFirstMarker(text: string, markers: readonly string[]): string {
