@@ -1,0 +1,131 @@
+import { lazy, Suspense } from "react";
+import { useApp } from "./store/app-store.ts";
+import { routeHref, useHashRoute, type Route } from "./lib/hash-route.ts";
+import { ConnectionBanner } from "./components/status/connection-banner.tsx";
+import PlaygroundView from "./views/playground-view.tsx";
+import type { ThemeChoice } from "./store/display-slice.ts";
+
+// The playground is the landing view and loads with the page; the others load on first visit.
+const CompareView = lazy(() => import("./views/compare-view.tsx"));
+const LibraryView = lazy(() => import("./views/library-view.tsx"));
+
+const TABS: { tab: Route["tab"]; label: string }[] = [
+  { tab: "playground", label: "Playground" },
+  { tab: "compare", label: "Compare" },
+  { tab: "library", label: "Library" },
+];
+
+const THEME_NEXT: Record<ThemeChoice, ThemeChoice> = {
+  system: "light",
+  light: "dark",
+  dark: "system",
+};
+const THEME_LABEL: Record<ThemeChoice, string> = {
+  system: "Theme: system",
+  light: "Theme: light",
+  dark: "Theme: dark",
+};
+
+function SocketPill() {
+  const state = useApp((s) => s.socket.state);
+  const text = {
+    connecting: "connecting…",
+    open: "connected",
+    reconnecting: "reconnecting…",
+    stopped: "offline",
+  }[state];
+  return (
+    <span
+      className="status-pill"
+      data-state={state}
+      role="status"
+      aria-label={`Server connection: ${text}`}
+    >
+      {text}
+    </span>
+  );
+}
+
+function DisplayToggles() {
+  const theme = useApp((s) => s.theme);
+  const projector = useApp((s) => s.projector);
+  const setTheme = useApp((s) => s.setTheme);
+  const setProjector = useApp((s) => s.setProjector);
+  return (
+    <>
+      <button
+        type="button"
+        className="small"
+        onClick={() => setTheme(THEME_NEXT[theme])}
+        title="Switch between system, light and dark"
+      >
+        {THEME_LABEL[theme]}
+      </button>
+      <button
+        type="button"
+        className="small"
+        aria-pressed={projector}
+        onClick={() => setProjector(!projector)}
+      >
+        Projector mode
+      </button>
+    </>
+  );
+}
+
+function UrlProblems() {
+  const problems = useApp((s) => s.urlProblems);
+  const dismiss = useApp((s) => s.dismissUrlProblems);
+  if (problems.length === 0) return null;
+  return (
+    <div className="banner" data-tone="warn" role="alert">
+      <p>
+        Parts of this link could not be used and were left at their defaults: {problems.join(" ")}
+      </p>
+      <button type="button" className="small" onClick={dismiss}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
+export function App() {
+  const route = useHashRoute();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <span className="brand">
+          <span className="brand-dot" aria-hidden="true" />
+          Thinkscope
+        </span>
+        <nav className="tabs" aria-label="Views">
+          {TABS.map(({ tab, label }) => (
+            <a
+              key={tab}
+              href={routeHref(tab === "library" ? { tab, runId: null } : { tab })}
+              aria-current={route.tab === tab ? "page" : undefined}
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
+        <div className="header-tools">
+          <SocketPill />
+          <DisplayToggles />
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <ConnectionBanner />
+        <UrlProblems />
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          {route.tab === "playground" && <PlaygroundView />}
+          {route.tab === "compare" && <CompareView />}
+          {route.tab === "library" && <LibraryView runId={route.runId} />}
+        </Suspense>
+      </main>
+    </>
+  );
+}

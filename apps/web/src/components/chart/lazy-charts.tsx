@@ -1,0 +1,54 @@
+import { lazy, Suspense } from "react";
+import { useThrottledValue } from "../../lib/use-throttled-value.ts";
+import type { TraceState } from "../../lib/trace-fold.ts";
+import type { CompareSeries } from "./token-chart.tsx";
+
+// recharts is the largest dependency; it loads after the page, not with it.
+const loadCharts = () => import("./token-chart.tsx");
+const TokenChart = lazy(() => loadCharts().then((m) => ({ default: m.TokenChart })));
+const CompareChart = lazy(() => loadCharts().then((m) => ({ default: m.CompareChart })));
+
+/**
+ * Fetch and compile the chart code while the page is idle, so the first
+ * run does not pay for it (about 100 ms of main thread) mid-stream.
+ */
+export function preloadCharts(): void {
+  const load = () => void loadCharts().catch(() => {});
+  if (typeof requestIdleCallback === "function") requestIdleCallback(load, { timeout: 3000 });
+  else setTimeout(load, 1000);
+}
+
+/**
+ * The text updates with every batch (about 20 times a second); a chart redraw
+ * costs more and shows nothing new at that pace, so live charts redraw at
+ * most 5 times a second.
+ */
+export const CHART_INTERVAL_MS = 200;
+
+const fallback = <div className="chart-box loading">Loading chart…</div>;
+
+export function LiveTokenChart({
+  trace,
+  live,
+  budget,
+}: {
+  trace: TraceState;
+  live: boolean;
+  budget?: number;
+}) {
+  const shown = useThrottledValue(trace, live ? CHART_INTERVAL_MS : 0);
+  return (
+    <Suspense fallback={fallback}>
+      <TokenChart trace={shown} {...(budget !== undefined ? { budget } : {})} />
+    </Suspense>
+  );
+}
+
+export function LiveCompareChart({ series, live }: { series: CompareSeries[]; live: boolean }) {
+  const shown = useThrottledValue(series, live ? CHART_INTERVAL_MS : 0);
+  return (
+    <Suspense fallback={fallback}>
+      <CompareChart series={shown} />
+    </Suspense>
+  );
+}

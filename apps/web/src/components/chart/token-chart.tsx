@@ -1,0 +1,276 @@
+import { memo, useMemo } from "react";
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
+import { chartRows } from "../../lib/chart-data.ts";
+import { formatCount } from "../../lib/format.ts";
+import type { TraceState } from "../../lib/trace-fold.ts";
+import { INJECTION_COLOR, INJECTION_SHORT } from "./chart-colors.ts";
+
+/** Past this multiple of the data's height, the budget line would flatten the curve: it is noted instead. */
+const BUDGET_VISIBLE_RATIO = 4;
+
+const axisTick = { fontSize: 12 };
+
+/** Seconds on the time axis; milliseconds for runs shorter than two seconds (a tiny model is that fast). */
+function timeTick(maxSeconds: number): (t: number) => string {
+  return maxSeconds < 2 ? (t) => `${Math.round(t * 1000)}ms` : (t) => `${Number(t.toFixed(1))}s`;
+}
+
+/**
+ * Thinking tokens over time, answer tokens after the close, a vertical
+ * marker at each injection (coloured like its mark in the text), the budget
+ * as a horizontal line, and the stop pressure when the backend reports it.
+ * No animation: a live series that animates on every batch is an animation storm.
+ */
+export const TokenChart = memo(function TokenChart({
+  trace,
+  budget,
+}: {
+  trace: TraceState;
+  budget?: number;
+}) {
+  const rows = useMemo(() => chartRows(trace.points), [trace.points]);
+  const maxTokens = rows.reduce((m, r) => Math.max(m, r.thinking, r.answer ?? 0), 0);
+  const cap = budget ?? trace.start?.maxThinkingTokens;
+  const minimum = trace.start?.minThinkingTokens ?? 0;
+  const showBudget = cap !== undefined && cap <= Math.max(maxTokens, 1) * BUDGET_VISIBLE_RATIO;
+  const hasPressure = rows.some((r) => r.endP !== null);
+  const thinkingTokens = trace.thinkingGenerated + trace.thinkingInjected;
+  const summary =
+    `Thinking tokens over time: ${formatCount(thinkingTokens)} thinking tokens in ${(trace.lastTime / 1000).toFixed(1)} s, ` +
+    `${trace.waits} wait${trace.waits === 1 ? "" : "s"}${trace.forcedEnd ? ", forced close" : ""}` +
+    `${cap !== undefined ? `, budget ${formatCount(cap)}` : ""}, ${formatCount(trace.answerTokens)} answer tokens.`;
+
+  return (
+    <figure className="chart-box" role="img" aria-label={summary} style={{ margin: 0 }}>
+      <ResponsiveContainer width="100%" height="100%">
+        <LineChart
+          data={rows}
+          margin={{ top: 16, right: hasPressure ? 8 : 16, bottom: 4, left: 0 }}
+        >
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis
+            dataKey="t"
+            type="number"
+            domain={[0, "dataMax"]}
+            tick={axisTick}
+            tickFormatter={timeTick(rows.at(-1)?.t ?? 0)}
+          />
+          <YAxis
+            yAxisId="tokens"
+            tick={axisTick}
+            width={48}
+            allowDecimals={false}
+            domain={[0, showBudget && cap !== undefined ? Math.max(cap, maxTokens) : "auto"]}
+          />
+          {hasPressure && (
+            <YAxis
+              yAxisId="p"
+              orientation="right"
+              domain={[0, 1]}
+              tick={axisTick}
+              width={36}
+              tickFormatter={(p: number) => `${Math.round(p * 100)}%`}
+            />
+          )}
+          <Tooltip
+            isAnimationActive={false}
+            labelFormatter={(t) => `${Number(t).toFixed(2)} s`}
+            formatter={(value, name) =>
+              name === "stop pressure"
+                ? `${(Number(value) * 100).toFixed(1)}%`
+                : formatCount(Number(value))
+            }
+            contentStyle={{
+              background: "var(--surface)",
+              border: "1px solid var(--border)",
+              borderRadius: 6,
+            }}
+          />
+          {showBudget && (
+            <ReferenceLine
+              yAxisId="tokens"
+              y={cap}
+              stroke="var(--budget-line)"
+              strokeDasharray="6 4"
+              label={{
+                value: `budget ${formatCount(cap)}`,
+                position: "insideTopLeft",
+                fontSize: 12,
+                fill: "var(--budget-line)",
+              }}
+            />
+          )}
+          {minimum > 0 && (
+            <ReferenceLine
+              yAxisId="tokens"
+              y={minimum}
+              stroke="var(--wait-line)"
+              strokeDasharray="2 4"
+              label={{
+                value: `minimum ${formatCount(minimum)}`,
+                position: "insideBottomLeft",
+                fontSize: 12,
+                fill: "var(--wait)",
+              }}
+            />
+          )}
+          {trace.injections.map((mark, index) => (
+            <ReferenceLine
+              key={index}
+              yAxisId="tokens"
+              x={mark.time / 1000}
+              stroke={INJECTION_COLOR[mark.kind]}
+              strokeWidth={2}
+              label={{
+                value:
+                  mark.kind === "wait"
+                    ? `${INJECTION_SHORT.wait}${mark.waitNumber ?? ""}`
+                    : INJECTION_SHORT[mark.kind],
+                position: "top",
+                fontSize: 11,
+                fill: INJECTION_COLOR[mark.kind],
+              }}
+            />
+          ))}
+          <Line
+            yAxisId="tokens"
+            name="thinking tokens"
+            dataKey="thinking"
+            stroke="var(--thinking-line)"
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+            type="linear"
+          />
+          <Line
+            yAxisId="tokens"
+            name="answer tokens"
+            dataKey="answer"
+            stroke="var(--answer-line)"
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+            type="linear"
+          />
+          {hasPressure && (
+            <Line
+              yAxisId="p"
+              name="stop pressure"
+              dataKey="endP"
+              stroke="var(--pressure-line)"
+              strokeWidth={1}
+              dot={false}
+              isAnimationActive={false}
+              type="stepAfter"
+              connectNulls
+            />
+          )}
+        </LineChart>
+      </ResponsiveContainer>
+      {((cap !== undefined && !showBudget) || hasPressure) && (
+        <figcaption className="note legend">
+          {hasPressure && (
+            <span className="l-pressure">
+              stop pressure: the model&apos;s probability of ending its thinking (right axis)
+            </span>
+          )}
+          {cap !== undefined && !showBudget && (
+            <span>Budget {formatCount(cap)} tokens is above the chart.</span>
+          )}
+        </figcaption>
+      )}
+    </figure>
+  );
+});
+
+export interface CompareSeries {
+  key: string;
+  label: string;
+  color: string;
+  trace: TraceState;
+}
+
+/** Several runs' thinking curves overlaid; each run's injections are dots in the injection colours. */
+export const CompareChart = memo(function CompareChart({ series }: { series: CompareSeries[] }) {
+  const data = useMemo(
+    () => series.map((s) => ({ ...s, rows: chartRows(s.trace.points, 400) })),
+    [series],
+  );
+  return (
+    <figure
+      className="chart-box"
+      role="img"
+      aria-label={`Thinking tokens over time for ${series.length} runs: ${series
+        .map(
+          (s) => `${s.label} ${formatCount(s.trace.thinkingGenerated + s.trace.thinkingInjected)}`,
+        )
+        .join(", ")}.`}
+      style={{ margin: 0 }}
+    >
+      <ResponsiveContainer width="100%" height="100%">
+        <LineChart margin={{ top: 12, right: 16, bottom: 4, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis
+            dataKey="t"
+            type="number"
+            domain={[0, "dataMax"]}
+            tick={axisTick}
+            tickFormatter={timeTick(Math.max(0, ...data.map((d) => d.rows.at(-1)?.t ?? 0)))}
+            allowDuplicatedCategory={false}
+          />
+          <YAxis tick={axisTick} width={48} allowDecimals={false} />
+          <Tooltip
+            isAnimationActive={false}
+            labelFormatter={(t) => `${Number(t).toFixed(2)} s`}
+            formatter={(value) => formatCount(Number(value))}
+            contentStyle={{
+              background: "var(--surface)",
+              border: "1px solid var(--border)",
+              borderRadius: 6,
+            }}
+          />
+          {data.map((s) => (
+            <Line
+              key={s.key}
+              data={s.rows}
+              name={s.label}
+              dataKey="thinking"
+              stroke={s.color}
+              strokeWidth={2}
+              isAnimationActive={false}
+              type="linear"
+              dot={(props: {
+                cx?: number;
+                cy?: number;
+                payload?: { injection: keyof typeof INJECTION_COLOR | null };
+                index?: number;
+              }) =>
+                props.payload?.injection && props.cx !== undefined && props.cy !== undefined ? (
+                  <circle
+                    key={props.index}
+                    cx={props.cx}
+                    cy={props.cy}
+                    r={4}
+                    fill={INJECTION_COLOR[props.payload.injection]}
+                    stroke="var(--surface)"
+                  />
+                ) : (
+                  <g key={props.index} />
+                )
+              }
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+});

@@ -1,0 +1,135 @@
+import { useId } from "react";
+import type { BackendInfo } from "@thinkscope/protocol";
+import { useApp } from "../../store/app-store.ts";
+import { selectedBackend } from "../../store/connection-slice.ts";
+import { formatCount } from "../../lib/format.ts";
+import { ProgressBar } from "../status/progress-bar.tsx";
+import { useSettings } from "./use-settings.ts";
+
+function Capabilities({ backend }: { backend: BackendInfo }) {
+  const c = backend.capabilities;
+  const items: [string, boolean, string][] = [
+    [
+      "exact counts",
+      c.exactTokenIds,
+      "Every token arrives with its id: counts are exact, not estimated.",
+    ],
+    [
+      "token-id prompts",
+      c.tokenIdPrompts,
+      "Continuations after a wait are sent as token ids: nothing is re-tokenized.",
+    ],
+    ["logprobs", c.logprobs, "Per-token probabilities: the chart can show the stop pressure."],
+  ];
+  return (
+    <div className="badges" aria-label="Backend capabilities">
+      {items.map(([name, on, why]) => (
+        <span
+          key={name}
+          className="badge"
+          data-on={on}
+          title={`${why}${on ? "" : " (not available)"}`}
+        >
+          {on ? "✓" : "✗"} {name}
+          <span className="visually-hidden">{on ? " available" : " not available"}</span>
+        </span>
+      ))}
+      {c.contextLength !== undefined && (
+        <span className="badge">context {formatCount(c.contextLength)}</span>
+      )}
+    </div>
+  );
+}
+
+function Readiness({ backend }: { backend: BackendInfo }) {
+  const r = backend.readiness;
+  if (r.state === "ready") return null;
+  if (r.state === "loading") {
+    return (
+      <ProgressBar
+        label={r.message || "Loading the model…"}
+        {...(r.progress !== undefined ? { progress: r.progress } : {})}
+      />
+    );
+  }
+  return <p className="problem">Unavailable: {r.message}</p>;
+}
+
+/** Backend and model, from /api/backends, with what each backend can do. */
+export function BackendPicker() {
+  const { settings, set } = useSettings();
+  const backends = useApp((s) => s.backends);
+  const backendsError = useApp((s) => s.backendsError);
+  const backend = useApp(selectedBackend);
+  const id = useId();
+
+  if (backends === null) {
+    return (
+      <fieldset>
+        <legend>Model</legend>
+        <p className="hint">
+          {backendsError ? `Backends could not be loaded: ${backendsError}` : "Loading backends…"}
+        </p>
+      </fieldset>
+    );
+  }
+  const unknownBackend =
+    settings.backend !== "" && !backends.some((b) => b.id === settings.backend);
+  const models = backend?.models ?? [];
+  return (
+    <fieldset>
+      <legend>Model</legend>
+      <div className="field">
+        <label htmlFor={`${id}-backend`}>Backend</label>
+        <select
+          id={`${id}-backend`}
+          value={settings.backend}
+          onChange={(e) => set({ backend: e.target.value, model: "" })}
+        >
+          <option value="">
+            Server default
+            {backends.find((b) => b.default) ? ` (${backends.find((b) => b.default)?.id})` : ""}
+          </option>
+          {backends.map((b) => (
+            <option key={b.id} value={b.id}>
+              {b.id} · {b.kind}
+              {b.readiness.state !== "ready" ? ` (${b.readiness.state})` : ""}
+            </option>
+          ))}
+          {unknownBackend && (
+            <option value={settings.backend}>{settings.backend} (not configured)</option>
+          )}
+        </select>
+        {unknownBackend && (
+          <span className="problem">This link names a backend this server does not have.</span>
+        )}
+      </div>
+      {models.length > 0 && (
+        <div className="field">
+          <label htmlFor={`${id}-model`}>Model</label>
+          <select
+            id={`${id}-model`}
+            value={settings.model}
+            onChange={(e) => set({ model: e.target.value })}
+          >
+            <option value="">Default ({models[0]})</option>
+            {models.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+            {settings.model !== "" && !models.includes(settings.model) && (
+              <option value={settings.model}>{settings.model}</option>
+            )}
+          </select>
+        </div>
+      )}
+      {backend && (
+        <>
+          <Capabilities backend={backend} />
+          <Readiness backend={backend} />
+        </>
+      )}
+    </fieldset>
+  );
+}

@@ -1,0 +1,104 @@
+import { useId } from "react";
+import type { FormatChoice } from "../../lib/run-settings.ts";
+import { useSettings } from "./use-settings.ts";
+
+const FORMATS: { value: FormatChoice; label: string; hint: string }[] = [
+  {
+    value: "think-tags",
+    label: "<think>",
+    hint: "DeepSeek-R1 distills, QwQ, Qwen3: thinking between <think> and </think>.",
+  },
+  { value: "s1", label: "s1", hint: "s1 / s1.1: <|im_start|>think … <|im_start|>answer." },
+  { value: "custom", label: "Custom", hint: "Your own start and end delimiters." },
+];
+
+/** The thinking format: how the model opens and closes its thinking. */
+export function FormatFields() {
+  const { settings, set, problems } = useSettings();
+  const id = useId();
+  const current = FORMATS.find((f) => f.value === settings.format);
+  return (
+    <fieldset>
+      <legend>Thinking format</legend>
+      <div className="field">
+        <div className="segmented" role="radiogroup" aria-label="Thinking format">
+          {FORMATS.map((format) => (
+            <label key={format.value}>
+              <input
+                type="radio"
+                name={`${id}-format`}
+                value={format.value}
+                checked={settings.format === format.value}
+                onChange={() => set({ format: format.value })}
+              />
+              {format.label}
+            </label>
+          ))}
+        </div>
+        <span className="hint">{current?.hint}</span>
+      </div>
+      {settings.format === "custom" && (
+        <>
+          <TextField
+            label="Start delimiter"
+            value={settings.customStart}
+            problem={problems.customStart}
+            onChange={(v) => set({ customStart: v })}
+          />
+          <TextField
+            label="End delimiter"
+            value={settings.customEnd}
+            problem={problems.customEnd}
+            onChange={(v) => set({ customEnd: v })}
+          />
+          <TextField
+            label="Forced close (optional)"
+            value={settings.customForcedEnd}
+            placeholder={`\\n${settings.customEnd}\\n\\n`}
+            hint="Appended when the budget forces the close, before the answer prefix."
+            onChange={(v) => set({ customForcedEnd: v })}
+          />
+        </>
+      )}
+    </fieldset>
+  );
+}
+
+export function TextField({
+  label,
+  value,
+  onChange,
+  problem,
+  hint,
+  placeholder,
+}: {
+  label: string;
+  value: string;
+  onChange(value: string): void;
+  problem?: string | undefined;
+  hint?: string;
+  placeholder?: string;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="text"
+        value={value}
+        spellCheck={false}
+        placeholder={placeholder}
+        style={{ fontFamily: "var(--mono)" }}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem || hint ? `${id}-note` : undefined}
+        onChange={(event) => onChange(event.target.value)}
+      />
+      {(problem || hint) && (
+        <span id={`${id}-note`} className={problem ? "problem" : "hint"}>
+          {problem ?? hint}
+        </span>
+      )}
+    </div>
+  );
+}

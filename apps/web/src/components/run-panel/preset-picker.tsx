@@ -1,0 +1,30 @@
+import { matchingPreset, PRESETS } from "../../lib/presets.ts";
+import { useApp } from "../../store/app-store.ts";
+import { selectedBackend } from "../../store/connection-slice.ts";
+
+/** One-click budget setups; the one the settings match shows as pressed. */
+export function PresetPicker() {
+  const settings = useApp((s) => s.settings);
+  const contextLength = useApp((s) => selectedBackend(s)?.capabilities.contextLength);
+  const applyPreset = useApp((s) => s.applyPreset);
+  const active = matchingPreset(settings, contextLength === undefined ? {} : { contextLength });
+  return (
+    <fieldset>
+      <legend>Presets</legend>
+      <div className="preset-list">
+        {PRESETS.map((preset) => (
+          <button
+            key={preset.id}
+            type="button"
+            className="small"
+            aria-pressed={active?.id === preset.id}
+            title={preset.description}
+            onClick={() => applyPreset(preset.id)}
+          >
+            {preset.label}
+          </button>
+        ))}
+      </div>
+    </fieldset>
+  );
+}

@@ -1,0 +1,48 @@
+import { useId } from "react";
+import { useSettings } from "./use-settings.ts";
+
+/** The prompt, as a chat message (the server applies the model's template) or raw text sent as is. */
+export function PromptEditor() {
+  const { settings, set, problems } = useSettings();
+  const id = useId();
+  return (
+    <fieldset>
+      <legend>Prompt</legend>
+      <div className="field">
+        <div className="segmented" role="radiogroup" aria-label="Prompt mode">
+          {(["chat", "raw"] as const).map((mode) => (
+            <label key={mode}>
+              <input
+                type="radio"
+                name={`${id}-mode`}
+                value={mode}
+                checked={settings.mode === mode}
+                onChange={() => set({ mode })}
+              />
+              {mode === "chat" ? "Chat" : "Raw"}
+            </label>
+          ))}
+        </div>
+        <span className="hint">
+          {settings.mode === "chat"
+            ? "A user message; the server applies the model's chat template."
+            : "Sent exactly as written: end it where the model starts thinking (e.g. with <think>)."}
+        </span>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-prompt`}>
+          {settings.mode === "chat" ? "Question" : "Raw prompt"}
+        </label>
+        <textarea
+          id={`${id}-prompt`}
+          rows={settings.mode === "chat" ? 4 : 8}
+          value={settings.prompt}
+          spellCheck={settings.mode === "chat"}
+          aria-invalid={problems.prompt ? true : undefined}
+          onChange={(event) => set({ prompt: event.target.value })}
+        />
+        {problems.prompt && <span className="problem">{problems.prompt}</span>}
+      </div>
+    </fieldset>
+  );
+}

@@ -1,0 +1,53 @@
+import { Fragment, memo } from "react";
+import { describeInjection } from "../../lib/injection-text.ts";
+import type { InjectionMark as Mark, RunStart } from "../../lib/trace-fold.ts";
+
+/**
+ * The injected text with each newline drawn as a small "↵" (CSS generated
+ * content, so it is never copied): a forced close is mostly newlines, and
+ * they are part of what the model saw.
+ */
+function InjectedText({ text }: { text: string }) {
+  const lines = text.split("\n");
+  return (
+    <>
+      {lines.map((line, index) => (
+        <Fragment key={index}>
+          {index > 0 && <span className="newline">{"\n"}</span>}
+          {line}
+        </Fragment>
+      ))}
+    </>
+  );
+}
+
+/**
+ * One injected string, as a chip in the text. The chip's label comes from
+ * CSS generated content (`data-label`), so selecting and copying the trace
+ * copies exactly the injected text and nothing else. The tooltip shows on
+ * hover (`title`) and on keyboard focus (`data-tip`, drawn by CSS).
+ */
+export const InjectionMark = memo(function InjectionMark({
+  mark,
+  start,
+}: {
+  mark: Mark;
+  start: RunStart | null;
+}) {
+  const { label, tip } = describeInjection(mark, start);
+  return (
+    <mark
+      className="injection"
+      data-injection={mark.kind}
+      data-reason={mark.reason}
+      data-thinking-token={mark.thinkingTokenIndex}
+      data-label={label}
+      data-tip={tip}
+      title={tip}
+      aria-label={`${label}: ${mark.text.trim() || "(whitespace)"}. ${tip.split("\n").slice(1).join(". ")}`}
+      tabIndex={0}
+    >
+      <InjectedText text={mark.text} />
+    </mark>
+  );
+});

@@ -1,0 +1,91 @@
+import { memo, useLayoutEffect, useRef } from "react";
+import { segmentText, type TraceState } from "../../lib/trace-fold.ts";
+import { AnswerView } from "./answer-view.tsx";
+import { ThinkingSegment } from "./trace-segment.tsx";
+
+interface TraceViewProps {
+  trace: TraceState;
+  /** Still streaming: show a cursor and keep the newest text in view. */
+  live: boolean;
+  /** Shown when nothing has arrived yet. */
+  emptyText?: string;
+  /** Accessible name of the region ("Trace", "Trace of cap 512"). */
+  label?: string;
+  /** False where the answer is shown elsewhere (compare columns). */
+  showAnswer?: boolean;
+}
+
+/** Within this many pixels of the bottom counts as "following" the tail. */
+const FOLLOW_SLACK_PX = 48;
+
+/**
+ * The thinking as plain pre-wrapped text with injection marks, then the
+ * answer as Markdown. Segments render through memoized components keyed by
+ * index; the store keeps finished segments' identity, so per batch only the
+ * last segment (and in it, only its last text block) renders again.
+ */
+export const TraceView = memo(function TraceView({
+  trace,
+  live,
+  emptyText,
+  label = "Trace",
+  showAnswer = true,
+}: TraceViewProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  const { segments, start } = trace;
+  const firstAnswer = segments.findIndex((s) => s.type === "answer");
+  const thinking = firstAnswer < 0 ? segments : segments.slice(0, firstAnswer);
+  const answers = firstAnswer < 0 ? [] : segments.slice(firstAnswer);
+  const answerText = answers.map(segmentText).join("");
+
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (live && element && following.current) element.scrollTop = element.scrollHeight;
+  }, [trace, live]);
+
+  if (segments.length === 0) {
+    return (
+      <div className="trace">
+        <p className="trace-empty">
+          {emptyText ?? (live ? "Waiting for the first token…" : "Nothing was generated.")}
+        </p>
+      </div>
+    );
+  }
+
+  return (
+    <div
+      className="trace trace-scroll"
+      ref={scroller}
+      role="region"
+      aria-label={label}
+      tabIndex={0}
+      onScroll={(event) => {
+        const el = event.currentTarget;
+        following.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK_PX;
+      }}
+    >
+      {thinking.length > 0 && (
+        <>
+          <h3 className="trace-heading">Thinking</h3>
+          <div className="trace-thinking">
+            {thinking.map((segment, index) => (
+              <ThinkingSegment key={index} segment={segment} start={start} />
+            ))}
+            {live && answers.length === 0 && <span className="cursor" aria-hidden="true" />}
+          </div>
+        </>
+      )}
+      {showAnswer && answers.length > 0 && (
+        <div className="trace-answer">
+          <h3 className="trace-heading">Answer</h3>
+          <div data-segment="answer">
+            <AnswerView text={answerText} />
+          </div>
+          {live && <span className="cursor" aria-hidden="true" />}
+        </div>
+      )}
+    </div>
+  );
+});

@@ -1,0 +1,76 @@
+import type { TokenPoint, TraceState } from "./trace-fold.ts";
+
+/** One row the chart draws; `t` in seconds. */
+export interface ChartRow {
+  t: number;
+  thinking: number;
+  answer: number | null;
+  endP: number | null;
+  injection: TokenPoint["injection"] | null;
+}
+
+/** More points than this add nothing a screen can show, and cost render time. */
+export const MAX_CHART_POINTS = 600;
+
+/**
+ * Fewer points for drawing: equal buckets, each represented by its last
+ * point (the curves are cumulative, so the shape is kept) carrying the
+ * bucket's highest stop pressure (so a spike is never averaged away).
+ * Points an injection made are always kept: they are the corners of a step.
+ */
+export function downsamplePoints(
+  points: readonly TokenPoint[],
+  max = MAX_CHART_POINTS,
+): TokenPoint[] {
+  if (points.length <= max) return points.slice();
+  const size = Math.ceil(points.length / max);
+  const out: TokenPoint[] = [points[0]!];
+  for (let from = 1; from < points.length; from += size) {
+    const to = Math.min(from + size, points.length);
+    let endP: number | undefined;
+    for (let i = from; i < to; i += 1) {
+      const point = points[i]!;
+      if (point.endP !== undefined)
+        endP = endP === undefined ? point.endP : Math.max(endP, point.endP);
+      if (point.injection && i !== to - 1) out.push(point);
+    }
+    const last = points[to - 1]!;
+    out.push(endP === undefined || last.injection ? last : { ...last, endP });
+  }
+  return out;
+}
+
+export function chartRows(points: readonly TokenPoint[], max = MAX_CHART_POINTS): ChartRow[] {
+  const rows: ChartRow[] = [{ t: 0, thinking: 0, answer: null, endP: null, injection: null }];
+  for (const point of downsamplePoints(points, max)) {
+    rows.push({
+      t: point.time / 1000,
+      thinking: point.thinking,
+      answer: point.answer,
+      endP: point.endP ?? null,
+      injection: point.injection ?? null,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Generated tokens per second: over the last `windowMs` while the run
+ * streams (so the number follows the model's current pace), the engine's own
+ * figure once it has finished.
+ */
+export function tokensPerSecond(trace: TraceState, windowMs = 2000): number | null {
+  if (trace.finish) return trace.finish.stats.tokensPerSecond;
+  const points = trace.points;
+  const last = points.at(-1);
+  if (!last || trace.firstTokenMs === null) return null;
+  let from: TokenPoint | undefined;
+  for (let i = points.length - 1; i >= 0; i -= 1) {
+    const point = points[i]!;
+    from = point;
+    if (last.time - point.time >= windowMs) break;
+  }
+  if (!from || from === last) return null;
+  const seconds = (last.time - from.time) / 1000;
+  return seconds > 0 ? (last.generated - from.generated) / seconds : null;
+}

@@ -1,0 +1,57 @@
+import type { InjectionMark, RunStart } from "./trace-fold.ts";
+import { formatCount, formatMs } from "./format.ts";
+
+export interface InjectionDescription {
+  /** The chip's small label ("wait 2", "forced close", "model closed"). */
+  label: string;
+  /** Why it happened, in one sentence. */
+  why: string;
+  /** The tooltip: where, when and why, one fact per line. */
+  tip: string;
+}
+
+const quote = (text: string) => JSON.stringify(text);
+
+/** Words for an injection mark, from the event's `reason` and the run's settings. */
+export function describeInjection(
+  mark: InjectionMark,
+  start: RunStart | null,
+): InjectionDescription {
+  const label =
+    mark.kind === "wait"
+      ? `wait ${mark.waitNumber ?? ""}`.trim()
+      : mark.kind === "forced_end"
+        ? "forced close"
+        : "model closed";
+  let why: string;
+  switch (mark.reason) {
+    case "min_thinking_tokens":
+      why =
+        `The model tried to stop at ${formatCount(mark.thinkingTokenIndex)} thinking tokens, below the minimum` +
+        `${start ? ` of ${formatCount(start.minThinkingTokens)}` : ""}: its end was dropped and ${quote(mark.text)} appended.`;
+      break;
+    case "num_waits":
+      why =
+        `The model tried to stop; this is wait ${mark.waitNumber ?? "?"}` +
+        `${start ? ` of num_waits = ${start.numWaits}` : ""}: its end was dropped and ${quote(mark.text)} appended.`;
+      break;
+    case "max_thinking_tokens":
+      why = `The thinking reached the budget${start ? ` of ${formatCount(start.maxThinkingTokens)} tokens` : ""}: the close was forced, with the answer lead-in.`;
+      break;
+    case "model_end":
+      why = "The model closed its thinking itself, and the close was accepted.";
+      break;
+    case "backend_stop":
+      why =
+        "The backend stopped the thinking (end of sequence, or no room for another wait), so it was closed.";
+      break;
+  }
+  const kindText =
+    mark.kind === "end" ? "Close re-appended by Thinkscope" : "Injected by Thinkscope";
+  const tip = [
+    `${kindText}: ${quote(mark.text)} (${formatCount(mark.tokens)} token${mark.tokens === 1 ? "" : "s"})`,
+    `At thinking token ${formatCount(mark.thinkingTokenIndex)}, ${formatMs(mark.time)} into the run`,
+    `Why: ${why}`,
+  ].join("\n");
+  return { label, why, tip };
+}

@@ -1,0 +1,362 @@
+import type {
+  BackendCapabilities,
+  EngineEvent,
+  FinishReason,
+  InjectionKind,
+  InjectionReason,
+  Phase,
+  RunStats,
+  SegmentType,
+} from "@thinkscope/protocol";
+
+/**
+ * The page's fold of an engine event stream into what it draws: segments of
+ * text, injection marks, a token curve and live counts. It mirrors core's
+ * `RunTranscript` (same segment rules: consecutive deltas of one phase share a
+ * segment, each injection is a segment of its own) but is built for React:
+ *
+ * - `foldEvents` is pure and returns a new state that shares every unchanged
+ *   part with the old one. A finished segment keeps its object identity, so a
+ *   `memo` component drawing it never re-renders; only the tail changes.
+ * - A segment's text is a list of blocks; new text goes into the last block.
+ *   A block closes at a line end once it holds `BLOCK_CHARS`, so closed
+ *   blocks are whole lines and the page can draw them as block boxes: the
+ *   browser then lays out only the growing block per batch, not the whole
+ *   trace (measured in Chromium on 100 KB of text: 0.1 ms instead of 3 ms
+ *   median, 27 ms worst, per batch).
+ * - The result does not depend on how the events were batched.
+ */
+
+/** A block closes at the first line end after this many characters. */
+export const BLOCK_CHARS = 1024;
+/** A line longer than this closes its block anyway (mid-line), so no block grows without bound. */
+export const MAX_BLOCK_CHARS = 8 * BLOCK_CHARS;
+/** Points closer together than this merge, so a long run keeps a small curve. */
+export const POINT_SPACING_MS = 25;
+
+export interface InjectionMark {
+  kind: InjectionKind;
+  text: string;
+  tokens: number;
+  thinkingTokenIndex: number;
+  reason: InjectionReason;
+  waitNumber?: number;
+  /** Milliseconds since the run started. */
+  time: number;
+}
+
+export interface TraceSegment {
+  type: SegmentType;
+  /** The segment's text, in blocks; `segmentText` joins them. */
+  blocks: readonly string[];
+  /** The text before this segment ends a line (or there is none): its first block starts a line. */
+  startsLine: boolean;
+  tokens: number;
+  /** Set on injection segments (`wait`, `forced_end`, `end`). */
+  injection?: InjectionMark;
+}
+
+export interface TokenPoint {
+  /** Milliseconds since the run started. */
+  time: number;
+  /** Thinking tokens so far, generated and injected (what the budget counts). */
+  thinking: number;
+  /** Answer tokens so far; null until the thinking closes. */
+  answer: number | null;
+  /** Tokens the model generated so far (thinking and answer, no injections), for tokens/s. */
+  generated: number;
+  /** Highest probability of closing the thinking among the tokens of this point. */
+  endP?: number;
+  /** Set on the point an injection made (the corner of a step in the curve). */
+  injection?: InjectionKind;
+}
+
+export interface RunStart {
+  runId: string;
+  /** The engine's resolved settings (camelCase), e.g. `maxThinkingTokens` for the budget line. */
+  maxThinkingTokens: number;
+  minThinkingTokens: number;
+  numWaits: number;
+  maxAnswerTokens: number;
+  promptTokens: number;
+  capabilities: BackendCapabilities;
+}
+
+export interface TraceState {
+  segments: readonly TraceSegment[];
+  injections: readonly InjectionMark[];
+  points: readonly TokenPoint[];
+  start: RunStart | null;
+  phase: Phase;
+  tokenCountsExact: boolean;
+  thinkingGenerated: number;
+  thinkingInjected: number;
+  closeTokens: number;
+  answerTokens: number;
+  waits: number;
+  forcedEnd: boolean;
+  firstTokenMs: number | null;
+  closedAtMs: number | null;
+  /** Time of the latest event. */
+  lastTime: number;
+  finish: { reason: FinishReason; stats: RunStats } | null;
+  error: { code: string; message: string; retryable: boolean } | null;
+  eventCount: number;
+}
+
+export const EMPTY_TRACE: TraceState = Object.freeze({
+  segments: [],
+  injections: [],
+  points: [],
+  start: null,
+  phase: "thinking",
+  tokenCountsExact: true,
+  thinkingGenerated: 0,
+  thinkingInjected: 0,
+  closeTokens: 0,
+  answerTokens: 0,
+  waits: 0,
+  forcedEnd: false,
+  firstTokenMs: null,
+  closedAtMs: null,
+  lastTime: 0,
+  finish: null,
+  error: null,
+  eventCount: 0,
+}) as TraceState;
+
+export function segmentText(segment: TraceSegment): string {
+  return segment.blocks.length === 1 ? (segment.blocks[0] ?? "") : segment.blocks.join("");
+}
+
+/** The whole continuation exactly as the model saw it (thinking, injections, answer). */
+export function traceText(trace: TraceState): string {
+  return trace.segments.map(segmentText).join("");
+}
+
+export function answerText(trace: TraceState): string {
+  return trace.segments
+    .filter((s) => s.type === "answer")
+    .map(segmentText)
+    .join("");
+}
+
+export function thinkingTokens(trace: TraceState): number {
+  return trace.thinkingGenerated + trace.thinkingInjected;
+}
+
+/** Apply one batch of events. Returns `trace` itself when there is nothing to apply. */
+export function foldEvents(trace: TraceState, events: readonly EngineEvent[]): TraceState {
+  if (events.length === 0) return trace;
+  const next = new TraceDraft(trace);
+  for (const event of events) next.apply(event);
+  return next.done();
+}
+
+export function foldAll(events: readonly EngineEvent[]): TraceState {
+  return foldEvents(EMPTY_TRACE, events);
+}
+
+/** Copy-on-write state for one batch: arrays are copied once per batch, not per event. */
+class TraceDraft {
+  private readonly state: TraceState;
+  private segments: TraceSegment[] | null = null;
+  private points: TokenPoint[] | null = null;
+  private injections: InjectionMark[] | null = null;
+  /** The tail segment was created or copied in this batch, so it may be changed in place. */
+  private tailOwned = false;
+  /** The tail's blocks array was created in this batch. */
+  private tailBlocksOwned = false;
+
+  constructor(trace: TraceState) {
+    this.state = { ...trace };
+  }
+
+  apply(event: EngineEvent): void {
+    const s = this.state;
+    s.eventCount += 1;
+    s.lastTime = Math.max(s.lastTime, event.time);
+    switch (event.type) {
+      case "run.started": {
+        const r = event.settings;
+        s.start = {
+          runId: event.runId,
+          maxThinkingTokens: r.maxThinkingTokens,
+          minThinkingTokens: r.minThinkingTokens,
+          numWaits: r.numWaits,
+          maxAnswerTokens: r.maxAnswerTokens,
+          promptTokens: event.promptTokens,
+          capabilities: event.capabilities,
+        };
+        s.tokenCountsExact = event.tokenCountsExact;
+        break;
+      }
+      case "delta": {
+        if (s.firstTokenMs === null && event.tokens > 0) s.firstTokenMs = event.time;
+        // phaseTokens is the engine's running count, which also includes
+        // corrections from usage on text-only backends; trust it over a sum.
+        if (event.phase === "thinking") {
+          s.thinkingGenerated = Math.max(
+            s.thinkingGenerated + event.tokens,
+            event.phaseTokens - s.thinkingInjected,
+          );
+        } else {
+          s.phase = "answer";
+          s.answerTokens = Math.max(s.answerTokens + event.tokens, event.phaseTokens);
+        }
+        this.appendText(event.phase, event.text, event.tokens);
+        const endP = event.endProbabilities?.length
+          ? Math.max(...event.endProbabilities)
+          : undefined;
+        this.addPoint(event.time, endP);
+        break;
+      }
+      case "injection": {
+        const mark: InjectionMark = {
+          kind: event.kind,
+          text: event.text,
+          tokens: event.tokens,
+          thinkingTokenIndex: event.thinkingTokenIndex,
+          reason: event.reason,
+          time: event.time,
+          ...(event.waitNumber !== undefined ? { waitNumber: event.waitNumber } : {}),
+        };
+        this.injectionList().push(mark);
+        if (event.kind === "wait") {
+          s.thinkingInjected += event.tokens;
+          s.waits = Math.max(s.waits + 1, event.waitNumber ?? 0);
+        } else {
+          s.closeTokens += event.tokens;
+          s.forcedEnd = event.kind === "forced_end";
+          s.phase = "answer";
+          s.closedAtMs ??= event.time;
+        }
+        this.pushSegment({
+          type: event.kind,
+          blocks: [event.text],
+          tokens: event.tokens,
+          injection: mark,
+        });
+        this.addPoint(event.time, undefined, event.kind);
+        break;
+      }
+      case "phase":
+        s.phase = "answer";
+        s.closedAtMs ??= event.time;
+        break;
+      case "run.finished": {
+        const stats = event.stats;
+        s.finish = { reason: event.finishReason, stats };
+        // The engine's final counts win over the running ones.
+        s.thinkingGenerated = stats.thinkingTokensGenerated;
+        s.thinkingInjected = stats.thinkingTokensInjected;
+        s.closeTokens = stats.closeTokens;
+        s.answerTokens = stats.answerTokens;
+        s.waits = stats.waits;
+        s.forcedEnd = stats.forcedEnd;
+        s.tokenCountsExact = stats.tokenCountsExact;
+        if (s.firstTokenMs === null && stats.firstTokenMs !== null)
+          s.firstTokenMs = stats.firstTokenMs;
+        break;
+      }
+      case "run.error":
+        s.error = { code: event.code, message: event.message, retryable: event.retryable };
+        break;
+    }
+  }
+
+  done(): TraceState {
+    if (this.segments) this.state.segments = this.segments;
+    if (this.points) this.state.points = this.points;
+    if (this.injections) this.state.injections = this.injections;
+    return this.state;
+  }
+
+  private segmentList(): TraceSegment[] {
+    this.segments ??= this.state.segments.slice();
+    return this.segments;
+  }
+
+  private injectionList(): InjectionMark[] {
+    this.injections ??= this.state.injections.slice();
+    return this.injections;
+  }
+
+  private pushSegment(segment: Omit<TraceSegment, "startsLine">): void {
+    const segments = this.segmentList();
+    const previous = segments.at(-1)?.blocks.at(-1);
+    segments.push({ ...segment, startsLine: previous === undefined || previous.endsWith("\n") });
+    this.tailOwned = true;
+    this.tailBlocksOwned = true;
+  }
+
+  private appendText(phase: Phase, text: string, tokens: number): void {
+    const segments = this.segmentList();
+    const last = segments.at(-1);
+    if (!last || last.type !== phase) {
+      this.pushSegment({ type: phase, blocks: [text], tokens });
+      return;
+    }
+    let tail = last;
+    if (!this.tailOwned) {
+      tail = { ...last };
+      segments[segments.length - 1] = tail;
+      this.tailOwned = true;
+      this.tailBlocksOwned = false;
+    }
+    if (!this.tailBlocksOwned) {
+      tail.blocks = tail.blocks.slice();
+      this.tailBlocksOwned = true;
+    }
+    const blocks = tail.blocks as string[];
+    const grown = (blocks[blocks.length - 1] ?? "") + text;
+    const lineEnd = grown.length >= BLOCK_CHARS ? grown.lastIndexOf("\n") : -1;
+    if (lineEnd >= 0) {
+      // The rest of the last line (possibly nothing yet) starts the next block.
+      blocks[blocks.length - 1] = grown.slice(0, lineEnd + 1);
+      blocks.push(grown.slice(lineEnd + 1));
+    } else if (lineEnd < 0 && grown.length >= MAX_BLOCK_CHARS) {
+      // Split between deltas, never inside one, so no character is cut in two.
+      blocks.push(text);
+    } else {
+      blocks[blocks.length - 1] = grown;
+    }
+    tail.tokens += tokens;
+  }
+
+  private addPoint(time: number, endP: number | undefined, kind?: InjectionKind): void {
+    const s = this.state;
+    const point: TokenPoint = {
+      time,
+      thinking: s.thinkingGenerated + s.thinkingInjected,
+      answer: s.phase === "answer" ? s.answerTokens : null,
+      generated: s.thinkingGenerated + s.answerTokens,
+    };
+    if (kind) point.injection = kind;
+    const points = (this.points ??= this.state.points.slice());
+    const last = points.at(-1);
+    // Merge into the previous point when close in time, unless either marks
+    // an injection or the phase changed: those corners of the curve must stay.
+    const mergeable =
+      last !== undefined &&
+      kind === undefined &&
+      last.injection === undefined &&
+      time - last.time < POINT_SPACING_MS &&
+      (last.answer === null) === (point.answer === null);
+    if (mergeable) {
+      const merged: TokenPoint = { ...point, time: last.time };
+      const maxP = maxDefined(last.endP, endP);
+      if (maxP !== undefined) merged.endP = maxP;
+      points[points.length - 1] = merged;
+      return;
+    }
+    if (endP !== undefined) point.endP = endP;
+    points.push(point);
+  }
+}
+
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.max(a, b);
+}

@@ -1,0 +1,58 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./app.tsx";
+import { preloadCharts } from "./components/chart/lazy-charts.tsx";
+import { createApiClient } from "./lib/api-client.ts";
+import { readDisplayPrefs, syncDisplay, syncSettingsToUrl } from "./lib/page-sync.ts";
+import { RunSocket, socketUrl } from "./lib/run-socket.ts";
+import { decodeSettings } from "./lib/settings-url.ts";
+import { createAppStore, StoreProvider } from "./store/app-store.ts";
+import "./styles/app.css";
+
+const storage = (() => {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+})();
+
+const fromUrl = decodeSettings(new URLSearchParams(window.location.search));
+// The socket needs the store for its callbacks and the store needs the socket to send: tie them late.
+let socket: RunSocket | null = null;
+const store = createAppStore(
+  {
+    api: createApiClient(),
+    send: (message) => socket?.send(message) ?? false,
+    reconnect: () => socket?.retryNow(),
+    now: () => performance.now(),
+  },
+  {
+    settings: fromUrl.settings,
+    ladder: fromUrl.ladder,
+    urlProblems: fromUrl.problems,
+    ...readDisplayPrefs(storage),
+  },
+);
+socket = new RunSocket({
+  url: socketUrl(window.location),
+  onMessage: (message) => store.getState().receive(message),
+  onStatus: (status) => store.getState().setSocketStatus(status),
+  onDisconnect: () => store.getState().connectionLost(),
+});
+socket.start();
+void store.getState().loadBackends();
+syncSettingsToUrl(store);
+syncDisplay(store, document.documentElement, storage);
+window.addEventListener("online", () => store.getState().retryConnection());
+
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html has no #root element.");
+createRoot(root).render(
+  <StrictMode>
+    <StoreProvider store={store}>
+      <App />
+    </StoreProvider>
+  </StrictMode>,
+);
+preloadCharts();

@@ -1,0 +1,46 @@
+import { createContext, createElement, useContext, type ReactNode } from "react";
+import { createStore, useStore, type StoreApi } from "zustand";
+import { createCompareSlice } from "./compare-slice.ts";
+import { createConnectionSlice } from "./connection-slice.ts";
+import { createDisplaySlice } from "./display-slice.ts";
+import { createLibrarySlice } from "./library-slice.ts";
+import { createRunsSlice } from "./runs-slice.ts";
+import { createSettingsSlice } from "./settings-slice.ts";
+import type { AppState, StoreDeps } from "./store-types.ts";
+
+export type { AppState, StoreDeps } from "./store-types.ts";
+export type AppStore = StoreApi<AppState>;
+
+/**
+ * One store of slices. It is created per page (and per test) rather than at
+ * module scope, so tests get a fresh store with fake network parts.
+ */
+export function createAppStore(deps: StoreDeps, initial: Partial<AppState> = {}): AppStore {
+  const store = createStore<AppState>()((...args) => ({
+    ...createSettingsSlice(deps)(...args),
+    ...createRunsSlice(deps)(...args),
+    ...createCompareSlice(deps)(...args),
+    ...createLibrarySlice(deps)(...args),
+    ...createConnectionSlice(deps)(...args),
+    ...createDisplaySlice(deps)(...args),
+  }));
+  if (Object.keys(initial).length > 0) store.setState(initial);
+  return store;
+}
+
+const StoreContext = createContext<AppStore | null>(null);
+
+export function StoreProvider({ store, children }: { store: AppStore; children: ReactNode }) {
+  return createElement(StoreContext.Provider, { value: store }, children);
+}
+
+export function useAppStore(): AppStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error("useApp must be used inside <StoreProvider>.");
+  return store;
+}
+
+/** Select one field (or a stable derived value) from the store; re-renders only when it changes. */
+export function useApp<T>(selector: (state: AppState) => T): T {
+  return useStore(useAppStore(), selector);
+}

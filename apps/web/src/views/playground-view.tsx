@@ -1,0 +1,95 @@
+import { useMemo } from "react";
+import { useApp, useAppStore } from "../store/app-store.ts";
+import { runBlocker } from "../store/connection-slice.ts";
+import { isActive } from "../store/runs-slice.ts";
+import { validateSettings } from "../lib/run-settings.ts";
+import { useCtrlEnter } from "../lib/use-ctrl-enter.ts";
+import { RunPanel } from "../components/run-panel/run-panel.tsx";
+import { RunResult } from "../components/run-result.tsx";
+import { RunStatusLine } from "../components/status/run-status-line.tsx";
+import { TraceLegend } from "../components/trace/trace-legend.tsx";
+
+function PlaygroundActions() {
+  const active = useApp((s) => isActive(s.playgroundKey ? s.runs[s.playgroundKey] : undefined));
+  const stopping = useApp((s) =>
+    s.playgroundKey ? (s.runs[s.playgroundKey]?.stopping ?? false) : false,
+  );
+  const blocker = useApp(runBlocker);
+  const settings = useApp((s) => s.settings);
+  const problems = useMemo(() => Object.values(validateSettings(settings)), [settings]);
+  const runPlayground = useApp((s) => s.runPlayground);
+  const stopRun = useApp((s) => s.stopRun);
+  const playgroundKey = useApp((s) => s.playgroundKey);
+  const reason = blocker ?? (problems.length > 0 ? `Fix the settings first: ${problems[0]}` : null);
+  return (
+    <>
+      <button
+        type="button"
+        className="primary"
+        onClick={runPlayground}
+        disabled={reason !== null}
+        aria-describedby="run-hint"
+      >
+        {active ? "Run again" : "Run"}
+      </button>
+      <button
+        type="button"
+        className="danger"
+        onClick={() => playgroundKey && stopRun(playgroundKey)}
+        disabled={!active || stopping}
+      >
+        {stopping ? "Stopping…" : "Stop"}
+      </button>
+      <span className="hint" id="run-hint">
+        {reason ?? (
+          <>
+            <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs
+          </>
+        )}
+      </span>
+    </>
+  );
+}
+
+function PlaygroundResults() {
+  const run = useApp((s) => (s.playgroundKey ? (s.runs[s.playgroundKey] ?? null) : null));
+  return (
+    <section className="results" aria-label="Run">
+      <div className="inline" style={{ justifyContent: "space-between" }}>
+        <RunStatusLine run={run} idleText="No run yet." />
+        <TraceLegend />
+      </div>
+      {run ? (
+        <RunResult trace={run.trace} live={isActive(run)} />
+      ) : (
+        <div className="panel empty-state">
+          <h2>Watch a model think</h2>
+          <p>
+            Write a question, pick a budget (or a preset such as{" "}
+            <em>s1 paper: ignore the end twice</em>), and press <strong>Run</strong> or{" "}
+            <kbd>Ctrl</kbd>+<kbd>Enter</kbd>.
+          </p>
+          <p>
+            The thinking grows here as the tokens arrive; every injected <code>Wait</code>, forced
+            close and the model&apos;s own close is marked in the text and on the chart.
+          </p>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The playground: settings on the left, the live run on the right. */
+export default function PlaygroundView() {
+  const store = useAppStore();
+  useCtrlEnter(() => {
+    const state = store.getState();
+    if (runBlocker(state) === null) state.runPlayground();
+  });
+  return (
+    <div className="playground">
+      <RunPanel actions={<PlaygroundActions />} />
+      <PlaygroundResults />
+    </div>
+  );
+}

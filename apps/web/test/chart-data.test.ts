@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { chartRows, downsamplePoints, tokensPerSecond } from "../src/lib/chart-data.ts";
+import { foldAll, type TokenPoint } from "../src/lib/trace-fold.ts";
+import { EventScript } from "./fixtures.ts";
+
+describe("chart data", () => {
+  const points: TokenPoint[] = Array.from({ length: 5000 }, (_, i) => ({
+    time: i * 30,
+    thinking: i,
+    answer: null,
+    generated: i,
+    ...(i === 1234 ? { endP: 0.9 } : i % 7 === 0 ? { endP: 0.01 } : {}),
+    ...(i === 2500 || i === 2501 ? { injection: "wait" as const } : {}),
+  }));
+
+  it("downsamples long series to a bounded size, keeping the end, the injections and the peaks", () => {
+    const out = downsamplePoints(points, 300);
+    expect(out.length).toBeLessThanOrEqual(310);
+    expect(out[0]).toBe(points[0]);
+    expect(out.at(-1)?.thinking).toBe(4999);
+    expect(out.filter((p) => p.injection === "wait").map((p) => p.thinking)).toEqual([2500, 2501]);
+    expect(Math.max(...out.map((p) => p.endP ?? 0))).toBe(0.9);
+    const times = out.map((p) => p.time);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it("leaves short series as they are and starts the chart at zero", () => {
+    expect(downsamplePoints(points.slice(0, 10), 300)).toEqual(points.slice(0, 10));
+    const rows = chartRows(points.slice(1, 3));
+    expect(rows[0]).toEqual({ t: 0, thinking: 0, answer: null, endP: null, injection: null });
+    expect(rows[1]?.t).toBe(0.03);
+  });
+
+  it("reports the recent pace while streaming and the engine's figure when done", () => {
+    const script = new EventScript();
+    for (let i = 0; i < 100; i += 1) script.think("x", 5, 50); // 100 tokens/s
+    const live = foldAll(script.events);
+    expect(tokensPerSecond(live)).toBeCloseTo(100, 5);
+    expect(tokensPerSecond(foldAll(script.finish().events))).toBe(123.4);
+    expect(tokensPerSecond(foldAll(new EventScript().events))).toBeNull();
+  });
+});
