@@ -25,6 +25,8 @@ export default defineConfig({
         },
       },
       "apps/web/vitest.config.{ts,mts}",
+      // Checks of the repository as a whole: deployment files, docs, scripts.
+      { test: { name: "repo", root: ".", include: ["test/**/*.test.ts"], testTimeout: 60_000 } },
     ],
   },
 });

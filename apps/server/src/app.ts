@@ -1,0 +1,73 @@
+/**
+ * Builds the Fastify app from its plugins, in dependency order, then its
+ * routes (as the official Fastify demo does; registered explicitly rather
+ * than autoloaded, so the order is visible here):
+ *
+ *   config -> error handler -> store -> backends -> services -> websocket
+ *   -> routes (/api, /v1, /ws) -> page
+ */
+import fastifyWebsocket from "@fastify/websocket";
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { RegisteredBackend } from "./backends/registry.ts";
+import { loadConfig, type ServerConfig } from "./config/config.ts";
+import { loggerOptions, type LogDestination } from "./lib/logger.ts";
+import { createScrubber } from "./lib/secrets.ts";
+import backendsPlugin from "./plugins/backends.ts";
+import configPlugin from "./plugins/config.ts";
+import errorHandlerPlugin, { formatValidationErrors } from "./plugins/error-handler.ts";
+import servicesPlugin from "./plugins/services.ts";
+import spaPlugin from "./plugins/spa.ts";
+import storePlugin from "./plugins/store.ts";
+import healthRoutes from "./routes/api/health.ts";
+import runsRoutes from "./routes/api/runs.ts";
+import openaiRoutes from "./routes/v1/openai.ts";
+import wsRoutes from "./routes/ws.ts";
+import type { RunStore, RunStoreOptions } from "./store/run-store.ts";
+
+export interface BuildAppOptions {
+  /** The configuration; read from the environment and `thinkscope.config.json` when absent. */
+  config?: ServerConfig;
+  /** Backends to serve instead of those `config.backends` describes (tests, embedding). */
+  backends?: RegisteredBackend[];
+  /** A store opened by the caller instead of `<dataDir>/thinkscope.db`. */
+  store?: RunStore;
+  storeOptions?: RunStoreOptions;
+  /** `false` silences the log; a destination captures it (lines are scrubbed of secrets either way). */
+  log?: false | LogDestination;
+}
+
+export type App = FastifyInstance;
+
+export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
+  const config = options.config ?? loadConfig();
+  const scrub = createScrubber([config.apiKey]);
+  const fastify = Fastify({
+    logger:
+      options.log === false
+        ? false
+        : loggerOptions(config.logLevel, scrub, options.log ?? process.stdout),
+    bodyLimit: config.bodyLimit,
+    schemaErrorFormatter: formatValidationErrors,
+    // Stopping must not wait on clients' keep-alive sockets: by then (preClose)
+    // every run has been aborted and stored as interrupted.
+    forceCloseConnections: true,
+  })
+    // TypeBox's compiler checks bodies strictly (no coercion: "12" is not a number of tokens).
+    .setValidatorCompiler(TypeBoxValidatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
+
+  await fastify.register(configPlugin, { config });
+  await fastify.register(errorHandlerPlugin);
+  await fastify.register(storePlugin, { store: options.store, storeOptions: options.storeOptions });
+  await fastify.register(backendsPlugin, { backends: options.backends });
+  await fastify.register(servicesPlugin);
+  await fastify.register(fastifyWebsocket, { options: { maxPayload: config.bodyLimit } });
+
+  await fastify.register(healthRoutes);
+  await fastify.register(runsRoutes);
+  await fastify.register(openaiRoutes);
+  await fastify.register(wsRoutes);
+  await fastify.register(spaPlugin);
+  return fastify;
+}

@@ -1,0 +1,26 @@
+import fp from "fastify-plugin";
+import { RunStore, type RunStoreOptions } from "../store/run-store.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    runStore: RunStore;
+  }
+}
+
+export interface StorePluginOptions {
+  /** A store opened by the caller (tests); otherwise `<dataDir>/thinkscope.db` is opened here. */
+  store?: RunStore;
+  storeOptions?: RunStoreOptions;
+}
+
+export default fp<StorePluginOptions>(
+  async (fastify, options) => {
+    const store = options.store ?? RunStore.open(fastify.config.dataDir, options.storeOptions);
+    const recovered = store.recoverInterrupted();
+    if (recovered > 0)
+      fastify.log.warn({ recovered }, "runs cut off by a previous stop are now interrupted");
+    fastify.decorate("runStore", store);
+    fastify.addHook("onClose", async () => store.close());
+  },
+  { name: "store", dependencies: ["config"] },
+);

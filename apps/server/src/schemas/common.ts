@@ -1,0 +1,24 @@
+import { Type } from "typebox";
+
+/** `{ "error": { "code", "message" } }`, every error the server answers with (contract). */
+export const ErrorBodySchema = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    /** The stored run, when a run failed after it started (its partial output is kept there). */
+    run_id: Type.Optional(Type.String()),
+  }),
+});
+
+/** Error responses every route may give; spread into a route's `response`. */
+export const ErrorResponses = {
+  400: ErrorBodySchema,
+  404: ErrorBodySchema,
+  409: ErrorBodySchema,
+  413: ErrorBodySchema,
+  415: ErrorBodySchema,
+  500: ErrorBodySchema,
+  502: ErrorBodySchema,
+  503: ErrorBodySchema,
+  504: ErrorBodySchema,
+} as const;

@@ -1,0 +1,385 @@
+/**
+ * One way to run: the page (WebSocket), the OpenAI-compatible API, the CLI
+ * and experiments all start runs here. A run is rendered, prepared (bad
+ * settings refused before anything is generated or stored), stored as it
+ * streams, and its session closed whatever happens.
+ *
+ * Storage policy: a request refused while preparing (bad settings, unknown
+ * backend, prompt over the context, upstream unreachable while tokenizing)
+ * is not stored; nothing was generated and no run id was handed out. From the
+ * moment `start` returns, the run is in the store and ends there as
+ * `completed`, `aborted` (its caller aborted it), `error` (the upstream
+ * failed; the partial output is kept), or `interrupted` (its client went
+ * away, or the server stopped or crashed).
+ */
+import {
+  BudgetForcingRun,
+  InvalidRequestError,
+  RunTranscript,
+  resolveSettings,
+  type ChatMessage,
+  type EngineEvent,
+  type ResolvedSettings,
+  type SamplingSettings,
+} from "@thinkscope/core";
+import type {
+  BudgetForcing,
+  PromptMode,
+  RunSource,
+  RunSpec,
+  RunStatus,
+  Sampling,
+} from "@thinkscope/protocol";
+import type { FastifyBaseLogger } from "fastify";
+import type { BackendEntry, BackendRegistry } from "../backends/registry.ts";
+import type { Scrubber } from "../lib/secrets.ts";
+import { newRunId } from "../store/run-id.ts";
+import type { RunOutcome, RunStore } from "../store/run-store.ts";
+import { stopAnswerAt } from "./answer-stop.ts";
+import { renderChatPrompt } from "./chat-prompt.ts";
+
+export interface RunInput {
+  /** Chat: the user's message (unless `messages` is given); raw: the exact text to continue. */
+  prompt?: string;
+  /** Chat: the whole conversation, rendered with the chat template. */
+  messages?: ChatMessage[];
+  mode: PromptMode;
+  /** A configured backend's id; the default when absent. */
+  backend?: string;
+  /** The model name sent upstream; the backend's default when absent. */
+  model?: string;
+  budgetForcing?: BudgetForcing;
+  sampling?: Sampling;
+  /** Strings that end the answer (OpenAI `stop`). */
+  stop?: string[];
+  source: RunSource;
+  experimentId?: string;
+  /** A family chat template that overrides the model's own. */
+  chatTemplate?: string;
+}
+
+export interface StartOptions {
+  /**
+   * Cancels the preparation (session, tokenizing) and, once started, the run
+   * itself, recorded with `abortStatus`. `run.abort` does the same.
+   */
+  signal?: AbortSignal;
+  /** How a run stopped by `signal` is recorded; default `aborted`. */
+  abortStatus?: AbortStatus;
+  /** A backend already resolved (from an OpenAI `model`); wins over `input.backend`. */
+  entry?: BackendEntry;
+}
+
+/** How a run that stops early is recorded: `aborted` by its user, `interrupted` when its client left. */
+export type AbortStatus = "aborted" | "interrupted";
+
+export interface RunServiceDeps {
+  backends: BackendRegistry;
+  store: RunStore;
+  log: FastifyBaseLogger;
+  scrub: Scrubber;
+}
+
+export class RunService {
+  private readonly active = new Set<ActiveRun>();
+
+  constructor(private readonly deps: RunServiceDeps) {}
+
+  /** Runs streaming now. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Validates and prepares a run and stores it as `running`. Throws a
+   * `ThinkscopeError` (400 bad input, 404 unknown model, 502/503/504
+   * upstream) before anything is generated. Iterate `run.events()` to drive it.
+   */
+  async start(input: RunInput, options: StartOptions = {}): Promise<ActiveRun> {
+    const { backends, store } = this.deps;
+    const entry = options.entry ?? backends.get(input.backend);
+    const messages = chatMessages(input);
+    const sampling = toCoreSampling(input.sampling ?? {});
+    // Refuse bad settings before any session or tokenizer round-trip.
+    const format = resolveSettings(input.budgetForcing ?? {}, sampling).format;
+    if (input.stop?.some((stop) => stop === "")) {
+      throw new InvalidRequestError("invalid_stop", "stop strings must not be empty.");
+    }
+
+    const session = await entry.backend.openSession({ model: input.model, signal: options.signal });
+    try {
+      const renderedPrompt =
+        input.mode === "raw"
+          ? requirePrompt(input.prompt)
+          : await renderChatPrompt(entry.backend, messages, {
+              model: input.model,
+              format,
+              template: input.chatTemplate,
+            });
+      const id = newRunId();
+      const run = await BudgetForcingRun.prepare(session, entry.backend.capabilities, {
+        prompt: renderedPrompt,
+        budgetForcing: input.budgetForcing,
+        sampling,
+        runId: id,
+      });
+      const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;
+      store.createRun({
+        id,
+        source: input.source,
+        backend: entry.id,
+        model,
+        prompt: input.mode === "raw" ? renderedPrompt : displayPrompt(messages),
+        renderedPrompt,
+        mode: input.mode,
+        budgetForcing: input.budgetForcing ?? {},
+        sampling: input.sampling ?? {},
+        stop: input.stop,
+        experimentId: input.experimentId ?? null,
+      });
+      const active = new ActiveRun(this.deps, run, {
+        id,
+        backendId: entry.id,
+        model,
+        renderedPrompt,
+        stop: input.stop ?? [],
+        close: async () => {
+          this.active.delete(active);
+          await session.close();
+        },
+      });
+      this.active.add(active);
+      const { signal } = options;
+      if (signal) {
+        const stop = () => active.abort(options.abortStatus ?? "aborted");
+        if (signal.aborted) stop();
+        else {
+          signal.addEventListener("abort", stop, { once: true });
+          void active.done.then(() => signal.removeEventListener("abort", stop));
+        }
+      }
+      return active;
+    } catch (error) {
+      await session.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Stops every run (server shutdown); each is stored as `interrupted`. */
+  async abortAll(timeoutMs = 3_000): Promise<void> {
+    const runs = [...this.active];
+    for (const run of runs) run.abort("interrupted");
+    await Promise.race([
+      Promise.allSettled(runs.map((run) => run.done)),
+      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
+  }
+}
+
+/** A started run. Drive it by iterating `events()` once; stop it with `abort`. */
+export class ActiveRun {
+  readonly id: string;
+  readonly backendId: string;
+  readonly model: string | null;
+  readonly renderedPrompt: string;
+  /** Everything streamed so far, folded (`text`, `thinkingText`, `answerText`, `summary()`). */
+  readonly transcript = new RunTranscript();
+  /** Settles when the run is stored with its final status. */
+  readonly done: Promise<RunStatus>;
+
+  private readonly controller = new AbortController();
+  private abortStatus: AbortStatus | null = null;
+  private started = false;
+  private stoppedUnstreamed = false;
+  private settle!: (status: RunStatus) => void;
+
+  constructor(
+    private readonly deps: RunServiceDeps,
+    private readonly run: BudgetForcingRun,
+    private readonly meta: {
+      id: string;
+      backendId: string;
+      model: string | null;
+      renderedPrompt: string;
+      stop: string[];
+      close: () => Promise<void>;
+    },
+  ) {
+    this.id = meta.id;
+    this.backendId = meta.backendId;
+    this.model = meta.model;
+    this.renderedPrompt = meta.renderedPrompt;
+    this.done = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  get settings(): ResolvedSettings {
+    return this.run.settings;
+  }
+
+  get promptTokens(): number {
+    return this.run.promptTokens;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Stops the run; the upstream request is aborted at once. The first status given wins. */
+  abort(status: AbortStatus): void {
+    if (this.controller.signal.aborted) return;
+    this.abortStatus = status;
+    this.controller.abort();
+    // Never streamed (its client left before it began): record it and free the session now.
+    if (!this.started) {
+      this.started = true;
+      this.stoppedUnstreamed = true;
+      void this.finish(null);
+    }
+  }
+
+  /**
+   * The engine's events, stored as they pass. Error messages are scrubbed of
+   * secrets. Ends with `run.finished`, unless the consumer stops early (then
+   * the run is stored as `interrupted`, or as its abort status).
+   */
+  events(): AsyncGenerator<EngineEvent> {
+    // Stopped before it streamed (its client left while it was starting): nothing to stream.
+    if (this.stoppedUnstreamed) return (async function* () {})();
+    if (this.started) throw new Error(`Run ${this.id} is already being streamed.`);
+    // Set now, not on the first `next()`: an abort from here on is seen by the stream.
+    this.started = true;
+    return this.stream();
+  }
+
+  private async *stream(): AsyncGenerator<EngineEvent> {
+    const { store, log, scrub } = this.deps;
+    let storing = true;
+    let failure: unknown = null;
+    const source = stopAnswerAt(
+      this.run.events({ signal: this.controller.signal }),
+      this.meta.stop,
+      () => this.controller.abort(),
+    );
+    try {
+      for await (const raw of source) {
+        const event = raw.type === "run.error" ? { ...raw, message: scrub(raw.message) } : raw;
+        if (event.type === "run.error") {
+          const upstream = event.status === 502 || event.status === 503 || event.status === 504;
+          if (upstream) log.warn({ runId: this.id, code: event.code }, event.message);
+          else log.error({ runId: this.id, code: event.code }, event.message);
+        }
+        this.transcript.apply(event);
+        if (storing) {
+          try {
+            store.appendEvent(this.id, event);
+          } catch (error) {
+            // A full disk must not cut the stream the user is watching.
+            storing = false;
+            log.error({ err: error, runId: this.id }, "could not store the run's events");
+          }
+        }
+        yield event;
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      // A consumer that stops early leaves nothing generating upstream.
+      if (this.transcript.finishReason === null) this.controller.abort();
+      await this.finish(failure);
+    }
+  }
+
+  private async finish(failure: unknown): Promise<void> {
+    const { store, log } = this.deps;
+    const status = this.finalStatus(failure);
+    try {
+      store.finishRun(this.id, this.outcome(status, failure));
+    } catch (error) {
+      log.error({ err: error, runId: this.id }, "could not store the run's outcome");
+    }
+    await this.meta
+      .close()
+      .catch((error: unknown) =>
+        log.warn({ err: error, runId: this.id }, "closing the session failed"),
+      );
+    this.settle(status);
+  }
+
+  private finalStatus(failure: unknown): RunStatus {
+    if (failure !== null) return "error";
+    switch (this.transcript.finishReason) {
+      case "stop":
+      case "length":
+        return "completed";
+      case "error":
+        return "error";
+      case "aborted":
+        return this.abortStatus ?? "aborted";
+      case null:
+        // The consumer stopped reading before the end: its client went away.
+        return this.abortStatus ?? "interrupted";
+    }
+  }
+
+  private outcome(status: RunStatus, failure: unknown): RunOutcome {
+    const { transcript } = this;
+    let error = transcript.error
+      ? { code: transcript.error.code, message: transcript.error.message }
+      : null;
+    if (!error && failure !== null) {
+      error = {
+        code: "internal_error",
+        message: this.deps.scrub(String((failure as Error).message ?? failure)),
+      };
+    }
+    return {
+      status: status === "running" ? "interrupted" : status,
+      summary: transcript.summary(),
+      text: transcript.text,
+      answer: transcript.answerText,
+      error,
+    };
+  }
+}
+
+/** A protocol `RunSpec` (the page, the runs API) as a run input. */
+export function runInputFromSpec(spec: RunSpec, source: RunSource): RunInput {
+  const input: RunInput = { prompt: spec.prompt, mode: spec.mode ?? "chat", source };
+  if (spec.backend !== undefined) input.backend = spec.backend;
+  if (spec.model !== undefined) input.model = spec.model;
+  if (spec.budget_forcing !== undefined) input.budgetForcing = spec.budget_forcing;
+  if (spec.sampling !== undefined) input.sampling = spec.sampling;
+  return input;
+}
+
+function chatMessages(input: RunInput): ChatMessage[] {
+  if (input.mode === "raw") return [];
+  if (input.messages && input.messages.length > 0) return input.messages;
+  return [{ role: "user", content: requirePrompt(input.prompt) }];
+}
+
+function requirePrompt(prompt: string | undefined): string {
+  if (typeof prompt !== "string" || prompt === "") {
+    throw new InvalidRequestError("invalid_prompt", "The prompt must be a non-empty string.");
+  }
+  return prompt;
+}
+
+/** What lists show for a chat run: the last user message. */
+function displayPrompt(messages: ChatMessage[]): string {
+  return (
+    [...messages].reverse().find((m) => m.role === "user")?.content ??
+    messages.at(-1)?.content ??
+    ""
+  );
+}
+
+export function toCoreSampling(sampling: Sampling): Partial<SamplingSettings> {
+  const out: Partial<SamplingSettings> = {};
+  if (sampling.temperature !== undefined) out.temperature = sampling.temperature;
+  if (sampling.top_p !== undefined) out.topP = sampling.top_p;
+  if (sampling.top_k !== undefined) out.topK = sampling.top_k;
+  if (sampling.seed !== undefined) out.seed = sampling.seed;
+  return out;
+}

@@ -1,0 +1,134 @@
+import type { Database } from "better-sqlite3";
+
+/**
+ * Schema versions, applied in order and recorded in `schema_migrations`.
+ * Never edit a released migration: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database, features: StoreFeatures): void;
+}
+
+export interface StoreFeatures {
+  /** SQLite was built with FTS5 (better-sqlite3's bundled build is). */
+  fts5: boolean;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: "runs and events",
+    up(db) {
+      db.exec(`
+        CREATE TABLE runs (
+          -- An integer key keeps rowids stable across VACUUM, which the FTS index relies on.
+          row INTEGER PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'aborted', 'error', 'interrupted')),
+          source TEXT NOT NULL CHECK (source IN ('page', 'api', 'cli', 'experiment')),
+          backend TEXT NOT NULL,
+          model TEXT,
+          prompt TEXT NOT NULL,
+          rendered_prompt TEXT NOT NULL,
+          mode TEXT NOT NULL CHECK (mode IN ('chat', 'raw')),
+          settings TEXT NOT NULL,
+          summary TEXT,
+          text TEXT NOT NULL DEFAULT '',
+          answer TEXT NOT NULL DEFAULT '',
+          error_code TEXT,
+          error_message TEXT,
+          experiment_id TEXT,
+          -- The process writing a running run: another live process's run is not interrupted.
+          owner_pid INTEGER
+        );
+        CREATE INDEX runs_created ON runs (created_at DESC, row DESC);
+        CREATE INDEX runs_status ON runs (status);
+        CREATE INDEX runs_model ON runs (model);
+        CREATE INDEX runs_experiment ON runs (experiment_id) WHERE experiment_id IS NOT NULL;
+
+        CREATE TABLE run_events (
+          run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE ON UPDATE CASCADE,
+          seq INTEGER NOT NULL,
+          data TEXT NOT NULL,
+          PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 2,
+    name: "full-text search",
+    up(db, features) {
+      if (!features.fts5) return;
+      db.exec(`
+        CREATE VIRTUAL TABLE runs_fts USING fts5 (prompt, text, content = 'runs', content_rowid = 'row');
+        CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
+          INSERT INTO runs_fts (rowid, prompt, text) VALUES (new.row, new.prompt, new.text);
+        END;
+        CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
+          INSERT INTO runs_fts (runs_fts, rowid, prompt, text) VALUES ('delete', old.row, old.prompt, old.text);
+        END;
+        CREATE TRIGGER runs_fts_update AFTER UPDATE OF prompt, text ON runs BEGIN
+          INSERT INTO runs_fts (runs_fts, rowid, prompt, text) VALUES ('delete', old.row, old.prompt, old.text);
+          INSERT INTO runs_fts (rowid, prompt, text) VALUES (new.row, new.prompt, new.text);
+        END;
+        INSERT INTO runs_fts (runs_fts) VALUES ('rebuild');
+      `);
+    },
+  },
+];
+
+export function detectFeatures(db: Database): StoreFeatures {
+  try {
+    db.exec("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5 (x); DROP TABLE temp.fts5_probe;");
+    return { fts5: true };
+  } catch {
+    return { fts5: false };
+  }
+}
+
+/** Applies every migration above the database's version, each in its own transaction. */
+export function migrate(db: Database, features: StoreFeatures): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied = new Set(
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(...MIGRATIONS.map((m) => m.version));
+  if (newest > known) {
+    throw new Error(
+      `The database is at schema version ${newest}, newer than this server knows (${known}). Upgrade Thinkscope.`,
+    );
+  }
+  const ran: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      migration.up(db, features);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    })();
+    ran.push(migration.version);
+  }
+  return ran;
+}
+
+/** Whether the FTS index exists (a database created without FTS5 keeps using LIKE). */
+export function hasFtsTable(db: Database): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs_fts'").get() !==
+    undefined
+  );
+}
