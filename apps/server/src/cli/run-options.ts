@@ -1,10 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import {
-  resolveSettings,
-  type BudgetForcingInput,
-  type FormatInput,
-  type SamplingSettings,
-} from "@thinkscope/core";
+import { resolveSettings, type FormatInput } from "@thinkscope/core";
+import type { BudgetForcing, Sampling } from "@thinkscope/protocol";
+import { toCoreSampling } from "../services/run-service.ts";
 
 /** Options shared by `thinkscope run` and `thinkscope experiment`, with the same names as the API. */
 export interface BudgetOptions {
@@ -118,10 +115,10 @@ function formatInput(options: BudgetOptions): FormatInput {
  * options fail before any model is loaded.
  */
 export function budgetSettingsFrom(options: BudgetOptions): {
-  budgetForcing: BudgetForcingInput;
-  sampling: Partial<SamplingSettings>;
+  budgetForcing: BudgetForcing;
+  sampling: Sampling;
 } {
-  const budgetForcing: BudgetForcingInput = { format: formatInput(options) };
+  const budgetForcing: BudgetForcing = { format: formatInput(options) };
   if (options.maxThinkingTokens !== undefined)
     budgetForcing.max_thinking_tokens = options.maxThinkingTokens;
   if (options.minThinkingTokens !== undefined)
@@ -132,10 +129,10 @@ export function budgetSettingsFrom(options: BudgetOptions): {
     budgetForcing.final_answer_prefix = options.finalAnswerPrefix;
   if (options.maxAnswerTokens !== undefined)
     budgetForcing.max_answer_tokens = options.maxAnswerTokens;
-  const sampling: Partial<SamplingSettings> = {};
+  const sampling: Sampling = {};
   if (options.temperature !== undefined) sampling.temperature = options.temperature;
-  if (options.topP !== undefined) sampling.topP = options.topP;
+  if (options.topP !== undefined) sampling.top_p = options.topP;
   if (options.seed !== undefined) sampling.seed = options.seed;
-  resolveSettings(budgetForcing, sampling);
+  resolveSettings(budgetForcing, toCoreSampling(sampling));
   return { budgetForcing, sampling };
 }
