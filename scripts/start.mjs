@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm start`: builds the page when apps/web/dist is missing or older than
+ * `npm start`: installs the dependencies when they are missing or older than
+ * the lockfile, builds the page when apps/web/dist is missing or older than
  * its sources, then runs the server (TypeScript through tsx, no build step).
+ * Everything before the server uses Node's standard library only, so it runs
+ * on a fresh clone.
  * Ctrl+C stops the server cleanly; its exit code is ours.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -40,20 +43,32 @@ function pageIsStale() {
   return pageSources.some((source) => newestChange(source) > builtAt);
 }
 
+/** Runs npm with this Node (under `npm start`, npm_execpath is npm's own script). */
+function npm(args) {
+  const execpath = process.env.npm_execpath;
+  return execpath
+    ? spawnSync(process.execPath, [execpath, ...args], { cwd: root, stdio: "inherit" })
+    : spawnSync("npm", args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
+}
+
+function installIfNeeded() {
+  const installed = join(root, "node_modules", ".package-lock.json");
+  const lock = join(root, "package-lock.json");
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
+  const fresh = !existsSync(installed);
+  console.log(`thinkscope: installing dependencies (npm ${fresh ? "ci" : "install"})...`);
+  const result = npm(
+    fresh ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"],
+  );
+  if (result.status !== 0) {
+    console.error("thinkscope: npm could not install the dependencies; see its messages above.");
+    process.exit(result.status ?? 1);
+  }
+}
+
 function buildPage() {
   console.log("thinkscope: building the page (npm run build -w @thinkscope/web)...");
-  // Under `npm start`, npm_execpath is npm's own script: run it with this Node.
-  const npm = process.env.npm_execpath;
-  const result = npm
-    ? spawnSync(process.execPath, [npm, "run", "build", "-w", "@thinkscope/web"], {
-        cwd: root,
-        stdio: "inherit",
-      })
-    : spawnSync("npm", ["run", "build", "-w", "@thinkscope/web"], {
-        cwd: root,
-        stdio: "inherit",
-        shell: process.platform === "win32",
-      });
+  const result = npm(["run", "build", "-w", "@thinkscope/web"]);
   if (result.status === 0) return;
   console.warn(
     existsSync(builtPage)
@@ -62,6 +77,7 @@ function buildPage() {
   );
 }
 
+installIfNeeded();
 if (existsSync(join(web, "src")) && pageIsStale()) buildPage();
 
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
