@@ -70,7 +70,11 @@ describe("budget forcing on embedded llama.cpp", () => {
   it("extend: two waits, each continuing the trace exactly", async () => {
     const { transcript, summary } = await run({ num_waits: 2 });
     expect(transcript.text).toBe(`${ALPHABET}Waittuvwxyz` + `Waittuvwxyz</think> 42`);
-    expect(summary).toMatchObject({ waits: 2, thinking_tokens: 26 + 1 + 7 + 1 + 7, upstream_requests: 4 });
+    expect(summary).toMatchObject({
+      waits: 2,
+      thinking_tokens: 26 + 1 + 7 + 1 + 7,
+      upstream_requests: 4,
+    });
   });
 
   it("cut: the close is forced at exactly the budget and the model answers after the lead-in", async () => {
@@ -81,6 +85,25 @@ describe("budget forcing on embedded llama.cpp", () => {
       ["answer", " 42"],
     ]);
     expect(summary).toMatchObject({ thinking_tokens: 10, forced_end: true });
+  });
+
+  it("reports the model's pressure to close at the step each wait replaced", async () => {
+    const session = await backend.openSession({});
+    try {
+      const prepared = await BudgetForcingRun.prepare(session, backend.capabilities, {
+        prompt: PROMPT,
+        budgetForcing: { num_waits: 1 },
+      });
+      const pressures: (number | undefined)[] = [];
+      for await (const event of prepared.events()) {
+        if (event.type === "injection") pressures.push(event.endProbability);
+      }
+      // The counting model closes with certainty after "z".
+      expect(pressures).toHaveLength(2);
+      for (const p of pressures) expect(p).toBeGreaterThan(0.99);
+    } finally {
+      await session.close();
+    }
   });
 
   it("an injection evaluates only the injected tokens: no re-read of the prefix", async () => {

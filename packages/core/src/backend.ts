@@ -83,6 +83,11 @@ export type GenerationEvent =
       stoppedBy?: { tokenId?: number; text?: string };
       /** True when the model itself ended (end-of-sequence token), not a stop we asked for. */
       endOfSequence?: boolean;
+      /**
+       * P(any probe id) at the step that stopped on a stop id, when probes were
+       * requested: the stop token is never emitted, so its step's pressure rides here.
+       */
+      probeProbability?: number;
       usage?: GenerationUsage;
     };
 

@@ -237,6 +237,8 @@ class RunDriver {
   private openingText = "";
   /** How the last request ended, until the next decision consumes it. */
   private lastOutcome: Outcome | null = null;
+  /** The model's probability of closing at the step that ended the last request, when known. */
+  private lastEndProbability: number | undefined;
   private answerRequested = false;
 
   private generatedThinking = 0;
@@ -289,6 +291,7 @@ class RunDriver {
         const iterator = this.session.generate(request.generate)[Symbol.asyncIterator]();
         let outcome: Outcome = "eos";
         let usage: GenerationUsage | undefined;
+        this.lastEndProbability = undefined;
         try {
           for (;;) {
             const step = await iterator.next();
@@ -296,6 +299,7 @@ class RunDriver {
             const event = step.value;
             if (event.type === "finish") {
               usage = event.usage;
+              this.lastEndProbability = event.probeProbability;
               outcome = outcomeOf(
                 event.reason,
                 event.stoppedBy !== undefined && !event.endOfSequence,
@@ -511,6 +515,9 @@ class RunDriver {
     };
     if (piece.ids) event.tokenIds = piece.ids;
     if (waitNumber !== undefined) event.waitNumber = waitNumber;
+    if (kind !== "forced_end" && this.lastEndProbability !== undefined) {
+      event.endProbability = this.lastEndProbability;
+    }
     this.continuation.push(piece);
     this.outbox.push(event);
   }

@@ -63,6 +63,8 @@ export interface InjectionEvent {
   reason: InjectionReason;
   /** For waits: 1 for the first extension, 2 for the second... */
   waitNumber?: number;
+  /** How likely the model was to close its thinking at the step that triggered this, when the backend reports it. */
+  endProbability?: number;
   time: number;
 }
 

@@ -280,6 +280,8 @@ describe("budget forcing engine (ids mode, like vLLM)", () => {
       [0],
       [0.1],
     ]);
+    // The step where the model closed is never emitted as a token: its pressure rides on the injection.
+    expect(injections(events)[0]).toMatchObject({ kind: "end", endProbability: 0.2 });
   });
 
   it("stops on abort, cancels the upstream request and keeps the partial output", async () => {

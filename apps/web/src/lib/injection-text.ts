@@ -52,6 +52,9 @@ export function describeInjection(
     `${kindText}: ${quote(mark.text)} (${formatCount(mark.tokens)} token${mark.tokens === 1 ? "" : "s"})`,
     `At thinking token ${formatCount(mark.thinkingTokenIndex)}, ${formatMs(mark.time)} into the run`,
     `Why: ${why}`,
+    ...(mark.endProbability !== undefined
+      ? [`The model's probability of closing there: ${(mark.endProbability * 100).toFixed(1)}%`]
+      : []),
   ].join("\n");
   return { label, why, tip };
 }

@@ -41,6 +41,8 @@ export interface InjectionMark {
   thinkingTokenIndex: number;
   reason: InjectionReason;
   waitNumber?: number;
+  /** The model's probability of closing at the step this injection answered, when reported. */
+  endProbability?: number;
   /** Milliseconds since the run started. */
   time: number;
 }
@@ -220,6 +222,7 @@ class TraceDraft {
           reason: event.reason,
           time: event.time,
           ...(event.waitNumber !== undefined ? { waitNumber: event.waitNumber } : {}),
+          ...(event.endProbability !== undefined ? { endProbability: event.endProbability } : {}),
         };
         this.injectionList().push(mark);
         if (event.kind === "wait") {
@@ -237,7 +240,9 @@ class TraceDraft {
           tokens: event.tokens,
           injection: mark,
         });
-        this.addPoint(event.time, undefined, event.kind);
+        // The step where the model tried to close is the one a wait replaced:
+        // its pressure is the spike that explains the injection.
+        this.addPoint(event.time, event.endProbability, event.kind);
         break;
       }
       case "phase":

@@ -156,7 +156,8 @@ export class EmbeddedSession implements GenerationSession {
       prompt,
     );
     let generated = 0;
-    let finish: Pick<FinishEvent, "reason" | "stoppedBy" | "endOfSequence"> | undefined;
+    let finish:
+      Pick<FinishEvent, "reason" | "stoppedBy" | "endOfSequence" | "probeProbability"> | undefined;
     try {
       while (finish === undefined) {
         // Checked before each step: after close() the sequence may already serve another session.
@@ -169,6 +170,9 @@ export class EmbeddedSession implements GenerationSession {
         const token = step.value.token;
         if (stops.has(token)) {
           finish = { reason: "stop", stoppedBy: { tokenId: token } };
+          if (probes.length > 0) {
+            finish.probeProbability = probeProbability(step.value.probabilities, probes);
+          }
         } else if (model.isEogToken(token)) {
           finish = { reason: "stop", endOfSequence: true };
         } else {

@@ -131,6 +131,7 @@ export class VllmSession implements GenerationSession {
     countedSoFar: number,
   ): { piece: OutputPiece; end?: Finish } {
     let ids = choice.token_ids ?? undefined;
+    let end = finishOf(choice, request);
     let probabilities =
       probes && choice.logprobs
         ? probeProbabilities(
@@ -140,7 +141,6 @@ export class VllmSession implements GenerationSession {
             this.probeTexts,
           )
         : undefined;
-    const end = finishOf(choice, request);
     const stoppedOnToken =
       end !== undefined && end.reason === "stop" && end.stoppedBy?.text === undefined;
     const stopId = end?.stoppedBy?.tokenId;
@@ -151,6 +151,10 @@ export class VllmSession implements GenerationSession {
       (stopId === undefined || ids.at(-1) === stopId)
     ) {
       ids = ids.slice(0, -1);
+      // The stop token's own step is the pressure that ended the thinking.
+      const atStop = probabilities?.at(-1);
+      if (end && atStop !== undefined && stopId !== undefined)
+        end = { ...end, probeProbability: atStop };
       probabilities = probabilities?.slice(0, -1);
     }
 

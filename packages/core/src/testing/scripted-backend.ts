@@ -173,6 +173,11 @@ export class ScriptedBackend implements Backend {
           type: "finish",
           reason: "stop",
           stoppedBy: stop.by,
+          ...(request.probeTokenIds &&
+          this.options.probeProbability &&
+          stop.by.tokenId !== undefined
+            ? { probeProbability: this.options.probeProbability(count) }
+            : {}),
           usage: { completionTokens: count },
         };
       } else {
