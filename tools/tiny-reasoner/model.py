@@ -134,3 +134,37 @@ def load(path):
     m.load_state_dict(ck["model"])
     m.eval()
     return m
+
+
+@torch.no_grad()
+def decode_step(model, tokens, pos, kbufs, vbufs):
+    """One decoding step for a batch that advances in lockstep: tokens (B,) sit at
+    position pos in every row. kbufs/vbufs: per-layer (B, H, ctx, hd) buffers."""
+    cfg = model.cfg
+    hd = cfg.dim // cfg.n_heads
+    cos, sin = rope_tables(hd, torch.tensor([pos]), cfg.rope_base)
+    x = model.tok_emb(tokens[:, None])
+    B = x.shape[0]
+    for i, blk in enumerate(model.blocks):
+        h = blk.attn_norm(x)
+        q = apply_rope(blk.wq(h).view(B, 1, cfg.n_heads, hd), cos, sin).transpose(1, 2)
+        k = apply_rope(blk.wk(h).view(B, 1, cfg.n_heads, hd), cos, sin).transpose(1, 2)
+        v = blk.wv(h).view(B, 1, cfg.n_heads, hd).transpose(1, 2)
+        kbufs[i][:, :, pos:pos + 1] = k
+        vbufs[i][:, :, pos:pos + 1] = v
+        K = kbufs[i][:, :, :pos + 1]
+        V = vbufs[i][:, :, :pos + 1]
+        att = F.softmax((q @ K.transpose(-1, -2)) * (1.0 / math.sqrt(hd)), dim=-1)
+        o = (att @ V).transpose(1, 2).reshape(B, 1, cfg.dim)
+        x = x + blk.wo(o)
+        h = blk.ffn_norm(x)
+        x = x + blk.w_down(F.silu(blk.w_gate(h)) * blk.w_up(h))
+    return model.out(model.norm(x))[:, 0]
+
+
+def new_buffers(model, B, ctx=None):
+    cfg = model.cfg
+    ctx = ctx or cfg.ctx
+    hd = cfg.dim // cfg.n_heads
+    mk = lambda: [torch.zeros(B, cfg.n_heads, ctx, hd) for _ in range(cfg.n_layers)]
+    return mk(), mk()

@@ -147,6 +147,12 @@ def column_check(a, b, first):
 # the model, decoding greedily, still almost always closes its thinking itself.
 N_CHECKS_WEIGHTS = [0.45, 0.20, 0.12, 0.08, 0.06, 0.05, 0.04]  # 0..6 checks
 OWN_WAIT_SHARE = 0.15
+# Each digit of the quick pass is replaced by a random digit with this
+# probability in training traces. Without it the check can be "learned" by
+# copying the quick pass (which differs from the truth in one digit at most),
+# and the model never learns to add in the check; with it the check has to be
+# computed from the question's digits.
+QUICK_NOISE = 0.35
 FORCED_CLOSE_SHARE = 0.08
 RESULT_RE = re.compile(r"^\d+ \+ \d+ = (\d+)|^So \d+ \+ \d+ = (\d+)", re.M)
 
@@ -158,11 +164,20 @@ def latest_result(think, fallback):
     return int(last) if last else fallback
 
 
+def noisy(q, rng):
+    if QUICK_NOISE <= 0:
+        return q  # (draws nothing from rng: the first training stages ran without noise)
+    d = [c if rng.random() >= QUICK_NOISE else str(rng.randint(0, 9)) for c in str(q)]
+    if d[0] == "0":
+        d[0] = str(q)[0]
+    return int("".join(d))
+
+
 def make_trace(a, b, rng):
     """Returns (prompt, completion, masked): masked holds the character offsets in
     the completion whose token gets no loss (a forced "Wait"). Every character of
     the thinking is one token, so offsets equal token offsets."""
-    q = quick_sum(a, b)
+    q = noisy(quick_sum(a, b), rng)
     think = "%d + %d = %d\n" % (a, b, q)
     n = rng.choices(range(len(N_CHECKS_WEIGHTS)), weights=N_CHECKS_WEIGHTS)[0]
     masked = []

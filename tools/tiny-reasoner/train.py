@@ -74,7 +74,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="ckpt.pt")
     ap.add_argument("--save-every", type=int, default=250)
+    ap.add_argument("--stop-at", type=int, default=None, help="stop after this many steps of the --steps schedule")
+    ap.add_argument("--init-from", default=None, help="start from this checkpoint's weights (fresh optimizer)")
+    ap.add_argument("--quick-noise", type=float, default=task.QUICK_NOISE)
+    ap.add_argument("--checks-weights", default=None, help="comma-separated weights of 0..6 checks per trace")
     args = ap.parse_args()
+    task.QUICK_NOISE = args.quick_noise
+    if args.checks_weights:
+        task.N_CHECKS_WEIGHTS = [float(x) for x in args.checks_weights.split(",")]
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -83,6 +90,8 @@ def main():
     cfg = Config(task.VOCAB_SIZE, dim=args.dim, n_layers=args.layers, n_heads=args.heads,
                  ffn_dim=args.ffn, ctx=1024)
     model = TinyLlama(cfg)
+    if args.init_from:
+        model.load_state_dict(torch.load(args.init_from, map_location="cpu")["model"])
     nparams = sum(p.numel() for p in model.parameters())
     print("params", nparams, flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -100,7 +109,8 @@ def main():
     data = batches(rng, heldout, args.tokens)
     t0 = time.time()
     ema = None
-    for step in range(args.steps):
+    last = min(args.steps, args.stop_at or args.steps)
+    for step in range(last):
         x, y, w = next(data)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
@@ -113,11 +123,11 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
-        if step % 25 == 0 or step == args.steps - 1:
+        if step % 25 == 0 or step == last - 1:
             el = time.time() - t0
             print("step %d loss %.4f ema %.4f lr %.2e %.1fs (%.2fs/step)" % (
                 step, loss.item(), ema, lr_at(step), el, el / (step + 1)), flush=True)
-        if (step + 1) % args.save_every == 0 or step == args.steps - 1:
+        if (step + 1) % args.save_every == 0 or step == last - 1:
             torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "step": step + 1,
                         "args": vars(args)}, args.out)
     print("done in %.1fs" % (time.time() - t0), flush=True)
