@@ -1,0 +1,114 @@
+/**
+ * The bundled tiny reasoning model (models/tiny-reasoner.gguf, trained by
+ * tools/tiny-reasoner): llama.cpp through the embedded backend decodes it
+ * exactly as torch did at export time, and it is the default model when
+ * nothing else is configured.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BudgetForcingRun, RunTranscript, grade } from "@thinkscope/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DEFAULT_EMBEDDED_MODEL,
+  createEmbeddedBackend,
+  resolveDefaultModel,
+  type EmbeddedBackend,
+} from "../src/index.ts";
+
+interface ParityCase {
+  name: string;
+  text: string;
+  prompt_ids: number[];
+  continuation_ids: number[];
+}
+
+const MODEL = DEFAULT_EMBEDDED_MODEL.bundledPath;
+const cases: ParityCase[] = JSON.parse(
+  readFileSync(MODEL.replace(/\.gguf$/, ".parity.json"), "utf8"),
+);
+let dataDir: string;
+let backend: EmbeddedBackend;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "thinkscope-tiny-"));
+  // No model given: the backend must pick the bundled file by itself.
+  backend = createEmbeddedBackend({ dataDir });
+  await backend.prepare();
+});
+
+afterAll(async () => {
+  await backend.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("the bundled tiny reasoner", () => {
+  it("is the default embedded model when none is configured", () => {
+    expect(existsSync(MODEL)).toBe(true);
+    expect(resolveDefaultModel()).toBe(MODEL);
+    expect(backend.modelSpec).toBe(MODEL);
+    // Without the file, the default falls back to a real model downloaded on first use.
+    expect(resolveDefaultModel(() => false)).toBe(DEFAULT_EMBEDDED_MODEL.downloadUri);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))(
+    "decodes %s exactly as torch did (parity of the export)",
+    async (_name, parity) => {
+      const session = await backend.openSession({});
+      try {
+        expect(await session.tokenize!(parity.text, { special: true })).toEqual(parity.prompt_ids);
+        const eos = session.eosTokenIds ?? [];
+        const expected = parity.continuation_ids.filter((id) => !eos.includes(id));
+        const endsInEos = expected.length < parity.continuation_ids.length;
+        const generated: number[] = [];
+        let endOfSequence = false;
+        for await (const event of session.generate({
+          prompt: { tokens: parity.prompt_ids },
+          // Where torch ended the sequence, leave room for the end to show.
+          maxTokens: endsInEos ? expected.length + 1 : expected.length,
+          stopTokenIds: [],
+          stopStrings: [],
+          sampling: { temperature: 0 },
+          signal: new AbortController().signal,
+        })) {
+          if (event.type === "tokens") generated.push(...(event.tokenIds ?? []));
+          else endOfSequence = event.endOfSequence === true;
+        }
+        expect(generated).toEqual(expected);
+        if (endsInEos) expect(endOfSequence).toBe(true);
+      } finally {
+        await session.close();
+      }
+    },
+  );
+
+  it("shows budget forcing at work: forced waits repair the quick pass on held-out problems", async () => {
+    const heldOut = readFileSync(MODEL.replace(/\.gguf$/, ".heldout.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(0, 20)
+      .map((line) => JSON.parse(line) as { problem: string; answer: number });
+    const session = await backend.openSession({});
+    const correct = { 0: 0, 2: 0 };
+    try {
+      for (const { problem, answer } of heldOut) {
+        const prompt = await backend.applyChatTemplate([{ role: "user", content: problem }], {});
+        for (const numWaits of [0, 2] as const) {
+          const run = await BudgetForcingRun.prepare(session, backend.capabilities, {
+            prompt,
+            budgetForcing: { num_waits: numWaits, max_thinking_tokens: 512, max_answer_tokens: 64 },
+          });
+          const transcript = new RunTranscript();
+          for await (const event of run.events()) transcript.apply(event);
+          if (grade(transcript.answerText, String(answer)).correct) correct[numWaits] += 1;
+        }
+      }
+    } finally {
+      await session.close();
+    }
+    // Greedy and deterministic: the quick pass alone is almost never right; the checks after Wait often are.
+    expect(correct[0]).toBeLessThanOrEqual(2);
+    expect(correct[2] - correct[0]).toBeGreaterThanOrEqual(6);
+  });
+});
