@@ -6,6 +6,9 @@
 const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   engine: () => import("./engine-throughput.ts"),
   embedded: () => import("../packages/backends/bench/embedded-bench.ts"),
+  proxy: () => import("./proxy-overhead.ts"),
+  classroom: () => import("./classroom-load.ts"),
+  page: () => import("./page-streaming.ts"),
 };
 
 const wanted = process.argv.slice(2);

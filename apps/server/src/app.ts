@@ -4,21 +4,25 @@
  * than autoloaded, so the order is visible here):
  *
  *   config -> error handler -> store -> backends -> services -> websocket
- *   -> routes (/api, /v1, /ws) -> page
+ *   -> rate limit -> auth -> routes (/api, /v1, /ws) -> page
  */
 import fastifyWebsocket from "@fastify/websocket";
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { RegisteredBackend } from "./backends/registry.ts";
 import { loadConfig, type ServerConfig } from "./config/config.ts";
+import experimentsPlugin from "./experiments/experiments-plugin.ts";
 import { loggerOptions, type LogDestination } from "./lib/logger.ts";
 import { createScrubber } from "./lib/secrets.ts";
+import authPlugin from "./plugins/auth.ts";
 import backendsPlugin from "./plugins/backends.ts";
 import configPlugin from "./plugins/config.ts";
 import errorHandlerPlugin, { formatValidationErrors } from "./plugins/error-handler.ts";
+import rateLimitPlugin from "./plugins/rate-limit.ts";
 import servicesPlugin from "./plugins/services.ts";
 import spaPlugin from "./plugins/spa.ts";
 import storePlugin from "./plugins/store.ts";
+import authRoutes from "./routes/api/auth.ts";
 import healthRoutes from "./routes/api/health.ts";
 import runsRoutes from "./routes/api/runs.ts";
 import openaiRoutes from "./routes/v1/openai.ts";
@@ -41,7 +45,7 @@ export type App = FastifyInstance;
 
 export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   const config = options.config ?? loadConfig();
-  const scrub = createScrubber([config.apiKey]);
+  const scrub = createScrubber([config.apiKey, config.authToken]);
   const fastify = Fastify({
     logger:
       options.log === false
@@ -52,6 +56,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     // Stopping must not wait on clients' keep-alive sockets: by then (preClose)
     // every run has been aborted and stored as interrupted.
     forceCloseConnections: true,
+    // Client addresses for per-client limits: X-Forwarded-For only from proxies the operator named.
+    trustProxy: config.trustProxy,
   })
     // TypeBox's compiler checks bodies strictly (no coercion: "12" is not a number of tokens).
     .setValidatorCompiler(TypeBoxValidatorCompiler)
@@ -63,9 +69,15 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   await fastify.register(backendsPlugin, { backends: options.backends });
   await fastify.register(servicesPlugin);
   await fastify.register(fastifyWebsocket, { options: { maxPayload: config.bodyLimit } });
+  // Before every route: the token check runs first on each request (and WebSocket upgrade),
+  // then the per-client rate limit (route hooks, keyed by the client the token check found).
+  await fastify.register(rateLimitPlugin);
+  await fastify.register(authPlugin);
 
+  await fastify.register(authRoutes);
   await fastify.register(healthRoutes);
   await fastify.register(runsRoutes);
+  await fastify.register(experimentsPlugin);
   await fastify.register(openaiRoutes);
   await fastify.register(wsRoutes);
   await fastify.register(spaPlugin);

@@ -148,7 +148,8 @@ describe("bad WebSocket messages", () => {
         { type: "hello" },
         {
           code: "unknown_message_type",
-          message: 'Unknown message type "hello": send "run" or "abort".',
+          message:
+            'Unknown message type "hello": send "run", "abort", "experiment.subscribe", "experiment.unsubscribe".',
         },
       ],
       [
@@ -241,7 +242,8 @@ describe("backend readiness on the WebSocket", () => {
       const update = await waitFor(
         () =>
           client.messages.find((m) => m.type === "backend.status" && m.readiness.state === "ready"),
-        { timeoutMs: 5_000 },
+        // The registry polls every 2 s; a loaded CI machine may need a few rounds.
+        { timeoutMs: 15_000 },
       );
       expect(update).toEqual({
         type: "backend.status",

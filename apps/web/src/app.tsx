@@ -2,18 +2,33 @@ import { lazy, Suspense } from "react";
 import { useApp } from "./store/app-store.ts";
 import { routeHref, useHashRoute, type Route } from "./lib/hash-route.ts";
 import { ConnectionBanner } from "./components/status/connection-banner.tsx";
+import { TokenPrompt } from "./components/status/token-prompt.tsx";
 import PlaygroundView from "./views/playground-view.tsx";
 import type { ThemeChoice } from "./store/display-slice.ts";
 
 // The playground is the landing view and loads with the page; the others load on first visit.
 const CompareView = lazy(() => import("./views/compare-view.tsx"));
 const LibraryView = lazy(() => import("./views/library-view.tsx"));
+const ExperimentsView = lazy(() => import("./experiments/experiments-view.tsx"));
 
 const TABS: { tab: Route["tab"]; label: string }[] = [
   { tab: "playground", label: "Playground" },
   { tab: "compare", label: "Compare" },
   { tab: "library", label: "Library" },
+  { tab: "experiments", label: "Experiments" },
 ];
+
+/** A tab's own page (the list, not an opened item). */
+function tabHref(tab: Route["tab"]): string {
+  switch (tab) {
+    case "library":
+      return routeHref({ tab, runId: null });
+    case "experiments":
+      return routeHref({ tab, experimentId: null });
+    default:
+      return routeHref({ tab });
+  }
+}
 
 const THEME_NEXT: Record<ThemeChoice, ThemeChoice> = {
   system: "light",
@@ -103,11 +118,7 @@ export function App() {
         </span>
         <nav className="tabs" aria-label="Views">
           {TABS.map(({ tab, label }) => (
-            <a
-              key={tab}
-              href={routeHref(tab === "library" ? { tab, runId: null } : { tab })}
-              aria-current={route.tab === tab ? "page" : undefined}
-            >
+            <a key={tab} href={tabHref(tab)} aria-current={route.tab === tab ? "page" : undefined}>
               {label}
             </a>
           ))}
@@ -118,12 +129,14 @@ export function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <TokenPrompt />
         <ConnectionBanner />
         <UrlProblems />
         <Suspense fallback={<p className="loading">Loading…</p>}>
           {route.tab === "playground" && <PlaygroundView />}
           {route.tab === "compare" && <CompareView />}
           {route.tab === "library" && <LibraryView runId={route.runId} />}
+          {route.tab === "experiments" && <ExperimentsView experimentId={route.experimentId} />}
         </Suspense>
       </main>
     </>

@@ -2,7 +2,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { preloadCharts } from "./components/chart/lazy-charts.tsx";
-import { createApiClient } from "./lib/api-client.ts";
+import { createExperimentsApi } from "./experiments/experiments-api.ts";
+import { createApiClient, createJsonCall } from "./lib/api-client.ts";
+import { createAuthClient } from "./lib/auth-client.ts";
 import { readDisplayPrefs, syncDisplay, syncSettingsToUrl } from "./lib/page-sync.ts";
 import { RunSocket, socketUrl } from "./lib/run-socket.ts";
 import { decodeSettings } from "./lib/settings-url.ts";
@@ -22,7 +24,15 @@ const fromUrl = decodeSettings(new URLSearchParams(window.location.search));
 let socket: RunSocket | null = null;
 const store = createAppStore(
   {
-    api: createApiClient(),
+    // A 401 means the server wants its access token: the token prompt asks for it.
+    api: createApiClient("", undefined, {
+      onUnauthorized: () => store.getState().setAuthRequired(true),
+    }),
+    experiments: createExperimentsApi(
+      createJsonCall("", undefined, {
+        onUnauthorized: () => store.getState().setAuthRequired(true),
+      }),
+    ),
     send: (message) => socket?.send(message) ?? false,
     reconnect: () => socket?.retryNow(),
     now: () => performance.now(),
@@ -37,9 +47,22 @@ const store = createAppStore(
 socket = new RunSocket({
   url: socketUrl(window.location),
   onMessage: (message) => store.getState().receive(message),
-  onStatus: (status) => store.getState().setSocketStatus(status),
+  onStatus: (status) => {
+    store.getState().setSocketStatus(status);
+    // A refused WebSocket upgrade looks like a network error to the page: ask whether it was the token.
+    if (status.state === "reconnecting" && status.retryInMs !== null) void checkAuth();
+  },
   onDisconnect: () => store.getState().connectionLost(),
 });
+const auth = createAuthClient();
+async function checkAuth(): Promise<void> {
+  try {
+    const { required, authenticated } = await auth.status();
+    if (required && !authenticated) store.getState().setAuthRequired(true);
+  } catch {
+    // The server is down: the connection banner says so.
+  }
+}
 socket.start();
 void store.getState().loadBackends();
 syncSettingsToUrl(store);

@@ -5,6 +5,13 @@
  * as types only, so the page never bundles engine code.
  */
 import { Type, type Static } from "typebox";
+import {
+  ExperimentSubscribeSchema,
+  ExperimentUnsubscribeSchema,
+  type ExperimentProgressMessage,
+} from "./experiments.ts";
+
+export * from "./experiments.ts";
 
 export type {
   BackendCapabilities,
@@ -119,6 +126,8 @@ export const ClientMessageSchema = Type.Union([
     { type: Type.Literal("abort"), key: Type.String({ minLength: 1, maxLength: 100 }) },
     { additionalProperties: false },
   ),
+  ExperimentSubscribeSchema,
+  ExperimentUnsubscribeSchema,
 ]);
 export type ClientMessage = Static<typeof ClientMessageSchema>;
 
@@ -137,7 +146,9 @@ export type ServerMessage =
   /** A message that could not be taken (bad JSON, unknown type, bad settings). `key` when it concerned a run. */
   | { type: "error"; key?: string; code: string; message: string }
   /** Readiness changed (model downloading or loading). */
-  | { type: "backend.status"; backendId: string; readiness: BackendReadiness };
+  | { type: "backend.status"; backendId: string; readiness: BackendReadiness }
+  /** A followed experiment's progress (`experiment.subscribe`). */
+  | ExperimentProgressMessage;
 
 // ---- REST -----------------------------------------------------------------
 

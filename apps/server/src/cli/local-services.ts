@@ -1,4 +1,4 @@
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { BackendRegistry } from "../backends/registry.ts";
 import { createBackends } from "../backends/create-backends.ts";
 import type { ServerConfig } from "../config/config.ts";
@@ -16,6 +16,8 @@ export interface LocalServices {
   backends: BackendRegistry;
   store: RunStore;
   runService: RunService;
+  /** Warnings and errors, to stderr. */
+  log: Logger;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function openLocalServices(config: ServerConfig): Promise<LocalServ
     backends,
     store,
     runService,
+    log,
     async close() {
       await runService.abortAll();
       await backends.close();

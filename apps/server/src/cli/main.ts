@@ -4,6 +4,7 @@
  * exit code 2 before any model is loaded.
  */
 import { Command } from "commander";
+import { registerExperimentCommand } from "./experiment-command.ts";
 import { registerRunCommand } from "./run-command.ts";
 
 const program = new Command()
@@ -18,5 +19,6 @@ const program = new Command()
   });
 
 registerRunCommand(program);
+registerExperimentCommand(program);
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@
  * keys are the same variable names. The environment wins over the file.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,6 +30,28 @@ export interface ServerConfig {
   /** Built page to serve (`THINKSCOPE_WEB_DIST`, default apps/web/dist). */
   webDist: string;
   logLevel: string;
+  /**
+   * Access token for the page, the API and the WebSocket (`THINKSCOPE_AUTH_TOKEN`);
+   * open access when absent. Never logged (scrubbed like the API key).
+   */
+  authToken: string | undefined;
+  /**
+   * Which reverse proxies' `X-Forwarded-For` / `X-Forwarded-Proto` to believe
+   * (`THINKSCOPE_TRUST_PROXY`), as Fastify's `trustProxy`: `false` (default),
+   * the proxies' addresses or CIDR ranges, or `true` (believe any sender,
+   * spoofable unless the proxy overwrites the header).
+   */
+  trustProxy: boolean | string[];
+  /** Runs one client may have starting or streaming at once (`THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT`); no limit when absent. */
+  maxConcurrentRunsPerClient: number | undefined;
+  /** Metered requests per minute per client (`THINKSCOPE_RATE_LIMIT_PER_MINUTE`); no limit when absent. */
+  rateLimitPerMinute: number | undefined;
+  /** Largest `max_thinking_tokens` a request may ask for (`THINKSCOPE_MAX_THINKING_TOKENS_CAP`). */
+  maxThinkingTokensCap: number | undefined;
+  /** Largest `max_answer_tokens` a request may ask for (`THINKSCOPE_MAX_ANSWER_TOKENS_CAP`). */
+  maxAnswerTokensCap: number | undefined;
+  /** Most waits one run may inject: `num_waits` and `max_extensions` (`THINKSCOPE_MAX_WAITS_CAP`). */
+  maxWaitsCap: number | undefined;
   /**
    * Allows the hidden `scripted:` backend kind (`THINKSCOPE_ENABLE_TEST_BACKENDS=1`),
    * used by the crash test; never enable it in a deployment.
@@ -63,6 +86,13 @@ const KEYS = [
   "THINKSCOPE_WEB_DIST",
   "THINKSCOPE_LOG_LEVEL",
   "THINKSCOPE_ENABLE_TEST_BACKENDS",
+  "THINKSCOPE_AUTH_TOKEN",
+  "THINKSCOPE_TRUST_PROXY",
+  "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT",
+  "THINKSCOPE_RATE_LIMIT_PER_MINUTE",
+  "THINKSCOPE_MAX_THINKING_TOKENS_CAP",
+  "THINKSCOPE_MAX_ANSWER_TOKENS_CAP",
+  "THINKSCOPE_MAX_WAITS_CAP",
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -121,6 +151,32 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
     webDist: path("THINKSCOPE_WEB_DIST", DEFAULT_WEB_DIST),
     logLevel: text("THINKSCOPE_LOG_LEVEL") ?? "info",
     enableTestBackends: flag(text("THINKSCOPE_ENABLE_TEST_BACKENDS")),
+    authToken: authToken(text("THINKSCOPE_AUTH_TOKEN")),
+    trustProxy: trustProxy(text("THINKSCOPE_TRUST_PROXY")),
+    maxConcurrentRunsPerClient: optionalInteger(
+      "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT",
+      text("THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT"),
+      { min: 1, max: 1_000_000 },
+    ),
+    rateLimitPerMinute: optionalInteger(
+      "THINKSCOPE_RATE_LIMIT_PER_MINUTE",
+      text("THINKSCOPE_RATE_LIMIT_PER_MINUTE"),
+      { min: 1, max: 1_000_000 },
+    ),
+    maxThinkingTokensCap: optionalInteger(
+      "THINKSCOPE_MAX_THINKING_TOKENS_CAP",
+      text("THINKSCOPE_MAX_THINKING_TOKENS_CAP"),
+      { min: 1, max: 10_000_000 },
+    ),
+    maxAnswerTokensCap: optionalInteger(
+      "THINKSCOPE_MAX_ANSWER_TOKENS_CAP",
+      text("THINKSCOPE_MAX_ANSWER_TOKENS_CAP"),
+      { min: 1, max: 10_000_000 },
+    ),
+    maxWaitsCap: optionalInteger("THINKSCOPE_MAX_WAITS_CAP", text("THINKSCOPE_MAX_WAITS_CAP"), {
+      min: 0,
+      max: 10_000,
+    }),
     configFile: file?.path,
     ...options.overrides,
   };
@@ -208,6 +264,50 @@ function optionalInteger(
 
 function flag(raw: string | undefined): boolean {
   return raw !== undefined && ["1", "true", "yes", "on"].includes(raw.toLowerCase());
+}
+
+/** Short tokens are guessable from a classroom's worth of tries; a generated one is 48 characters. */
+const MIN_AUTH_TOKEN_LENGTH = 12;
+
+function authToken(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const token = raw.trim();
+  if (token.length < MIN_AUTH_TOKEN_LENGTH || /\s/.test(token)) {
+    throw new ConfigError(
+      `THINKSCOPE_AUTH_TOKEN must be at least ${MIN_AUTH_TOKEN_LENGTH} characters without spaces; ` +
+        "make one with `openssl rand -hex 24`.",
+    );
+  }
+  return token;
+}
+
+/**
+ * Fastify's `trustProxy` from text: a flag, or the proxies' addresses and
+ * CIDR ranges (and proxy-addr's names `loopback`, `linklocal`, `uniquelocal`).
+ * Hop counts are refused: Fastify 5 ignores them (a hop count cannot tell a
+ * proxy from a client that sends its own X-Forwarded-For).
+ */
+function trustProxy(raw: string | undefined): boolean | string[] {
+  if (raw === undefined) return false;
+  const value = raw.trim().toLowerCase();
+  if (["true", "yes", "on"].includes(value)) return true;
+  if (["false", "no", "off", "0", ""].includes(value)) return false;
+  const entries = list(raw);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split("/");
+    const family = isIP(address ?? "");
+    const named = ["loopback", "linklocal", "uniquelocal"].includes(entry);
+    const prefixOk =
+      bits === undefined ||
+      (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32) && extra === undefined);
+    if (!named && (family === 0 || !prefixOk)) {
+      throw new ConfigError(
+        `THINKSCOPE_TRUST_PROXY: "${entry}" is not a proxy address. Name the proxies whose ` +
+          "X-Forwarded-For to believe (127.0.0.1, loopback, uniquelocal, 10.0.0.0/8), or true for any.",
+      );
+    }
+  }
+  return entries;
 }
 
 function list(raw: string | undefined): string[] {

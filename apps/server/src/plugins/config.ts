@@ -18,7 +18,7 @@ export interface ConfigPluginOptions {
 export default fp<ConfigPluginOptions>(
   async (fastify, { config }) => {
     fastify.decorate("config", config);
-    fastify.decorate("scrub", createScrubber([config.apiKey]));
+    fastify.decorate("scrub", createScrubber([config.apiKey, config.authToken]));
   },
   { name: "config" },
 );

@@ -1,4 +1,5 @@
 import fp from "fastify-plugin";
+import { Admission } from "../services/admission.ts";
 import { OpenAIService } from "../services/openai/openai-service.ts";
 import { RunService } from "../services/run-service.ts";
 
@@ -8,16 +9,21 @@ declare module "fastify" {
     runService: RunService;
     /** The OpenAI-compatible endpoints' logic. */
     openai: OpenAIService;
+    /** Operator limits: budget caps and runs per client (experiments check their budgets here too). */
+    admission: Admission;
   }
 }
 
 export default fp(
   async (fastify) => {
+    const admission = new Admission(fastify.config);
+    fastify.decorate("admission", admission);
     const runs = new RunService({
       backends: fastify.backends,
       store: fastify.runStore,
       log: fastify.log,
       scrub: fastify.scrub,
+      admission,
     });
     fastify.decorate("runService", runs);
     fastify.decorate(
@@ -27,6 +33,7 @@ export default fp(
         runs,
         scrub: fastify.scrub,
         log: fastify.log,
+        admission,
       }),
     );
     // Before connections close: streams end with their runs stored as interrupted.

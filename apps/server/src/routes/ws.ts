@@ -21,11 +21,14 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         }
       },
     },
-    (socket) => {
+    (socket, request) => {
       new WsSession(socket, {
         runs: fastify.runService,
         backends: fastify.backends,
         log: fastify.log,
+        client: request.clientId,
+        countRun: () => fastify.countRequest(request),
+        experiments: fastify.experiments,
       });
     },
   );

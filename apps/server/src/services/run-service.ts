@@ -34,6 +34,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { BackendEntry, BackendRegistry } from "../backends/registry.ts";
 import type { Scrubber } from "../lib/secrets.ts";
 import { newRunId } from "../store/run-id.ts";
+import type { Admission } from "./admission.ts";
 import type { RunOutcome, RunStore } from "../store/run-store.ts";
 import { stopAnswerAt } from "./answer-stop.ts";
 import { renderChatPrompt } from "./chat-prompt.ts";
@@ -68,6 +69,8 @@ export interface StartOptions {
   abortStatus?: AbortStatus;
   /** A backend already resolved (from an OpenAI `model`); wins over `input.backend`. */
   entry?: BackendEntry;
+  /** Whom the run counts against for per-client limits (a request's `clientId`); uncounted when absent. */
+  client?: string;
 }
 
 /** How a run that stops early is recorded: `aborted` by its user, `interrupted` when its client left. */
@@ -78,6 +81,8 @@ export interface RunServiceDeps {
   store: RunStore;
   log: FastifyBaseLogger;
   scrub: Scrubber;
+  /** Operator limits (budget caps, runs per client); none when absent (the CLI). */
+  admission?: Admission;
 }
 
 export class RunService {
@@ -94,8 +99,25 @@ export class RunService {
    * Validates and prepares a run and stores it as `running`. Throws a
    * `ThinkscopeError` (400 bad input, 404 unknown model, 502/503/504
    * upstream) before anything is generated. Iterate `run.events()` to drive it.
+   * Operator limits come first: a budget above a cap is a 400, a client
+   * over its concurrent runs a 429, and the run's slot is held until it is stored.
    */
   async start(input: RunInput, options: StartOptions = {}): Promise<ActiveRun> {
+    const { admission } = this.deps;
+    if (!admission) return this.open(input, options);
+    const admitted = { ...input, budgetForcing: admission.checkBudgets(input.budgetForcing) };
+    const release = admission.acquire(options.client);
+    try {
+      const run = await this.open(admitted, options);
+      void run.done.then(release, release);
+      return run;
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  private async open(input: RunInput, options: StartOptions): Promise<ActiveRun> {
     const { backends, store } = this.deps;
     const entry = options.entry ?? backends.get(input.backend);
     const messages = chatMessages(input);

@@ -1,14 +1,17 @@
 /**
  * One page's WebSocket connection: `run` and `abort` in, the engine's events
- * out. Outgoing messages go through one ordered queue flushed at most every
- * 50 ms; consecutive events coalesce into one `events` batch, so a fast
- * backend cannot flood the page, and nothing is dropped or reordered. Several
- * runs may stream at once; the connection closing aborts them all.
+ * out; `experiment.subscribe` / `experiment.unsubscribe` in, an experiment's
+ * progress out. Outgoing messages go through one ordered queue flushed at
+ * most every 50 ms; consecutive events coalesce into one `events` batch, so a
+ * fast backend cannot flood the page, and nothing is dropped or reordered
+ * (only an experiment's progress is replaced by a newer one still waiting).
+ * Several runs may stream at once; the connection closing aborts them all.
  */
 import { ThinkscopeError } from "@thinkscope/core";
 import {
   ClientMessageSchema,
   type ClientMessage,
+  type ExperimentProgressMessage,
   type RunSpec,
   type ServerMessage,
 } from "@thinkscope/protocol";
@@ -20,6 +23,8 @@ import { describeSchemaErrors, dottedPath } from "../lib/schema-errors.ts";
 import { runInputFromSpec, type ActiveRun, type RunService } from "./run-service.ts";
 
 const checkClientMessage = Compile(ClientMessageSchema);
+/** The message types in the order of `ClientMessageSchema`'s branches. */
+const MESSAGE_TYPES = ["run", "abort", "experiment.subscribe", "experiment.unsubscribe"];
 
 export interface WsSessionOptions {
   /** Shortest time between two sends (ms). */
@@ -32,6 +37,14 @@ export interface WsSessionDeps {
   runs: RunService;
   backends: BackendRegistry;
   log: FastifyBaseLogger;
+  /** Whom this connection's runs count against for per-client limits (the upgrade request's `clientId`). */
+  client?: string;
+  /** Counts a run against the client's request rate; throws (a 429 `rate_limited`) when it is over. */
+  countRun?: () => Promise<void>;
+  /** Follows experiments' progress; without it, subscribing is refused. */
+  experiments?: {
+    subscribe(id: string, listener: (message: ExperimentProgressMessage) => void): () => void;
+  };
 }
 
 interface SessionRun {
@@ -42,6 +55,7 @@ interface SessionRun {
 
 export class WsSession {
   private readonly runs = new Map<string, SessionRun>();
+  private readonly subscriptions = new Map<string, () => void>();
   private queue: ServerMessage[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
@@ -83,25 +97,49 @@ export class WsSession {
       typeof (message as { key?: unknown }).key === "string"
         ? (message as { key: string }).key
         : undefined;
-    if (type !== "run" && type !== "abort") {
+    const branch = MESSAGE_TYPES.indexOf(type as string);
+    if (branch < 0) {
       return this.error(
         "unknown_message_type",
-        `Unknown message type ${JSON.stringify(type)}: send "run" or "abort".`,
+        `Unknown message type ${JSON.stringify(type)}: send ${MESSAGE_TYPES.map((t) => `"${t}"`).join(", ")}.`,
         key,
       );
     }
     if (!checkClientMessage.Check(message)) {
-      // The union's other branch (the other message type) would only add noise.
-      const branch = type === "run" ? 0 : 1;
-      const errors = checkClientMessage
-        .Errors(message)
-        .filter((e) => !e.schemaPath.startsWith(`#/anyOf/${1 - branch}`));
+      // The union's other branches (the other message types) would only add noise.
+      const errors = checkClientMessage.Errors(message).filter((e) => {
+        const other = /^#\/anyOf\/(\d+)/.exec(e.schemaPath);
+        return !other || Number(other[1]) === branch;
+      });
       const problem = describeSchemaErrors(errors, (path) => dottedPath(path, "the message"));
       return this.error("invalid_message", `Invalid ${type} message: ${problem}.`, key);
     }
     const valid = message as ClientMessage;
     if (valid.type === "run") void this.startRun(valid.key, valid.spec);
-    else this.abortRun(valid.key);
+    else if (valid.type === "abort") this.abortRun(valid.key);
+    else if (valid.type === "experiment.subscribe") this.subscribe(valid.experimentId);
+    else this.unsubscribe(valid.experimentId);
+  }
+
+  private subscribe(experimentId: string): void {
+    const { experiments } = this.deps;
+    if (!experiments) {
+      return this.error("experiments_unavailable", "This server does not run experiments.");
+    }
+    // Subscribing again resends the current progress.
+    this.unsubscribe(experimentId);
+    try {
+      const stop = experiments.subscribe(experimentId, (message) => this.send(message));
+      this.subscriptions.set(experimentId, stop);
+    } catch (error) {
+      if (!ThinkscopeError.isInstance(error)) throw error;
+      this.error(error.code, error.message);
+    }
+  }
+
+  private unsubscribe(experimentId: string): void {
+    this.subscriptions.get(experimentId)?.();
+    this.subscriptions.delete(experimentId);
   }
 
   private async startRun(key: string, spec: RunSpec): Promise<void> {
@@ -115,7 +153,10 @@ export class WsSession {
     const entry: SessionRun = { run: null, aborted: false };
     this.runs.set(key, entry);
     try {
-      const run = await this.deps.runs.start(runInputFromSpec(spec, "page"));
+      await this.deps.countRun?.();
+      const run = await this.deps.runs.start(runInputFromSpec(spec, "page"), {
+        client: this.deps.client,
+      });
       entry.run = run;
       this.send({ type: "run.accepted", key, runId: run.id });
       const events = run.events();
@@ -158,7 +199,14 @@ export class WsSession {
     if (this.closed) return;
     const last = this.queue.at(-1);
     if (message.type === "events" && last?.type === "events") last.items.push(...message.items);
-    else this.queue.push(message);
+    else if (message.type === "experiment.progress") {
+      // Only the latest progress of an experiment matters: replace one still waiting.
+      const waiting = this.queue.findIndex(
+        (m) => m.type === "experiment.progress" && m.experimentId === message.experimentId,
+      );
+      if (waiting >= 0) this.queue[waiting] = message;
+      else this.queue.push(message);
+    } else this.queue.push(message);
     this.schedule();
   }
 
@@ -190,6 +238,8 @@ export class WsSession {
     this.timer = null;
     this.queue = [];
     this.stopStatus();
+    for (const stop of this.subscriptions.values()) stop();
+    this.subscriptions.clear();
     for (const entry of this.runs.values()) {
       entry.aborted = true;
       entry.run?.abort("interrupted");

@@ -79,6 +79,57 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: "experiments",
+    up(db) {
+      db.exec(`
+        CREATE TABLE experiments (
+          row INTEGER PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          name TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled', 'interrupted')),
+          preset TEXT,
+          backend TEXT NOT NULL,
+          model TEXT,
+          -- JSON: the dataset's description, the problems themselves (a snapshot, so a
+          -- resume never reads the file again), and the resolved spec.
+          dataset TEXT NOT NULL,
+          problems TEXT NOT NULL,
+          spec TEXT NOT NULL,
+          elapsed_ms INTEGER NOT NULL DEFAULT 0,
+          throughput TEXT,
+          error_code TEXT,
+          error_message TEXT,
+          owner_pid INTEGER
+        );
+        CREATE INDEX experiments_created ON experiments (created_at DESC, row DESC);
+
+        CREATE TABLE experiment_items (
+          experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+          problem INTEGER NOT NULL,
+          setting INTEGER NOT NULL,
+          sample INTEGER NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+          seed INTEGER NOT NULL,
+          run_id TEXT,
+          correct INTEGER,
+          extracted TEXT,
+          thinking_tokens INTEGER,
+          answer_tokens INTEGER,
+          waits INTEGER,
+          forced_end INTEGER,
+          within_budget INTEGER,
+          error_code TEXT,
+          error_message TEXT,
+          PRIMARY KEY (experiment_id, problem, setting, sample)
+        ) WITHOUT ROWID;
+        CREATE INDEX experiment_items_status ON experiment_items (experiment_id, status);
+      `);
+    },
+  },
 ];
 
 export function detectFeatures(db: Database): StoreFeatures {

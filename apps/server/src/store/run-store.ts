@@ -485,7 +485,7 @@ function searchTerms(q: string | undefined): string[] {
  * dead: a restarted container reuses pid 1, and this process has no runs yet
  * when it recovers.
  */
-function processAlive(pid: number | null): boolean {
+export function processAlive(pid: number | null): boolean {
   if (pid === null || pid === process.pid) return false;
   try {
     process.kill(pid, 0);

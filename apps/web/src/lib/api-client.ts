@@ -58,12 +58,21 @@ export function runsExportUrl(query: RunQuery = {}, base = ""): string {
   return `${base}/api/runs/export${queryString({ ...query, limit: undefined, offset: undefined })}`;
 }
 
-/** REST calls to the Thinkscope server (ARCHITECTURE.md "HTTP API"). `base` is "" on the same origin. */
-export function createApiClient(
+/** One JSON request to the server: the parsed body, or an `ApiError` with the server's code and message. */
+export type JsonCall = <T>(path: string, init?: RequestInit) => Promise<T>;
+
+export interface ApiClientOptions {
+  /** Called when the server answers 401: the page needs the access token (again). */
+  onUnauthorized?(): void;
+}
+
+/** The request function every REST client of the page shares, so they fail the same way. */
+export function createJsonCall(
   base = "",
   fetchImpl: typeof fetch = (...args) => fetch(...args),
-): ApiClient {
-  async function call<T>(path: string, init?: RequestInit): Promise<T> {
+  options: ApiClientOptions = {},
+): JsonCall {
+  return async function call<T>(path: string, init?: RequestInit): Promise<T> {
     let response: Response;
     try {
       response = await fetchImpl(`${base}${path}`, init);
@@ -82,6 +91,7 @@ export function createApiClient(
     } catch {
       // A proxy's HTML error page: fall through with the status line.
     }
+    if (response.status === 401) options.onUnauthorized?.();
     if (!response.ok) {
       const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
       throw new ApiError(
@@ -94,8 +104,16 @@ export function createApiClient(
       throw new ApiError("bad_response", `${path} did not answer with JSON.`, response.status);
     }
     return body as T;
-  }
+  };
+}
 
+/** REST calls to the Thinkscope server (ARCHITECTURE.md "HTTP API"). `base` is "" on the same origin. */
+export function createApiClient(
+  base = "",
+  fetchImpl: typeof fetch = (...args) => fetch(...args),
+  options: ApiClientOptions = {},
+): ApiClient {
+  const call = createJsonCall(base, fetchImpl, options);
   return {
     health: () => call("/api/health"),
     async backends() {

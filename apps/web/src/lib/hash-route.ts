@@ -1,11 +1,14 @@
 import { useSyncExternalStore } from "react";
 
-/** The page's tabs. Experiments will join them when the server offers them. */
+/** The page's tabs. */
 export type Route =
-  { tab: "playground" } | { tab: "compare" } | { tab: "library"; runId: string | null };
+  | { tab: "playground" }
+  | { tab: "compare" }
+  | { tab: "library"; runId: string | null }
+  | { tab: "experiments"; experimentId: string | null };
 
 /**
- * Routes live in the hash (`#/compare`, `#/library/RUN_ID`) so the static
+ * Routes live in the hash (`#/compare`, `#/library/RUN_ID`, `#/experiments/ID`) so the static
  * server needs no rewrite rules and the query string stays free for settings.
  */
 export function parseHash(hash: string): Route {
@@ -15,6 +18,11 @@ export function parseHash(hash: string): Route {
       return { tab: "compare" };
     case "library":
       return { tab: "library", runId: parts[1] ? decodeURIComponent(parts[1]) : null };
+    case "experiments":
+      return {
+        tab: "experiments",
+        experimentId: parts[1] ? decodeURIComponent(parts[1]) : null,
+      };
     default:
       return { tab: "playground" };
   }
@@ -28,6 +36,10 @@ export function routeHref(route: Route): string {
       return "#/compare";
     case "library":
       return route.runId ? `#/library/${encodeURIComponent(route.runId)}` : "#/library";
+    case "experiments":
+      return route.experimentId
+        ? `#/experiments/${encodeURIComponent(route.experimentId)}`
+        : "#/experiments";
   }
 }
 

@@ -3,6 +3,7 @@ import { createStore, useStore, type StoreApi } from "zustand";
 import { createCompareSlice } from "./compare-slice.ts";
 import { createConnectionSlice } from "./connection-slice.ts";
 import { createDisplaySlice } from "./display-slice.ts";
+import { createExperimentsSlice } from "./experiments-slice.ts";
 import { createLibrarySlice } from "./library-slice.ts";
 import { createRunsSlice } from "./runs-slice.ts";
 import { createSettingsSlice } from "./settings-slice.ts";
@@ -23,6 +24,7 @@ export function createAppStore(deps: StoreDeps, initial: Partial<AppState> = {})
     ...createLibrarySlice(deps)(...args),
     ...createConnectionSlice(deps)(...args),
     ...createDisplaySlice(deps)(...args),
+    ...createExperimentsSlice(deps)(...args),
   }));
   if (Object.keys(initial).length > 0) store.setState(initial);
   return store;

@@ -19,6 +19,9 @@ export interface ConnectionSlice {
   backendsError: string | null;
   /** A message for the user that belongs to no run (shown in a dismissible banner). */
   notice: Notice | null;
+  /** The server wants its access token and this page has not presented it (or it changed). */
+  authRequired: boolean;
+  setAuthRequired(required: boolean): void;
   setSocketStatus(status: SocketStatus): void;
   loadBackends(): Promise<void>;
   setBackendReadiness(backendId: string, readiness: BackendReadiness): void;
@@ -32,6 +35,8 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (deps) => (s
   backends: null,
   backendsError: null,
   notice: null,
+  authRequired: false,
+  setAuthRequired: (authRequired) => set({ authRequired }),
   setSocketStatus(status) {
     const wasOpen = get().socket.state === "open";
     set({ socket: status });

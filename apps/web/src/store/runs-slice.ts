@@ -216,6 +216,9 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (deps) => (set, get) => 
       case "backend.status":
         get().setBackendReadiness(message.backendId, message.readiness);
         break;
+      case "experiment.progress":
+        get().applyExperimentProgress(message);
+        break;
     }
   },
 

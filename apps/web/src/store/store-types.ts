@@ -1,9 +1,11 @@
 import type { StateCreator } from "zustand";
 import type { ClientMessage } from "@thinkscope/protocol";
+import type { ExperimentsApi } from "../experiments/experiments-api.ts";
 import type { ApiClient } from "../lib/api-client.ts";
 import type { CompareSlice } from "./compare-slice.ts";
 import type { ConnectionSlice } from "./connection-slice.ts";
 import type { DisplaySlice } from "./display-slice.ts";
+import type { ExperimentsSlice } from "./experiments-slice.ts";
 import type { LibrarySlice } from "./library-slice.ts";
 import type { RunsSlice } from "./runs-slice.ts";
 import type { SettingsSlice } from "./settings-slice.ts";
@@ -14,11 +16,14 @@ export type AppState = SettingsSlice &
   CompareSlice &
   LibrarySlice &
   ConnectionSlice &
-  DisplaySlice;
+  DisplaySlice &
+  ExperimentsSlice;
 
 /** What the store needs from the outside world; tests pass fakes. */
 export interface StoreDeps {
   api: ApiClient;
+  /** The experiments API; the real one on the page's origin when not given. */
+  experiments?: ExperimentsApi;
   /** Send on the WebSocket; false when it is not connected (nothing was sent). */
   send(message: ClientMessage): boolean;
   /** Skip the WebSocket's reconnect backoff. */

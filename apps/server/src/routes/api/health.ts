@@ -3,7 +3,9 @@ import { BackendInfoSchema, HealthSchema } from "../../schemas/backends.ts";
 import { Type } from "typebox";
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
-  fastify.get("/api/health", { schema: { response: { 200: HealthSchema } } }, async () => {
+  // Open without a token (health checks); without one it tells only each backend's state,
+  // since a readiness message may name the upstream.
+  fastify.get("/api/health", { schema: { response: { 200: HealthSchema } } }, async (request) => {
     const { backends } = fastify;
     return {
       status: "ok" as const,
@@ -12,7 +14,9 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
           id: entry.id,
           kind: entry.backend.kind,
           default: entry.isDefault,
-          readiness: await backends.readiness(entry),
+          readiness: await backends
+            .readiness(entry)
+            .then((readiness) => (request.authenticated ? readiness : { state: readiness.state })),
         })),
       ),
     };

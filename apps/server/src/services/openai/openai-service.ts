@@ -14,6 +14,7 @@ import { abortOnClientGone } from "../../lib/client-gone.ts";
 import { publicMessage } from "../../lib/public-error.ts";
 import { SseWriter } from "../../lib/sse-writer.ts";
 import type { ChatCompletionRequest, CompletionRequest, ModelList } from "../../schemas/openai.ts";
+import type { Admission } from "../admission.ts";
 import type { ActiveRun, RunService } from "../run-service.ts";
 import { answerPlain } from "./plain-response.ts";
 import { chatRunInput, completionRunInput } from "./run-input.ts";
@@ -31,6 +32,8 @@ export interface OpenAIServiceDeps {
   runs: RunService;
   scrub: Scrubber;
   log: FastifyBaseLogger;
+  /** Operator limits; a plain request (no budget_forcing) is held to them here. */
+  admission?: Admission;
 }
 
 export const RUN_ID_HEADER = "x-thinkscope-run-id";
@@ -88,7 +91,12 @@ export class OpenAIService {
     try {
       run = await this.deps.runs.start(
         { ...input, model: resolved.model },
-        { entry: resolved.entry, signal: clientGone.signal, abortStatus: "interrupted" },
+        {
+          entry: resolved.entry,
+          signal: clientGone.signal,
+          abortStatus: "interrupted",
+          client: reply.request.clientId,
+        },
       );
     } catch (error) {
       clientGone.dispose();
@@ -162,6 +170,16 @@ export class OpenAIService {
     resolved: ResolvedModel,
     reply: FastifyReply,
   ): Promise<FastifyReply> {
+    const { admission } = this.deps;
+    if (admission) {
+      const maxTokens =
+        "max_completion_tokens" in body
+          ? (body.max_completion_tokens ?? body.max_tokens)
+          : body.max_tokens;
+      admission.checkPlainMaxTokens(maxTokens);
+      // Held until the response is over, however it ends.
+      reply.raw.once("close", admission.acquire(reply.request.clientId));
+    }
     const { backend } = resolved.entry;
     if (!backend.passthrough) {
       const endpoint: Endpoint = path === "/chat/completions" ? "chat" : "completion";

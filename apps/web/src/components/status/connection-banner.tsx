@@ -8,13 +8,14 @@ import { formatMs } from "../../lib/format.ts";
  * belong to no run. One live region, so screen readers hear each change.
  */
 export function ConnectionBanner() {
-  const { socket, server, backends, backendsError, notice } = useApp(
+  const { socket, server, backends, backendsError, notice, authRequired } = useApp(
     useShallow((s) => ({
       socket: s.socket,
       server: s.server,
       backends: s.backends,
       backendsError: s.backendsError,
       notice: s.notice,
+      authRequired: s.authRequired,
     })),
   );
   const retry = useApp((s) => s.retryConnection);
@@ -26,7 +27,9 @@ export function ConnectionBanner() {
     backends.every((b) => b.readiness.state === "unavailable");
 
   let connection: { tone: string; text: string; action: boolean } | null = null;
-  if (server === "unreachable" || (socket.state === "reconnecting" && socket.attempt >= 3)) {
+  if (authRequired) {
+    // The token prompt says what is wrong; "not reachable" would send the user the wrong way.
+  } else if (server === "unreachable" || (socket.state === "reconnecting" && socket.attempt >= 3)) {
     connection = {
       tone: "error",
       text: `The Thinkscope server is not reachable${retryIn}. Start it with "npm start" (it listens on http://127.0.0.1:8787 by default), or check the network.`,

@@ -1,0 +1,248 @@
+/**
+ * From an experiment's results (computed by the server) to the rows the
+ * charts draw. Pure, so each chart's data is tested without drawing it.
+ * Accuracies become percentages here: the charts and the paper speak in points.
+ */
+import type {
+  ExperimentResults,
+  ExperimentSetting,
+  ProblemRow,
+  S1MetricsResult,
+} from "@thinkscope/protocol";
+
+/**
+ * A setting in few words for legends and point labels: `2 waits · cap 512`,
+ * `"Hmm"`; `base` when it varies nothing. Falls back to the server's label
+ * for fields without a short form.
+ */
+export function shortLabel(setting: Pick<ExperimentSetting, "varied" | "label">): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(setting.varied)) {
+    switch (key) {
+      case "num_waits":
+        parts.push(`${value} wait${value === 1 ? "" : "s"}`);
+        break;
+      case "max_thinking_tokens":
+        parts.push(`cap ${value}`);
+        break;
+      case "min_thinking_tokens":
+        parts.push(`min ${value}`);
+        break;
+      case "wait_string":
+        parts.push(Array.isArray(value) ? value.map((v) => `"${v}"`).join("/") : `"${value}"`);
+        break;
+      default:
+        return setting.label;
+    }
+  }
+  return parts.length === 0 ? "base" : parts.join(" · ");
+}
+
+export interface ScalingPoint {
+  setting: number;
+  label: string;
+  /** Mean thinking tokens per sample. */
+  tokens: number;
+  /** Accuracy over all samples, in percent. */
+  accuracy: number;
+  samples: number;
+}
+
+const pct = (fraction: number) => fraction * 100;
+
+/** The short label of the setting with this index (the server's label if it is unknown). */
+function labelAt(results: ExperimentResults, setting: number, fallback: string): string {
+  const found = results.settings.find((s, i) => (s.setting.index ?? i) === setting);
+  return found ? shortLabel(found.setting) : fallback;
+}
+
+/** One point per setting that has graded samples: the s1 figure (accuracy against thinking tokens). */
+export function scalingPoints(results: ExperimentResults): ScalingPoint[] {
+  const points: ScalingPoint[] = [];
+  results.settings.forEach((result, index) => {
+    if (result.accuracy === null || result.mean_thinking_tokens === null) return;
+    points.push({
+      setting: result.setting.index ?? index,
+      label: shortLabel(result.setting),
+      tokens: result.mean_thinking_tokens,
+      accuracy: pct(result.accuracy),
+      samples: result.samples,
+    });
+  });
+  return points;
+}
+
+/**
+ * The s1 paper plots thinking tokens on a log2 axis. Only possible when every
+ * x is above 0; a linear axis is used otherwise (a setting that never thought).
+ */
+export function logAxisFits(tokens: readonly number[]): boolean {
+  return tokens.length > 0 && tokens.every((t) => t > 0);
+}
+
+/** Powers of two covering [min, max] (at least two ticks), for a log2 axis. */
+export function log2Ticks(min: number, max: number): number[] {
+  if (!(min > 0) || !(max > 0)) return [];
+  let low = 2 ** Math.floor(Math.log2(min));
+  let high = 2 ** Math.ceil(Math.log2(max));
+  if (low === high) {
+    low /= 2;
+    high *= 2;
+  }
+  const ticks: number[] = [];
+  for (let t = low; t <= high; t *= 2) ticks.push(t);
+  // Too many ticks crowd the axis: keep every other (or every fourth) power.
+  const step = Math.ceil(ticks.length / 8);
+  return ticks.filter((_, i) => i % step === 0 || i === ticks.length - 1);
+}
+
+export interface SeqParallelPoint {
+  /** Thinking tokens spent per problem: one sample's for budget forcing, n samples' for the vote. */
+  tokens: number;
+  accuracy: number;
+  label: string;
+}
+
+export interface SeqParallelSeries {
+  /** Budget forcing: one sample per setting, ordered by cost. */
+  sequential: SeqParallelPoint[];
+  /** Majority vote over n = 1..samples of one setting. */
+  parallel: SeqParallelPoint[];
+  /** The setting whose samples vote; null when no setting has results. */
+  parallelSetting: number | null;
+  /** Settings that can vote (with results), for the chooser. */
+  choices: { setting: number; label: string }[];
+}
+
+/**
+ * Sequential against parallel scaling at equal token cost (s1, Fig. 4):
+ * every setting as one budget-forcing point, against majority vote over n
+ * samples of one setting (the cheapest by default, as the paper's base
+ * model without forcing).
+ */
+export function sequentialParallelSeries(
+  results: ExperimentResults,
+  parallelSetting?: number | null,
+): SeqParallelSeries {
+  const svp = results.sequential_vs_parallel;
+  const sequential = svp.sequential
+    .map((p) => ({
+      tokens: p.tokens,
+      accuracy: pct(p.accuracy),
+      label: labelAt(results, p.setting, p.label),
+    }))
+    .sort((a, b) => a.tokens - b.tokens);
+  const choices = svp.parallel
+    .filter((p) => p.points.length > 0)
+    .map((p) => ({ setting: p.setting, label: labelAt(results, p.setting, p.label) }));
+  let chosen = svp.parallel.find((p) => p.setting === parallelSetting && p.points.length > 0);
+  if (!chosen) {
+    const cheapest = [...svp.sequential].sort((a, b) => a.tokens - b.tokens)[0];
+    chosen =
+      svp.parallel.find((p) => p.setting === cheapest?.setting && p.points.length > 0) ??
+      svp.parallel.find((p) => p.points.length > 0);
+  }
+  return {
+    sequential,
+    parallel: (chosen?.points ?? []).map((p) => ({
+      tokens: p.tokens,
+      accuracy: pct(p.accuracy),
+      label: `majority of ${p.n}`,
+    })),
+    parallelSetting: chosen?.setting ?? null,
+    choices,
+  };
+}
+
+/** One row per k: `{ k, s0: pass@k of setting 0 in percent, s1: ... }`. */
+export type PassAtKRow = { k: number } & Record<string, number>;
+
+export function passAtKKey(setting: number): string {
+  return `s${setting}`;
+}
+
+/** pass@k curves for k = 1..n, one line per setting (the server's unbiased estimates). */
+export function passAtKRows(results: ExperimentResults): PassAtKRow[] {
+  const maxK = Math.max(0, ...results.settings.map((s) => s.pass_at_k.length));
+  const rows: PassAtKRow[] = [];
+  for (let k = 1; k <= maxK; k += 1) {
+    const row: PassAtKRow = { k } as PassAtKRow;
+    results.settings.forEach((s, index) => {
+      const value = s.pass_at_k[k - 1];
+      if (value !== undefined) row[passAtKKey(s.setting.index ?? index)] = pct(value);
+    });
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Settings that have a pass@k curve, for the legend. */
+export function passAtKSeries(results: ExperimentResults): { setting: number; label: string }[] {
+  return results.settings
+    .map((s, index) => ({
+      setting: s.setting.index ?? index,
+      label: shortLabel(s.setting),
+      n: s.pass_at_k.length,
+    }))
+    .filter((s) => s.n > 0)
+    .map(({ setting, label }) => ({ setting, label }));
+}
+
+export interface MetricView {
+  name: "Control" | "Scaling" | "Performance";
+  value: string;
+  definition: string;
+}
+
+const signed = (value: number) => `${value > 0 ? "+" : ""}${value.toFixed(1)}`;
+
+/** The s1 paper's three metrics (section 3.2) as shown beside the figure, with their definitions. */
+export function metricsView(metrics: S1MetricsResult): MetricView[] {
+  return [
+    {
+      name: "Control",
+      value: metrics.control === null ? "–" : `${pct(metrics.control).toFixed(0)}%`,
+      definition: "Share of runs whose thinking stayed within their budget (min to max).",
+    },
+    {
+      name: "Scaling",
+      value: metrics.scaling === null ? "–" : signed(metrics.scaling),
+      definition:
+        "Mean slope of accuracy over all pairs of settings, in accuracy points per doubling of thinking tokens.",
+    },
+    {
+      name: "Performance",
+      value: metrics.performance === null ? "–" : `${pct(metrics.performance).toFixed(1)}%`,
+      definition: "Best accuracy of any setting.",
+    },
+  ];
+}
+
+export type ProblemFilter = "all" | "differs" | "unsolved" | "solved";
+
+/**
+ * Rows of the per-problem table under a filter: `differs` keeps problems
+ * some settings got right more often than others (where the settings
+ * matter), `unsolved` those no sample got right, `solved` those every
+ * graded sample got right.
+ */
+export function filterProblems(rows: readonly ProblemRow[], filter: ProblemFilter): ProblemRow[] {
+  const graded = (row: ProblemRow) => row.settings.filter((c) => c.samples > 0);
+  switch (filter) {
+    case "all":
+      return [...rows];
+    case "unsolved":
+      return rows.filter(
+        (row) => graded(row).length > 0 && graded(row).every((c) => c.correct === 0),
+      );
+    case "solved":
+      return rows.filter(
+        (row) => graded(row).length > 0 && graded(row).every((c) => c.correct === c.samples),
+      );
+    case "differs":
+      return rows.filter((row) => {
+        const rates = graded(row).map((c) => c.correct / c.samples);
+        return rates.length > 1 && Math.max(...rates) > Math.min(...rates);
+      });
+  }
+}

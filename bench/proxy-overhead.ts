@@ -1,0 +1,302 @@
+/**
+ * What Thinkscope costs in the middle (issue 3): a local vLLM-compatible
+ * upstream (bench/fake-vllm.ts) streaming one token per chunk as fast as
+ * the reader takes them, read
+ *
+ *   1. directly, by a plain SSE client counting `token_ids`, and
+ *   2. through Thinkscope's `/v1/completions` with `budget_forcing` (the
+ *      server in its own process, THINKSCOPE_BACKEND=vllm:...), where every
+ *      token is also parsed, run through the engine, stored and re-encoded;
+ *
+ * tokens/s both ways, the ratio (target >= 90%) and the server's CPU per
+ * token; the same at a pace a GPU gives one sequence; then many concurrent
+ * budget-forced streams held open together (default 200, each paced at 50
+ * tokens/s, thinking, a `Wait`, thinking again, the close and the answer):
+ * all must complete, and every stream's text must be exactly the tokens the
+ * upstream sent for it, in order.
+ *
+ * Settings (environment): BENCH_PROXY_TOKENS (tokens per single stream,
+ * default 40000), BENCH_PROXY_ROUNDS (3), BENCH_PROXY_STREAMS (200),
+ * BENCH_PROXY_STREAM_TPS (50).
+ */
+import { cpuWaitNote, schedStat, startBenchServer, type BenchServer } from "./bench-server.ts";
+import { runMarker, startFakeVllm, tokenText, type FakeVllm } from "./fake-vllm.ts";
+import { readSse } from "./sse-client.ts";
+
+const TOKENS = Number(process.env.BENCH_PROXY_TOKENS ?? 40_000);
+const ROUNDS = Number(process.env.BENCH_PROXY_ROUNDS ?? 3);
+const STREAMS = Number(process.env.BENCH_PROXY_STREAMS ?? 200);
+const STREAM_TPS = Number(process.env.BENCH_PROXY_STREAM_TPS ?? 50);
+
+let runs = 0;
+const newKey = (kind: string) => `${kind}-${process.pid}-${runs++}`;
+
+function rawPrompt(marker: string): string {
+  return `<|im_start|>user\n${marker} Count as far as you can.<|im_end|>\n<|im_start|>assistant\n<think>\n`;
+}
+
+/** One stream read straight from the upstream, with the body the vLLM adapter sends. */
+async function direct(
+  fake: FakeVllm,
+  think: number,
+  tps?: number,
+): Promise<{ tokens: number; ms: number }> {
+  const key = newKey("direct");
+  const started = performance.now();
+  const response = await fetch(`${fake.baseUrl}/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: fake.model,
+      prompt: rawPrompt(runMarker(key, { think, tps })),
+      max_tokens: think,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true, continuous_usage_stats: true },
+      return_token_ids: true,
+      skip_special_tokens: false,
+      spaces_between_special_tokens: false,
+      include_stop_str_in_output: false,
+      add_special_tokens: false,
+      stop_token_ids: [151668],
+    }),
+  });
+  let tokens = 0;
+  await readSse(response, (data) => {
+    const choice = (data.choices as { token_ids?: number[] }[] | undefined)?.[0];
+    tokens += choice?.token_ids?.length ?? 0;
+  });
+  const ms = performance.now() - started;
+  fake.forget(key);
+  return { tokens, ms };
+}
+
+interface ProxiedStream {
+  status: number;
+  tokens: number;
+  ms: number;
+  /** Time to the first streamed token. */
+  firstMs: number;
+  /** The streamed text with the injected chunks left out: what the model generated. */
+  generated: string;
+  injected: string[];
+  done: boolean;
+  summary: Record<string, unknown> | undefined;
+  error: unknown;
+}
+
+/** One budget-forced stream through Thinkscope. */
+async function proxied(
+  server: BenchServer,
+  fake: FakeVllm,
+  key: string,
+  shape: { think: number; answer: number; tps?: number },
+  budgetForcing: Record<string, unknown>,
+): Promise<ProxiedStream> {
+  const started = performance.now();
+  const response = await fetch(`${server.url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      prompt: rawPrompt(runMarker(key, shape)),
+      stream: true,
+      budget_forcing: budgetForcing,
+    }),
+  });
+  const result: ProxiedStream = {
+    status: response.status,
+    tokens: 0,
+    ms: 0,
+    firstMs: 0,
+    generated: "",
+    injected: [],
+    done: false,
+    summary: undefined,
+    error: undefined,
+  };
+  if (response.status !== 200) {
+    result.error = await response.text();
+    return result;
+  }
+  const read = await readSse(response, (data) => {
+    if (data.error) result.error = data.error;
+    if (data.budget_forcing) result.summary = data.budget_forcing as Record<string, unknown>;
+    const choice = (data.choices as { text?: string; injected?: string }[] | undefined)?.[0];
+    if (!choice) return;
+    if (result.firstMs === 0) result.firstMs = performance.now() - started;
+    if (choice.injected) result.injected.push(choice.injected);
+    else result.generated += choice.text ?? "";
+  });
+  result.done = read.done;
+  result.ms = performance.now() - started;
+  result.tokens = fake.sentIds(key).length;
+  return result;
+}
+
+/** Whether a stream carried exactly the upstream's tokens, in order. */
+function intact(fake: FakeVllm, key: string, stream: ProxiedStream): boolean {
+  return stream.generated === fake.sentIds(key).map(tokenText).join("");
+}
+
+const rate = (tokens: number, ms: number) => (tokens * 1000) / ms;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(8);
+
+export async function run(): Promise<void> {
+  const fake = await startFakeVllm({ tokensPerSecond: 0, tokensPerChunk: 1 });
+  const server = await startBenchServer({ THINKSCOPE_BACKEND: `vllm:${fake.baseUrl}` });
+  try {
+    // Warm up both paths (JIT, connections, the tokenizer round-trips).
+    await direct(fake, 2_000);
+    await proxied(server, fake, newKey("warm"), { think: 2_000, answer: 16 }, {});
+
+    let directBest = 0;
+    let directCpu = Infinity;
+    let proxiedBest = 0;
+    let serverCpu = Infinity;
+    let serverShare = 0;
+    let waitNote = "";
+    let proxiedIntact = true;
+    for (let round = 0; round < ROUNDS; round++) {
+      const ownCpu = process.cpuUsage();
+      const d = await direct(fake, TOKENS);
+      const own = process.cpuUsage(ownCpu);
+      directBest = Math.max(directBest, rate(d.tokens, d.ms));
+      directCpu = Math.min(directCpu, (own.user + own.system) / d.tokens);
+
+      const key = newKey("single");
+      const cpuBefore = await server.cpuMicros();
+      const schedBefore = [schedStat(server.pid), schedStat("self")] as const;
+      const p = await proxied(
+        server,
+        fake,
+        key,
+        { think: TOKENS, answer: 16 },
+        { max_thinking_tokens: TOKENS + 100, max_answer_tokens: 16, num_waits: 0 },
+      );
+      const used = (await server.cpuMicros()) - cpuBefore;
+      proxiedIntact &&= p.done && intact(fake, key, p);
+      if (rate(p.tokens, p.ms) > proxiedBest) {
+        proxiedBest = rate(p.tokens, p.ms);
+        serverShare = used / 1000 / p.ms;
+        waitNote = [
+          cpuWaitNote("the server", schedBefore[0], schedStat(server.pid), p.ms),
+          cpuWaitNote("the upstream and client", schedBefore[1], schedStat("self"), p.ms),
+        ]
+          .filter(Boolean)
+          .join(", ");
+      }
+      serverCpu = Math.min(serverCpu, used / p.tokens);
+      fake.forget(key);
+    }
+    const ratio = proxiedBest / directBest;
+    console.log(
+      `one stream of ${TOKENS.toLocaleString("en-US")} tokens as fast as the upstream goes, one token per chunk, best of ${ROUNDS}:`,
+    );
+    console.log(
+      `  direct from the upstream                 ${fmt(directBest)} tokens/s   ` +
+        `(upstream + client: ${directCpu.toFixed(1)} µs CPU per token)`,
+    );
+    console.log(
+      `  through /v1/completions + budget_forcing ${fmt(proxiedBest)} tokens/s   ` +
+        `${(ratio * 100).toFixed(1)}% of direct (target >= 90%)${proxiedIntact ? "" : "   TOKENS LOST OR REORDERED"}`,
+    );
+    console.log(
+      `  the server: ${serverCpu.toFixed(1)} µs CPU per token, ${(serverShare * 100).toFixed(0)}% of a core while streaming`,
+    );
+    if (waitNote) console.log(`  on this machine ${waitNote}`);
+
+    // At a pace a GPU gives one sequence, the only question is whether anything is lost on the way.
+    const paced = { tokens: 4_000, tps: 2_000 };
+    const d = await direct(fake, paced.tokens, paced.tps);
+    const pacedKey = newKey("paced");
+    const p = await proxied(
+      server,
+      fake,
+      pacedKey,
+      { think: paced.tokens, answer: 16, tps: paced.tps },
+      { max_thinking_tokens: paced.tokens + 100, max_answer_tokens: 16 },
+    );
+    console.log(
+      `one stream paced at ${paced.tps.toLocaleString("en-US")} tokens/s (faster than a GPU decodes one sequence):`,
+    );
+    console.log(
+      `  direct ${fmt(rate(d.tokens, d.ms)).trimStart()} tokens/s, through Thinkscope ` +
+        `${fmt(rate(p.tokens, p.ms)).trimStart()} tokens/s: ` +
+        `${((rate(p.tokens, p.ms) / rate(d.tokens, d.ms)) * 100).toFixed(1)}% of direct` +
+        `${p.done && intact(fake, pacedKey, p) ? "" : "   TOKENS LOST OR REORDERED"}`,
+    );
+    fake.forget(pacedKey);
+
+    // Many at once, each paced like one sequence of a busy GPU, so all are open together:
+    // each thinks, gets a Wait, thinks again, closes and answers.
+    const shape = { think: 300, answer: 30, tps: STREAM_TPS };
+    const keys = Array.from({ length: STREAMS }, () => newKey("many"));
+    // The same load read directly, as a baseline for what this machine's harness holds.
+    const directStarted = performance.now();
+    const directMany = await Promise.all(
+      keys.map(() => direct(fake, 2 * shape.think + shape.answer, shape.tps)),
+    );
+    const directWall = performance.now() - directStarted;
+    const directRates = directMany.map((d) => rate(d.tokens, d.ms));
+    const directTokens = directMany.reduce((n, d) => n + d.tokens, 0);
+    fake.stats.maxActiveStreams = 0;
+    const cpuBefore = await server.cpuMicros();
+    const ownBefore = process.cpuUsage();
+    const schedBefore = [schedStat(server.pid), schedStat("self")] as const;
+    const started = performance.now();
+    const streams = await Promise.all(
+      keys.map((key) =>
+        proxied(server, fake, key, shape, {
+          num_waits: 1,
+          max_thinking_tokens: 1_000,
+          max_answer_tokens: 100,
+        }).catch((error: unknown) => ({ error }) as ProxiedStream),
+      ),
+    );
+    const wall = performance.now() - started;
+    const manyCpu = (await server.cpuMicros()) - cpuBefore;
+    const ownUsed = process.cpuUsage(ownBefore);
+    const manyWait = [
+      cpuWaitNote("the server", schedBefore[0], schedStat(server.pid), wall),
+      cpuWaitNote("the upstream and clients", schedBefore[1], schedStat("self"), wall),
+    ]
+      .filter(Boolean)
+      .join(", ");
+    const completed = streams.filter((s) => s.status === 200 && s.done && !s.error).length;
+    const intactCount = streams.filter((s, i) => s.done && intact(fake, keys[i]!, s)).length;
+    const shaped = streams.filter(
+      (s) => s.injected.join(",") === "wait,end" && s.summary?.waits === 1,
+    ).length;
+    const tokens = keys.reduce((n, key) => n + fake.sentIds(key).length, 0);
+    const expected = STREAMS * (2 * shape.think + shape.answer);
+    const rates = streams.filter((s) => s.ms > 0).map((s) => rate(s.tokens, s.ms));
+    const mean = rates.reduce((a, b) => a + b, 0) / Math.max(1, rates.length);
+    console.log(
+      `${STREAMS} concurrent budget-forced streams through Thinkscope, the upstream pacing each at ${STREAM_TPS} tokens/s:`,
+    );
+    console.log(
+      `  direct, as a baseline: ${fmt(rate(directTokens, directWall)).trimStart()} tokens/s in all; per stream ` +
+        `${(directRates.reduce((a, b) => a + b, 0) / STREAMS).toFixed(1)} tokens/s on average, ` +
+        `${Math.min(...directRates).toFixed(1)} the slowest`,
+    );
+    console.log(
+      `  completed ${completed}/${STREAMS}, tokens intact and in order ${intactCount}/${STREAMS}, ` +
+        `wait + close as asked ${shaped}/${STREAMS}, ${fake.stats.maxActiveStreams} upstream streams open at once at most`,
+    );
+    console.log(
+      `  ${tokens.toLocaleString("en-US")} tokens (expected ${expected.toLocaleString("en-US")}) in ` +
+        `${(wall / 1000).toFixed(1)} s: ${fmt(rate(tokens, wall)).trimStart()} tokens/s in all; ` +
+        `per stream ${mean.toFixed(1)} tokens/s on average, ${Math.min(...rates).toFixed(1)} the slowest ` +
+        `(prefill round-trips included); first token after ` +
+        `${(streams.reduce((n, s) => n + s.firstMs, 0) / STREAMS / 1000).toFixed(2)} s on average, ` +
+        `${(Math.max(...streams.map((s) => s.firstMs)) / 1000).toFixed(2)} s at most; CPU: the server ${((manyCpu / 1000 / wall) * 100).toFixed(0)}% of a core, ` +
+        `the upstream and clients ${(((ownUsed.user + ownUsed.system) / 1000 / wall) * 100).toFixed(0)}%`,
+    );
+    if (manyWait) console.log(`  on this machine ${manyWait}`);
+    const failures = streams.filter((s) => s.error).slice(0, 3);
+    for (const failure of failures) console.log(`  failure: ${JSON.stringify(failure.error)}`);
+  } finally {
+    await server.stop();
+    await fake.close();
+  }
+}
