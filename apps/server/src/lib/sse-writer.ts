@@ -8,6 +8,7 @@ import type { FastifyReply } from "fastify";
 export class SseWriter {
   private readonly raw: FastifyReply["raw"];
   private leftEarly = false;
+  private corked = false;
 
   constructor(reply: FastifyReply, headers: Record<string, string> = {}) {
     reply.hijack();
@@ -41,11 +42,25 @@ export class SseWriter {
   }
 
   end(): void {
+    if (this.corked) {
+      this.corked = false;
+      this.raw.uncork();
+    }
     if (!this.raw.destroyed && !this.raw.writableEnded) this.raw.end();
   }
 
   private write(text: string): Promise<void> {
     if (this.closed) return Promise.resolve();
+    // Events produced in one turn of the event loop (a fast upstream's chunk
+    // often holds several tokens) leave in one socket write, not one each.
+    if (!this.corked) {
+      this.corked = true;
+      this.raw.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.raw.uncork();
+      });
+    }
     if (this.raw.write(text)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
