@@ -192,9 +192,20 @@ class TokenPlan {
     );
   }
 
+  /** Injected strings repeat (every "Wait"): each is tokenized once per run. */
+  private readonly pieces = new Map<string, Promise<Piece>>();
+
   /** Injected text: waits are plain text, closes may hold special tokens. */
   piece(text: string, special: boolean): Promise<Piece> {
-    return this.tokenizeText(text, special);
+    const key = `${special ? 1 : 0}${text}`;
+    let piece = this.pieces.get(key);
+    if (!piece) {
+      piece = this.tokenizeText(text, special);
+      // A failed round trip is not remembered: the next attempt asks again.
+      piece.catch(() => this.pieces.delete(key));
+      this.pieces.set(key, piece);
+    }
+    return piece;
   }
 }
 

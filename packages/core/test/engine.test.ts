@@ -73,6 +73,23 @@ describe("budget forcing engine (ids mode, like vLLM)", () => {
     expect(backend.requests[2]!.prompt.tokens).toEqual(ids(PROMPT + "abcWaitdeWait"));
   });
 
+  it("tokenizes a repeated wait string once per run", async () => {
+    const backend = new ScriptedBackend({ replies: ["a</think>"] });
+    const session = await backend.openSession();
+    const calls: string[] = [];
+    const tokenize = session.tokenize!;
+    session.tokenize = (text, options) => {
+      calls.push(text);
+      return tokenize(text, options);
+    };
+    const run = await BudgetForcingRun.prepare(session, backend.capabilities, {
+      prompt: PROMPT,
+      budgetForcing: { num_waits: 4 },
+    });
+    for await (const _event of run.events());
+    expect(calls.filter((text) => text === "Wait")).toHaveLength(1);
+  });
+
   it("rotates a list of wait strings", async () => {
     const { transcript } = await runScripted(
       { replies: ["a</think>"] },
