@@ -22,7 +22,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium was not found at ${CHROMIUM_PATH}. The browser tests use Debian's Chromium: ` +
-        "install it with `apt-get install -y chromium` (never `npx playwright install`), " +
+        "install it with `apt-get install -y chromium` (never a browser downloaded by Playwright), " +
         "or point THINKSCOPE_CHROMIUM at another Chromium binary.",
     );
   }
