@@ -38,7 +38,7 @@ export const PRESETS: readonly ExperimentPreset[] = [
     description:
       "The bundled tiny model on its 200 held-out addition problems: accuracy against forced waits " +
       `(${TINY_REASONER_WAITS.join(", ")}) and against thinking budgets (${TINY_REASONER_CAPS.join(", ")} tokens), ` +
-      "on the first 16 problems with 3 samples each, for majority vote and pass@k (about two minutes on a CPU).",
+      "on the first 12 problems with 3 samples each, for majority vote and pass@k (under two minutes on a CPU).",
     datasetFile: "models/tiny-reasoner.heldout.jsonl",
     modelFile: "models/tiny-reasoner.gguf",
     request: {
@@ -59,7 +59,7 @@ export const PRESETS: readonly ExperimentPreset[] = [
       // Sized to finish in about two minutes on a 2-core CPU (the model runs at
       // about 700 tokens/s); `--limit 200 --samples 1 --temperature 0` gives the
       // full greedy curve of docs/models.md in about nine.
-      limit: 16,
+      limit: 12,
       samples: 3,
       sampling: { temperature: 0.6, top_p: 0.95, seed: 0 },
     },
