@@ -190,3 +190,33 @@ export function settingsFromRun(run: {
     seed: run.sampling.seed ?? null,
   };
 }
+
+/** Room left for the prompt when budgets are fitted to a small context. */
+const PROMPT_ROOM = 256;
+
+/**
+ * The default budgets (2,048 + 1,024 tokens) do not fit a small model's
+ * context (the bundled tiny reasoner has 1,024), and the server would refuse
+ * the first run. Budgets the user has not touched are fitted to the context;
+ * budgets the user chose are left alone (the server then says what is wrong).
+ */
+export function fitDefaultBudgets(
+  settings: PlaygroundSettings,
+  contextLength: number | undefined,
+): PlaygroundSettings {
+  const untouched =
+    settings.maxThinkingTokens === DEFAULT_SETTINGS.maxThinkingTokens &&
+    settings.maxAnswerTokens === DEFAULT_SETTINGS.maxAnswerTokens;
+  if (!untouched || contextLength === undefined) return settings;
+  if (settings.maxThinkingTokens + settings.maxAnswerTokens + PROMPT_ROOM <= contextLength) {
+    return settings;
+  }
+  const maxAnswerTokens = Math.min(settings.maxAnswerTokens, Math.floor(contextLength / 8));
+  const maxThinkingTokens = Math.max(0, contextLength - maxAnswerTokens - PROMPT_ROOM);
+  return {
+    ...settings,
+    maxAnswerTokens,
+    maxThinkingTokens,
+    minThinkingTokens: Math.min(settings.minThinkingTokens, maxThinkingTokens),
+  };
+}

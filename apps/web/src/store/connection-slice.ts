@@ -1,5 +1,6 @@
 import type { BackendInfo, BackendReadiness } from "@thinkscope/protocol";
 import { ApiError } from "../lib/api-client.ts";
+import { fitDefaultBudgets } from "../lib/run-settings.ts";
 import type { SocketStatus } from "../lib/run-socket.ts";
 import type { AppState, SliceCreator } from "./store-types.ts";
 
@@ -47,6 +48,9 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (deps) => (s
     try {
       const backends = await deps.api.backends();
       set({ backends, backendsError: null, server: "ok" });
+      const context = selectedBackend(get())?.capabilities.contextLength;
+      const fitted = fitDefaultBudgets(get().settings, context);
+      if (fitted !== get().settings) set({ settings: fitted });
     } catch (error) {
       const unreachable = error instanceof ApiError && error.unreachable;
       set({
@@ -56,9 +60,12 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (deps) => (s
     }
   },
   setBackendReadiness(backendId, readiness) {
+    const wasReady = get().backends?.find((b) => b.id === backendId)?.readiness.state === "ready";
     set((state) => ({
       backends: state.backends?.map((b) => (b.id === backendId ? { ...b, readiness } : b)) ?? null,
     }));
+    // A model that just loaded knows its context length now.
+    if (readiness.state === "ready" && !wasReady) void get().loadBackends();
   },
   setNotice: (notice) => set({ notice }),
   retryConnection() {

@@ -20,7 +20,15 @@ export function TinyReasonerNote() {
       <button
         type="button"
         onClick={() =>
-          set({ prompt: "What is 4821 + 397?", mode: "chat", numWaits: 1, minThinkingTokens: 0 })
+          set({
+            prompt: "What is 3891 + 1464?",
+            mode: "chat",
+            numWaits: 1,
+            minThinkingTokens: 0,
+            // Its context holds 1,024 tokens; one check takes about 100.
+            maxThinkingTokens: 512,
+            maxAnswerTokens: 64,
+          })
         }
       >
         Try its task with one forced wait
