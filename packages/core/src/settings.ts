@@ -177,14 +177,42 @@ export function resolveSettings(
         `The prompt has ${promptTokens} tokens; the model's context holds ${contextLength}.`,
       );
     }
-    if (needed > contextLength) {
+    if (needed > contextLength) fitDefaultsToContext(settings, input, contextLength - promptTokens);
+    const fitted = promptTokens + settings.maxThinkingTokens + settings.maxAnswerTokens;
+    if (fitted > contextLength) {
       throw new InvalidRequestError(
         "budget_exceeds_context",
         `The prompt (${promptTokens}) plus max_thinking_tokens (${settings.maxThinkingTokens}) plus ` +
-          `max_answer_tokens (${settings.maxAnswerTokens}) is ${needed} tokens; the model's context holds ` +
+          `max_answer_tokens (${settings.maxAnswerTokens}) is ${fitted} tokens; the model's context holds ` +
           `${contextLength}. Lower the budgets.`,
       );
     }
   }
   return settings;
+}
+
+/**
+ * A budget the caller left out takes its default only if the default fits:
+ * a small model (the bundled tiny reasoner holds 1,024 tokens) gets budgets
+ * sized to what is left of its context after the prompt. A budget the caller
+ * gave is never changed; if it does not fit, the request is refused.
+ */
+function fitDefaultsToContext(
+  settings: ResolvedSettings,
+  input: BudgetForcingInput,
+  room: number,
+): void {
+  const answerGiven = input.max_answer_tokens !== undefined && input.max_answer_tokens !== null;
+  const thinkingGiven =
+    input.max_thinking_tokens !== undefined && input.max_thinking_tokens !== null;
+  if (!answerGiven) {
+    const left = thinkingGiven ? room - settings.maxThinkingTokens : Math.floor(room / 8);
+    settings.maxAnswerTokens = Math.max(0, Math.min(settings.maxAnswerTokens, left));
+  }
+  if (!thinkingGiven) {
+    settings.maxThinkingTokens = Math.max(
+      settings.minThinkingTokens,
+      Math.min(settings.maxThinkingTokens, room - settings.maxAnswerTokens),
+    );
+  }
 }

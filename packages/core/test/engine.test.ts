@@ -391,6 +391,29 @@ describe("settings are refused before anything is generated", () => {
     expect(backend.requests).toHaveLength(0);
   });
 
+  it("fits budgets left out to a small context, and refuses given ones that do not fit", async () => {
+    const backend = new ScriptedBackend({ replies: ["x"], contextLength: 1024 });
+    const session = await backend.openSession();
+    const run = await BudgetForcingRun.prepare(session, backend.capabilities, { prompt: PROMPT });
+    const room = 1024 - run.promptTokens;
+    expect(run.settings.maxAnswerTokens).toBe(Math.floor(room / 8));
+    expect(run.settings.maxThinkingTokens).toBe(room - Math.floor(room / 8));
+    const answerGiven = await BudgetForcingRun.prepare(session, backend.capabilities, {
+      prompt: PROMPT,
+      budgetForcing: { max_answer_tokens: 64 },
+    });
+    expect(answerGiven.settings).toMatchObject({
+      maxAnswerTokens: 64,
+      maxThinkingTokens: room - 64,
+    });
+    await expect(
+      BudgetForcingRun.prepare(session, backend.capabilities, {
+        prompt: PROMPT,
+        budgetForcing: { max_answer_tokens: 1020 },
+      }),
+    ).rejects.toMatchObject({ code: "budget_exceeds_context" });
+  });
+
   it("refuses a prompt longer than the context", async () => {
     const backend = new ScriptedBackend({ replies: ["x"], contextLength: 10 });
     await expect(
