@@ -20,7 +20,7 @@ import type {
   RunStartedEvent,
   RunStats,
 } from "./events.ts";
-import { forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { forcedCloseText, promptOpensThinking, type ThinkingFormat } from "./formats.ts";
 import { resolveSettings, type BudgetForcingInput, type ResolvedSettings } from "./settings.ts";
 
 export interface RunRequest {
@@ -80,13 +80,8 @@ export class BudgetForcingRun {
     }
     // Validate the settings once without the context so a bad request is
     // refused before any tokenizer round-trip, then again with the real limits.
-    resolveSettings(request.budgetForcing ?? {}, request.sampling);
-    const plan = await TokenPlan.create(
-      session,
-      capabilities,
-      request.prompt,
-      request.budgetForcing,
-    );
+    const { format } = resolveSettings(request.budgetForcing ?? {}, request.sampling);
+    const plan = await TokenPlan.create(session, capabilities, request.prompt, format);
     const settings = resolveSettings(request.budgetForcing ?? {}, request.sampling, {
       contextLength: capabilities.contextLength,
       promptTokens: plan.prompt.tokens,
@@ -136,9 +131,8 @@ class TokenPlan {
     session: GenerationSession,
     capabilities: BackendCapabilities,
     prompt: string,
-    input: BudgetForcingInput | undefined,
+    format: ThinkingFormat,
   ): Promise<TokenPlan> {
-    const format = resolveSettings(input ?? {}).format;
     const tokenize = session.tokenize?.bind(session);
     const exact =
       capabilities.exactTokenIds &&
