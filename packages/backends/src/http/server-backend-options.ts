@@ -1,5 +1,5 @@
-import { BackendError, type ModelInfo } from "@thinkscope/core";
-import type { UpstreamTimeouts } from "./upstream-client.ts";
+import { BackendError, type BackendReadiness, type ModelInfo } from "@thinkscope/core";
+import { UpstreamClient, type UpstreamTimeouts } from "./upstream-client.ts";
 
 /** What every server backend factory takes. */
 export interface ServerBackendOptions {
@@ -63,4 +63,19 @@ export class DefaultModel {
 /** A message for readiness, from whatever was thrown. */
 export function readinessMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The HTTP client every server backend talks through, named after the backend. */
+export function upstreamClientFor(id: string, options: ServerBackendOptions): UpstreamClient {
+  return new UpstreamClient({ backend: id, apiKey: options.apiKey, timeouts: options.timeouts });
+}
+
+/** Ready when `probe` answers; unavailable, saying why, when it throws. */
+export async function readyWhen(probe: () => Promise<unknown>): Promise<BackendReadiness> {
+  try {
+    await probe();
+    return { state: "ready" };
+  } catch (error) {
+    return { state: "unavailable", message: readinessMessage(error) };
+  }
 }

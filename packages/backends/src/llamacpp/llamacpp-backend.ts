@@ -7,8 +7,12 @@ import type {
   ModelInfo,
   PassthroughRequest,
 } from "@thinkscope/core";
-import { readinessMessage, type ServerBackendOptions } from "../http/server-backend-options.ts";
-import { joinUrl, UpstreamClient } from "../http/upstream-client.ts";
+import {
+  readinessMessage,
+  upstreamClientFor,
+  type ServerBackendOptions,
+} from "../http/server-backend-options.ts";
+import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { malformedError, upstreamMessage } from "../http/upstream-errors.ts";
 import { LlamaCppSession } from "./llamacpp-session.ts";
 import type {
@@ -42,11 +46,7 @@ class LlamaCppBackend implements Backend {
 
   constructor(private readonly options: LlamaCppBackendOptions) {
     this.id = options.id ?? "llamacpp";
-    this.client = new UpstreamClient({
-      backend: this.id,
-      apiKey: options.apiKey,
-      timeouts: options.timeouts,
-    });
+    this.client = upstreamClientFor(this.id, options);
     this.rootUrl = options.url.replace(/\/+$/, "").replace(/\/v1$/, "");
   }
 

@@ -8,10 +8,11 @@ import type {
 } from "@thinkscope/core";
 import {
   DefaultModel,
-  readinessMessage,
+  readyWhen,
+  upstreamClientFor,
   type ServerBackendOptions,
 } from "../http/server-backend-options.ts";
-import { joinUrl, UpstreamClient } from "../http/upstream-client.ts";
+import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { malformedError } from "../http/upstream-errors.ts";
 import { OllamaSession } from "./ollama-session.ts";
 import type { OllamaShow, OllamaTags } from "./ollama-wire.ts";
@@ -44,11 +45,7 @@ class OllamaBackend implements Backend {
 
   constructor(private readonly options: OllamaBackendOptions) {
     this.id = options.id ?? "ollama";
-    this.client = new UpstreamClient({
-      backend: this.id,
-      apiKey: options.apiKey,
-      timeouts: options.timeouts,
-    });
+    this.client = upstreamClientFor(this.id, options);
     this.rootUrl = options.url.replace(/\/+$/, "").replace(/\/v1$/, "");
     this.defaultModel = new DefaultModel(this.id, options.model, (signal) =>
       this.listModels(signal),
@@ -77,13 +74,8 @@ class OllamaBackend implements Backend {
     return answer.models.map((model) => ({ id: model.name }));
   }
 
-  async readiness(): Promise<BackendReadiness> {
-    try {
-      await this.client.json(joinUrl(this.rootUrl, "/api/version"));
-      return { state: "ready" };
-    } catch (error) {
-      return { state: "unavailable", message: readinessMessage(error) };
-    }
+  readiness(): Promise<BackendReadiness> {
+    return readyWhen(() => this.client.json(joinUrl(this.rootUrl, "/api/version")));
   }
 
   async openSession(options: { model?: string; signal?: AbortSignal }): Promise<GenerationSession> {

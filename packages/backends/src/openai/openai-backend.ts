@@ -8,10 +8,11 @@ import type {
 } from "@thinkscope/core";
 import {
   DefaultModel,
-  readinessMessage,
+  readyWhen,
+  upstreamClientFor,
   type ServerBackendOptions,
 } from "../http/server-backend-options.ts";
-import { joinUrl, UpstreamClient } from "../http/upstream-client.ts";
+import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { malformedError } from "../http/upstream-errors.ts";
 import { OpenAiSession } from "./openai-session.ts";
 import type { OpenAiModelList } from "./openai-wire.ts";
@@ -50,11 +51,7 @@ class OpenAiBackend implements Backend {
 
   constructor(private readonly options: OpenAiBackendOptions) {
     this.id = options.id ?? "openai";
-    this.client = new UpstreamClient({
-      backend: this.id,
-      apiKey: options.apiKey,
-      timeouts: options.timeouts,
-    });
+    this.client = upstreamClientFor(this.id, options);
     this.baseUrl = options.url.replace(/\/+$/, "");
     this.defaultModel = new DefaultModel(this.id, options.model, (signal) =>
       this.listModels(signal),
@@ -79,13 +76,8 @@ class OpenAiBackend implements Backend {
     return answer.data.map((card) => ({ id: card.id }));
   }
 
-  async readiness(): Promise<BackendReadiness> {
-    try {
-      await this.listModels();
-      return { state: "ready" };
-    } catch (error) {
-      return { state: "unavailable", message: readinessMessage(error) };
-    }
+  readiness(): Promise<BackendReadiness> {
+    return readyWhen(() => this.listModels());
   }
 
   async openSession(options: { model?: string; signal?: AbortSignal }): Promise<GenerationSession> {

@@ -9,10 +9,11 @@ import type {
 } from "@thinkscope/core";
 import {
   DefaultModel,
-  readinessMessage,
+  readyWhen,
+  upstreamClientFor,
   type ServerBackendOptions,
 } from "../http/server-backend-options.ts";
-import { joinUrl, UpstreamClient } from "../http/upstream-client.ts";
+import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { malformedError } from "../http/upstream-errors.ts";
 import { VllmSession } from "./vllm-session.ts";
 import type { VllmDetokenizeResponse, VllmModelList, VllmTokenizeResponse } from "./vllm-wire.ts";
@@ -47,11 +48,7 @@ class VllmBackend implements Backend {
 
   constructor(private readonly options: VllmBackendOptions) {
     this.id = options.id ?? "vllm";
-    this.client = new UpstreamClient({
-      backend: this.id,
-      apiKey: options.apiKey,
-      timeouts: options.timeouts,
-    });
+    this.client = upstreamClientFor(this.id, options);
     this.baseUrl = options.url.replace(/\/+$/, "");
     this.rootUrl = this.baseUrl.replace(/\/v1$/, "");
     this.defaultModel = new DefaultModel(this.id, options.model, (signal) =>
@@ -87,13 +84,8 @@ class VllmBackend implements Backend {
     return models;
   }
 
-  async readiness(): Promise<BackendReadiness> {
-    try {
-      await this.listModels();
-      return { state: "ready" };
-    } catch (error) {
-      return { state: "unavailable", message: readinessMessage(error) };
-    }
+  readiness(): Promise<BackendReadiness> {
+    return readyWhen(() => this.listModels());
   }
 
   async openSession(options: { model?: string; signal?: AbortSignal }): Promise<GenerationSession> {
