@@ -1,5 +1,6 @@
 import { useId, useMemo } from "react";
 import { useShallow } from "zustand/react/shallow";
+import { backendOptionLabel, ModelSelect } from "../components/run-panel/model-select.tsx";
 import { navigate } from "../lib/hash-route.ts";
 import { useApp } from "../store/app-store.ts";
 import { DatasetFields } from "./dataset-fields.tsx";
@@ -42,30 +43,18 @@ function ModelFields({ draft, set }: { draft: ExperimentDraft; set: SetDraft }) 
           </option>
           {(backends ?? []).map((b) => (
             <option key={b.id} value={b.id}>
-              {b.id} · {b.kind}
-              {b.readiness.state !== "ready" ? ` (${b.readiness.state})` : ""}
+              {backendOptionLabel(b)}
             </option>
           ))}
         </select>
         {backends === null && <span className="hint">Loading backends…</span>}
       </div>
-      {models.length > 0 && (
-        <div className="field">
-          <label htmlFor={`${id}-model`}>Model</label>
-          <select
-            id={`${id}-model`}
-            value={draft.model}
-            onChange={(event) => set({ model: event.target.value })}
-          >
-            <option value="">Default ({models[0]})</option>
-            {models.map((m) => (
-              <option key={m} value={m}>
-                {m}
-              </option>
-            ))}
-          </select>
-        </div>
-      )}
+      <ModelSelect
+        id={`${id}-model`}
+        models={models}
+        value={draft.model}
+        onChange={(model) => set({ model })}
+      />
     </fieldset>
   );
 }

@@ -4,6 +4,7 @@ import { useApp } from "../../store/app-store.ts";
 import { selectedBackend } from "../../store/connection-slice.ts";
 import { formatCount } from "../../lib/format.ts";
 import { ProgressBar } from "../status/progress-bar.tsx";
+import { backendOptionLabel, ModelSelect } from "./model-select.tsx";
 import { useSettings } from "./use-settings.ts";
 import { TINY_REASONER_MODEL, TinyReasonerNote } from "./tiny-reasoner-note.tsx";
 
@@ -93,8 +94,7 @@ export function BackendPicker() {
           </option>
           {backends.map((b) => (
             <option key={b.id} value={b.id}>
-              {b.id} · {b.kind}
-              {b.readiness.state !== "ready" ? ` (${b.readiness.state})` : ""}
+              {backendOptionLabel(b)}
             </option>
           ))}
           {unknownBackend && (
@@ -105,26 +105,12 @@ export function BackendPicker() {
           <span className="problem">This link names a backend this server does not have.</span>
         )}
       </div>
-      {models.length > 0 && (
-        <div className="field">
-          <label htmlFor={`${id}-model`}>Model</label>
-          <select
-            id={`${id}-model`}
-            value={settings.model}
-            onChange={(e) => set({ model: e.target.value })}
-          >
-            <option value="">Default ({models[0]})</option>
-            {models.map((m) => (
-              <option key={m} value={m}>
-                {m}
-              </option>
-            ))}
-            {settings.model !== "" && !models.includes(settings.model) && (
-              <option value={settings.model}>{settings.model}</option>
-            )}
-          </select>
-        </div>
-      )}
+      <ModelSelect
+        id={`${id}-model`}
+        models={models}
+        value={settings.model}
+        onChange={(model) => set({ model })}
+      />
       {backend && (
         <>
           <Capabilities backend={backend} />
