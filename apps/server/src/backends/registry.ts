@@ -42,6 +42,9 @@ interface Watcher {
   started: boolean;
 }
 
+/** The `model` that names the default backend's own model. */
+export const DEFAULT_MODEL_NAME = "default";
+
 const MODELS_TTL_MS = 30_000;
 const MODELS_TIMEOUT_MS = 3_000;
 const STATUS_POLL_MS = 2_000;
@@ -52,7 +55,14 @@ export class BackendRegistry {
   private readonly watchers = new Set<Watcher>();
   private poller: NodeJS.Timeout | null = null;
 
-  constructor(backends: readonly RegisteredBackend[]) {
+  /**
+   * `scrub` cleans readiness messages before anyone reads them (the server's
+   * hides upstream addresses; the CLI shows them).
+   */
+  constructor(
+    backends: readonly RegisteredBackend[],
+    private readonly options: { scrub?: (text: string) => string } = {},
+  ) {
     if (backends.length === 0) throw new Error("At least one backend is needed.");
     const seen = new Set<string>();
     this.entries = backends.map(({ id, backend }, index) => {
@@ -105,10 +115,11 @@ export class BackendRegistry {
 
   /**
    * Picks the backend and model for an OpenAI-style `model` field: a model one
-   * of the backends lists (the default backend first), `backendId/model`, or a
-   * backend id alone. An unknown name is a 404 `model_not_found`, unless a
-   * backend could not list its models: then the default backend gets the name
-   * as given and the upstream decides.
+   * of the backends lists (the default backend first), `backendId/model`, a
+   * backend id alone, or `default` (the default backend's model, for examples
+   * and clients that must name one). An unknown name is a 404
+   * `model_not_found`, unless a backend could not list its models: then the
+   * default backend gets the name as given and the upstream decides.
    */
   async resolveModel(model: string | undefined): Promise<ResolvedModel> {
     if (model === undefined || model === "")
@@ -126,6 +137,9 @@ export class BackendRegistry {
     }
     const byId = this.entries.find((e) => e.id === model);
     if (byId) return { entry: byId, model: undefined, aliased: true };
+    // After the listed names and ids, so a model or backend really called "default" wins.
+    if (model === DEFAULT_MODEL_NAME)
+      return { entry: this.default, model: undefined, aliased: true };
     if (listingFailed) return { entry: this.default, model, aliased: false };
     const known = (await Promise.all(this.entries.map(async (e) => (await this.models(e)) ?? [])))
       .flat()
@@ -151,16 +165,22 @@ export class BackendRegistry {
     );
   }
 
-  /** Readiness that never throws, even from an adapter that does. */
+  /** Readiness that never throws, even from an adapter that does; its message scrubbed. */
   async readiness(entry: BackendEntry): Promise<BackendReadiness> {
+    let readiness: BackendReadiness;
     try {
-      return await entry.backend.readiness();
+      readiness = await entry.backend.readiness();
     } catch (error) {
       const message = ThinkscopeError.isInstance(error)
         ? error.message
         : "The backend did not answer.";
-      return { state: "unavailable", message };
+      readiness = { state: "unavailable", message };
     }
+    const { scrub } = this.options;
+    if (scrub && readiness.state !== "ready") {
+      return { ...readiness, message: scrub(readiness.message) };
+    }
+    return readiness;
   }
 
   /**

@@ -1,12 +1,13 @@
 /**
  * Turns a request's dataset source into problems: a JSONL file on the
  * server, an uploaded JSONL text, or the built-in generator. A server path
- * must lie inside one of the allowed folders (the data directory, the
- * repository, and `THINKSCOPE_DATASET_DIRS`): the page must not be able to
- * make the server read any file it can.
+ * must lie inside one of the allowed folders (`<dataDir>/datasets` and
+ * `THINKSCOPE_DATASET_DIRS`, nothing else): the page must not be able to
+ * make the server read any file it can. Configuration, environment and
+ * database files are never read as datasets, whatever the folders are.
  */
 import { readFile, realpath, stat } from "node:fs/promises";
-import { basename, isAbsolute, relative, resolve, sep } from "node:path";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
   generateProblems,
   InvalidRequestError,
@@ -66,13 +67,39 @@ export async function loadDataset(
   return readDatasetFile(file, source.columns, "path", options.maxBytes);
 }
 
-/** Reads and parses a JSONL file already known to be allowed (a preset's, the CLI's). */
+/**
+ * Files that hold secrets or other people's runs: the server's config file
+ * (it may carry the upstream key and the access token), environment files,
+ * and the run database. Never a dataset, by name or through a link.
+ */
+export function isProtectedFile(file: string): boolean {
+  const name = basename(file).toLowerCase();
+  return (
+    name === "thinkscope.config.json" ||
+    /^\.env(\..*)?$/.test(name) ||
+    name.endsWith(".env") ||
+    /\.(db|sqlite|sqlite3)(-wal|-shm|-journal)?$/.test(name)
+  );
+}
+
+function protectedFileError(file: string): InvalidRequestError {
+  return new InvalidRequestError(
+    "dataset_path_not_allowed",
+    `${basename(file)} is a configuration, environment or database file, never read as a dataset.`,
+  );
+}
+
+/** Reads and parses a JSONL file (a preset's, the CLI's, or a path already checked against the folders). */
 export async function readDatasetFile(
   file: string,
   columns: ColumnMapping | undefined,
   source: ExperimentDatasetInfo["source"],
   maxBytes = DEFAULT_MAX_BYTES,
 ): Promise<LoadedDataset> {
+  if (isProtectedFile(file)) throw protectedFileError(file);
+  // A link with an innocent name may lead to one.
+  const real = await realpath(file).catch(() => file);
+  if (isProtectedFile(real)) throw protectedFileError(file);
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -118,6 +145,7 @@ export async function resolveDatasetPath(
     );
   // Checked before touching the file, so a refused path tells nothing about what exists there.
   if (!allowed(wanted, [...options.roots, ...realRoots])) throw refuse();
+  if (isProtectedFile(wanted)) throw protectedFileError(wanted);
   let real: string;
   try {
     real = await realpath(wanted);
@@ -126,6 +154,7 @@ export async function resolveDatasetPath(
   }
   // Again after following links, so a link inside cannot lead out.
   if (!allowed(real, realRoots)) throw refuse();
+  if (isProtectedFile(real)) throw protectedFileError(wanted);
   return real;
 }
 
@@ -138,16 +167,11 @@ function columnsOf(columns: ColumnMapping | undefined): { columns?: ColumnMappin
   return columns ? { columns } : {};
 }
 
-/** The allowed dataset folders: the data directory, the repository, and a comma-separated list. */
-export function datasetRoots(
-  dataDir: string,
-  repoRoot: string,
-  extra: string | undefined,
-): string[] {
-  const listed = (extra ?? "")
-    .split(",")
-    .map((dir) => dir.trim())
-    .filter((dir) => dir !== "")
-    .map((dir) => resolve(dir));
-  return [dataDir, repoRoot, ...listed];
+/**
+ * The allowed dataset folders: `<dataDir>/datasets` and the folders
+ * THINKSCOPE_DATASET_DIRS lists. Not the data directory itself (it holds the
+ * database) and not the repository (it may hold the config file).
+ */
+export function datasetRoots(dataDir: string, extra: readonly string[]): string[] {
+  return [join(dataDir, "datasets"), ...extra];
 }

@@ -8,7 +8,6 @@ import fp from "fastify-plugin";
 import experimentRoutes from "../routes/api/experiments.ts";
 import { datasetRoots } from "./dataset-loader.ts";
 import { ExperimentService } from "./experiment-service.ts";
-import { REPO_ROOT } from "./presets.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -25,7 +24,7 @@ export default fp(
       backends: fastify.backends,
       log: fastify.log,
       datasets: {
-        roots: datasetRoots(fastify.config.dataDir, REPO_ROOT, process.env.THINKSCOPE_DATASET_DIRS),
+        roots: datasetRoots(fastify.config.dataDir, fastify.config.datasetDirs),
         cwd: process.cwd(),
       },
       checkBudgets: (budgetForcing) => fastify.admission.checkBudgets(budgetForcing),

@@ -32,6 +32,7 @@ export default fp(
         backends: fastify.backends,
         runs,
         scrub: fastify.scrub,
+        scrubSecrets: fastify.scrubSecrets,
         log: fastify.log,
         admission,
       }),

@@ -1,9 +1,13 @@
 import fp from "fastify-plugin";
+import { SESSION_MAX_AGE_SECONDS } from "../auth/credentials.ts";
 import { RunStore, type RunStoreOptions } from "../store/run-store.ts";
+import { SessionStore } from "../store/session-store.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
     runStore: RunStore;
+    /** The page's signed-in sessions. */
+    sessions: SessionStore;
   }
 }
 
@@ -20,6 +24,7 @@ export default fp<StorePluginOptions>(
     if (recovered > 0)
       fastify.log.warn({ recovered }, "runs cut off by a previous stop are now interrupted");
     fastify.decorate("runStore", store);
+    fastify.decorate("sessions", new SessionStore(store.db, SESSION_MAX_AGE_SECONDS * 1000));
     fastify.addHook("onClose", async () => store.close());
   },
   { name: "store", dependencies: ["config"] },

@@ -7,6 +7,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     "/ws",
     {
       websocket: true,
+      // A browser cannot set headers on an upgrade: scripts may send the token as `?token=`.
+      config: { tokenInQuery: true },
       // Runs before the upgrade: a page from another origin never gets a socket.
       preValidation: async (request, reply) => {
         const { origin, host } = request.headers;
@@ -26,7 +28,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         runs: fastify.runService,
         backends: fastify.backends,
         log: fastify.log,
-        client: request.clientId,
+        client: request.client,
         countRun: () => fastify.countRequest(request),
         experiments: fastify.experiments,
       });

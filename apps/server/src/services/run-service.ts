@@ -34,7 +34,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { BackendEntry, BackendRegistry } from "../backends/registry.ts";
 import type { Scrubber } from "../lib/secrets.ts";
 import { newRunId } from "../store/run-id.ts";
-import type { Admission } from "./admission.ts";
+import type { Admission, ClientIdentity } from "./admission.ts";
 import type { RunOutcome, RunStore } from "../store/run-store.ts";
 import { stopAnswerAt } from "./answer-stop.ts";
 import { renderChatPrompt } from "./chat-prompt.ts";
@@ -70,7 +70,7 @@ export interface StartOptions {
   /** A backend already resolved (from an OpenAI `model`); wins over `input.backend`. */
   entry?: BackendEntry;
   /** Whom the run counts against for per-client limits (a request's `clientId`); uncounted when absent. */
-  client?: string;
+  client?: ClientIdentity;
 }
 
 /** How a run that stops early is recorded: `aborted` by its user, `interrupted` when its client left. */
@@ -284,12 +284,13 @@ export class ActiveRun {
     );
     try {
       for await (const raw of source) {
-        const event = raw.type === "run.error" ? { ...raw, message: scrub(raw.message) } : raw;
-        if (event.type === "run.error") {
-          const upstream = event.status === 502 || event.status === 503 || event.status === 504;
-          if (upstream) log.warn({ runId: this.id, code: event.code }, event.message);
-          else log.error({ runId: this.id, code: event.code }, event.message);
+        if (raw.type === "run.error") {
+          // The log keeps the upstream's address (its own scrubber removes secrets); clients do not see it.
+          const upstream = raw.status === 502 || raw.status === 503 || raw.status === 504;
+          if (upstream) log.warn({ runId: this.id, code: raw.code }, raw.message);
+          else log.error({ runId: this.id, code: raw.code }, raw.message);
         }
+        const event = raw.type === "run.error" ? { ...raw, message: scrub(raw.message) } : raw;
         this.transcript.apply(event);
         if (storing) {
           try {

@@ -19,6 +19,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { Compile } from "typebox/compile";
 import type { RawData, WebSocket } from "ws";
 import type { BackendRegistry } from "../backends/registry.ts";
+import type { ClientIdentity } from "./admission.ts";
 import { describeSchemaErrors, dottedPath } from "../lib/schema-errors.ts";
 import { runInputFromSpec, type ActiveRun, type RunService } from "./run-service.ts";
 
@@ -38,7 +39,7 @@ export interface WsSessionDeps {
   backends: BackendRegistry;
   log: FastifyBaseLogger;
   /** Whom this connection's runs count against for per-client limits (the upgrade request's `clientId`). */
-  client?: string;
+  client?: ClientIdentity;
   /** Counts a run against the client's request rate; throws (a 429 `rate_limited`) when it is over. */
   countRun?: () => Promise<void>;
   /** Follows experiments' progress; without it, subscribing is refused. */

@@ -130,6 +130,22 @@ export const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: "page sessions",
+    up(db) {
+      // Sessions live on the server so that signing out ends them for good (a
+      // copied cookie stops working), and so that they outlast a restart.
+      db.exec(`
+        CREATE TABLE page_sessions (
+          id TEXT PRIMARY KEY,
+          created_at TEXT NOT NULL,
+          expires_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX page_sessions_expiry ON page_sessions (expires_at);
+      `);
+    },
+  },
 ];
 
 export function detectFeatures(db: Database): StoreFeatures {

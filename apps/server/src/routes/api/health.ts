@@ -5,7 +5,11 @@ import { Type } from "typebox";
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   // Open without a token (health checks); without one it tells only each backend's state,
   // since a readiness message may name the upstream.
-  fastify.get("/api/health", { schema: { response: { 200: HealthSchema } } }, async (request) => {
+  const open = {
+    config: { public: true, metered: false },
+    schema: { response: { 200: HealthSchema } },
+  };
+  fastify.get("/api/health", open, async (request) => {
     const { backends } = fastify;
     return {
       status: "ok" as const,

@@ -12,12 +12,8 @@ import {
 } from "../../schemas/runs.ts";
 import { parseRunsJsonl } from "../../store/run-import.ts";
 
-const JSONL_TYPES = [
-  "application/x-ndjson",
-  "application/jsonl",
-  "application/json-lines",
-  "text/plain",
-];
+/** Not `text/plain`: a page on another site can send that without asking first. */
+const JSONL_TYPES = ["application/x-ndjson", "application/jsonl", "application/json-lines"];
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { runStore } = fastify;

@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { FastifyBaseLogger, FastifyReply } from "fastify";
 import type { BackendRegistry, ResolvedModel } from "../../backends/registry.ts";
-import type { Scrubber } from "../../lib/secrets.ts";
+import { scrubbingStream, type Scrubber } from "../../lib/secrets.ts";
 import { abortOnClientGone } from "../../lib/client-gone.ts";
 import { publicMessage } from "../../lib/public-error.ts";
 import { SseWriter } from "../../lib/sse-writer.ts";
@@ -31,6 +31,8 @@ export interface OpenAIServiceDeps {
   backends: BackendRegistry;
   runs: RunService;
   scrub: Scrubber;
+  /** For the upstream's own answer passed through: secrets only (an answer may hold addresses). */
+  scrubSecrets: Scrubber;
   log: FastifyBaseLogger;
   /** Operator limits; a plain request (no budget_forcing) is held to them here. */
   admission?: Admission;
@@ -95,7 +97,7 @@ export class OpenAIService {
           entry: resolved.entry,
           signal: clientGone.signal,
           abortStatus: "interrupted",
-          client: reply.request.clientId,
+          client: reply.request.client,
         },
       );
     } catch (error) {
@@ -178,7 +180,7 @@ export class OpenAIService {
           : body.max_tokens;
       admission.checkPlainMaxTokens(maxTokens);
       // Held until the response is over, however it ends.
-      reply.raw.once("close", admission.acquire(reply.request.clientId));
+      reply.raw.once("close", admission.acquire(reply.request.client));
     }
     const { backend } = resolved.entry;
     if (!backend.passthrough) {
@@ -207,6 +209,8 @@ export class OpenAIService {
       return reply.send(this.deps.scrub(text));
     }
     reply.raw.once("finish", () => upstreamAbort.dispose());
-    return reply.send(Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>));
+    // An upstream may echo the request's credentials in a successful answer too.
+    const answer = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
+    return reply.send(answer.pipe(scrubbingStream(this.deps.scrubSecrets)));
   }
 }
