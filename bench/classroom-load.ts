@@ -19,7 +19,7 @@
  * BENCH_CLASSROOM_TPS (40: tokens/s per stream from the upstream).
  */
 import { randomBytes } from "node:crypto";
-import type { EngineEvent } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import type { ServerMessage } from "@thinkscope/protocol";
 import { WebSocket } from "ws";
 import { cpuWaitNote, schedStat, startBenchServer, type BenchServer } from "./bench-server.ts";

@@ -3,41 +3,16 @@
  * how to stream tokens from a prompt; it knows nothing about thinking, budgets
  * or injections. The engine is the one place that does.
  */
-
-export type BackendKind = "embedded" | "vllm" | "llamacpp" | "openai" | "ollama" | "scripted";
-
-/** What a backend can do, so the engine and the page can say how exact a count is. */
-export interface BackendCapabilities {
-  /** Every generated token arrives with its exact id. */
-  exactTokenIds: boolean;
-  /** A prompt may be given as token ids (continuations need no re-tokenizing). */
-  tokenIdPrompts: boolean;
-  /** Generation can stop on token ids, so a delimiter never reaches the text. */
-  stopTokenIds: boolean;
-  /** Per-token probabilities are available (see `GenerateRequest.probeTokenIds`). */
-  logprobs: boolean;
-  /** `tokenize` is available. */
-  tokenizer: boolean;
-  /**
-   * Generation state survives between requests of one session (an in-process
-   * KV cache): a continuation evaluates only the tokens that are new.
-   */
-  persistentSequence: boolean;
-  /** The model's context length in tokens, when known. */
-  contextLength?: number;
-}
+import type {
+  BackendCapabilities,
+  BackendKind,
+  BackendReadiness,
+  SamplingSettings,
+} from "@thinkscope/protocol";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
-}
-
-export interface SamplingSettings {
-  /** 0 decodes greedily, as the s1 paper does. */
-  temperature: number;
-  topP?: number;
-  topK?: number;
-  seed?: number;
 }
 
 /** A prompt is either text or exact token ids; backends that take ids prefer them. */
@@ -142,11 +117,6 @@ export interface Backend {
   passthrough?(request: PassthroughRequest): Promise<Response>;
   close(): Promise<void>;
 }
-
-export type BackendReadiness =
-  | { state: "ready" }
-  | { state: "loading"; message: string; progress?: number }
-  | { state: "unavailable"; message: string };
 
 export interface PassthroughRequest {
   /** `/completions` or `/chat/completions`, relative to the backend's OpenAI base URL. */

@@ -1,6 +1,7 @@
 import type { ChatMessage } from "./backend.ts";
 import { InvalidRequestError } from "./errors.ts";
-import { withThinkingStart, type ThinkingFormat } from "./formats.ts";
+import type { ThinkingFormat } from "@thinkscope/protocol";
+import { withThinkingStart } from "./formats.ts";
 
 /**
  * Chat templates of the reasoning-model families in BUDGET_FORCING.md, for

@@ -1,15 +1,6 @@
 import type {
   BackendCapabilities,
-  GenerateRequest,
-  GenerationEvent,
-  GenerationSession,
-  GenerationUsage,
-  PromptInput,
-  SamplingSettings,
-} from "./backend.ts";
-import { DelimiterMatcher } from "./delimiter-matcher.ts";
-import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
-import type {
+  BudgetForcing,
   DeltaEvent,
   EngineEvent,
   FinishReason,
@@ -17,11 +8,23 @@ import type {
   InjectionKind,
   InjectionReason,
   Phase,
+  ResolvedSettings,
   RunStartedEvent,
   RunStats,
-} from "./events.ts";
-import { forcedCloseText, promptOpensThinking, type ThinkingFormat } from "./formats.ts";
-import { resolveSettings, type BudgetForcingInput, type ResolvedSettings } from "./settings.ts";
+  SamplingSettings,
+  ThinkingFormat,
+} from "@thinkscope/protocol";
+import type {
+  GenerateRequest,
+  GenerationEvent,
+  GenerationSession,
+  GenerationUsage,
+  PromptInput,
+} from "./backend.ts";
+import { DelimiterMatcher } from "./delimiter-matcher.ts";
+import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
+import { forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { resolveSettings } from "./settings.ts";
 
 export interface RunRequest {
   /**
@@ -30,7 +33,7 @@ export interface RunRequest {
    * thinking itself).
    */
   prompt: string;
-  budgetForcing?: BudgetForcingInput;
+  budgetForcing?: BudgetForcing;
   sampling?: Partial<SamplingSettings>;
   runId?: string;
 }

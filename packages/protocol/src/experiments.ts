@@ -6,64 +6,18 @@
  * Naming: records (`ExperimentSummary`, `ExperimentProgress`) are camelCase
  * like `RunSummary`; request bodies and results are snake_case like the
  * API's `budget_forcing`, because `ExperimentResults.settings` is the public
- * JSON contract of `thinkscope experiment --json` (issue 5).
+ * JSON contract of `thinkscope experiment --json`.
  */
 import { Type, type Static } from "typebox";
-import type { BudgetForcing, Sampling } from "./index.ts";
+import {
+  BudgetForcingSchema,
+  SamplingSchema,
+  WaitStringSchema,
+  type BudgetForcing,
+  type Sampling,
+} from "./budget.ts";
 
-// index.ts re-exports this module, so its schemas cannot be imported here as
-// values (an ES module cycle leaves them uninitialised). The few this module
-// needs are restated; `Same` below fails the typecheck if they ever drift.
 const Count = Type.Integer({ minimum: 0 });
-const WaitStringSchema = Type.Union([
-  Type.String({ minLength: 1 }),
-  Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-]);
-const ExperimentBudgetForcingSchema = Type.Object(
-  {
-    format: Type.Optional(
-      Type.Union([
-        Type.Literal("think-tags"),
-        Type.Literal("s1"),
-        Type.Object(
-          {
-            start: Type.String({ minLength: 1 }),
-            end: Type.Union([
-              Type.String({ minLength: 1 }),
-              Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-            ]),
-            forced_end: Type.Optional(Type.String()),
-            end_token_ids: Type.Optional(Type.Array(Count)),
-          },
-          { additionalProperties: false },
-        ),
-      ]),
-    ),
-    max_thinking_tokens: Type.Optional(Count),
-    min_thinking_tokens: Type.Optional(Count),
-    num_waits: Type.Optional(Count),
-    wait_string: Type.Optional(WaitStringSchema),
-    final_answer_prefix: Type.Optional(Type.String()),
-    max_answer_tokens: Type.Optional(Count),
-    max_extensions: Type.Optional(Count),
-  },
-  { additionalProperties: false },
-);
-const ExperimentSamplingSchema = Type.Object(
-  {
-    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
-    top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-    top_k: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** The base seed: sample i of every item runs with `seed + i`. */
-    seed: Type.Optional(Type.Integer()),
-  },
-  { additionalProperties: false },
-);
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const budgetForcingInStep: Same<Static<typeof ExperimentBudgetForcingSchema>, BudgetForcing> = true;
-const samplingInStep: Same<Static<typeof ExperimentSamplingSchema>, Sampling> = true;
-void budgetForcingInStep;
-void samplingInStep;
 
 // ---- Create request --------------------------------------------------------
 
@@ -173,9 +127,9 @@ export const ExperimentCreateSchema = Type.Object(
     model: Type.Optional(Type.String({ maxLength: 500 })),
     prompt: Type.Optional(ExperimentPromptSchema),
     /** Settings shared by every swept setting. */
-    budget_forcing: Type.Optional(ExperimentBudgetForcingSchema),
+    budget_forcing: Type.Optional(BudgetForcingSchema),
     /** Explicit settings, each laid over `budget_forcing`; listed before the sweep's. */
-    settings: Type.Optional(Type.Array(ExperimentBudgetForcingSchema, { maxItems: 256 })),
+    settings: Type.Optional(Type.Array(BudgetForcingSchema, { maxItems: 256 })),
     sweep: Type.Optional(SweepSchema),
     /** Samples per problem and setting (for majority vote and pass@k). Default 1. */
     samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
@@ -183,7 +137,7 @@ export const ExperimentCreateSchema = Type.Object(
      * Default: greedy for one sample; temperature 0.6, top_p 0.95 (Yue et
      * al.) for several. `seed` is the base seed (default 0).
      */
-    sampling: Type.Optional(ExperimentSamplingSchema),
+    sampling: Type.Optional(SamplingSchema),
     /** Items run at once. Default: the embedded backend's sequences, 8 for a server backend. */
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   },

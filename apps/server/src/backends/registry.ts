@@ -7,9 +7,9 @@ import {
   InvalidRequestError,
   ThinkscopeError,
   type Backend,
-  type BackendReadiness,
   type ModelInfo,
 } from "@thinkscope/core";
+import type { BackendReadiness } from "@thinkscope/protocol";
 import type { BackendInfo } from "@thinkscope/protocol";
 
 export interface RegisteredBackend {

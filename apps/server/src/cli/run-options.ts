@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { resolveSettings, type FormatInput } from "@thinkscope/core";
+import { resolveSettings } from "@thinkscope/core";
+import type { FormatInput } from "@thinkscope/protocol";
 import type { BudgetForcing, Sampling } from "@thinkscope/protocol";
 import { toCoreSampling } from "../services/run-service.ts";
 

@@ -13,7 +13,8 @@
  *   slot of each is taken before the run is prepared and given back when it
  *   is stored; a run over either is refused with a 429 `too_many_runs`.
  */
-import { DEFAULTS, InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
+import { InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
+import { BUDGET_DEFAULTS } from "@thinkscope/protocol";
 import type { BudgetForcing } from "@thinkscope/protocol";
 
 export interface AdmissionLimits {
@@ -89,7 +90,7 @@ export class Admission {
       if (limit === undefined) continue;
       const asked = checked[field];
       if (asked === undefined) {
-        if (DEFAULTS[field] > limit) checked[field] = limit;
+        if (BUDGET_DEFAULTS[field] > limit) checked[field] = limit;
       } else if (asked > limit) {
         throw overCap(`${field} ${asked}${hint}`, limit, setting);
       }

@@ -18,10 +18,8 @@ import {
   RunTranscript,
   resolveSettings,
   type ChatMessage,
-  type EngineEvent,
-  type ResolvedSettings,
-  type SamplingSettings,
 } from "@thinkscope/core";
+import type { EngineEvent, ResolvedSettings, SamplingSettings } from "@thinkscope/protocol";
 import type {
   BudgetForcing,
   PromptMode,

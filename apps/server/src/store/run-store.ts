@@ -10,12 +10,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
-import {
-  RunTranscript,
-  ThinkscopeError,
-  type BudgetForcingSummary,
-  type EngineEvent,
-} from "@thinkscope/core";
+import { RunTranscript, ThinkscopeError } from "@thinkscope/core";
+import type { BudgetForcingSummary, EngineEvent } from "@thinkscope/protocol";
 import type {
   BudgetForcing,
   PromptMode,

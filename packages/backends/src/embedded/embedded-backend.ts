@@ -6,14 +6,8 @@
  */
 import { join } from "node:path";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import {
-  ThinkscopeError,
-  type Backend,
-  type BackendCapabilities,
-  type BackendReadiness,
-  type ChatMessage,
-  type ModelInfo,
-} from "@thinkscope/core";
+import { ThinkscopeError, type Backend, type ChatMessage, type ModelInfo } from "@thinkscope/core";
+import type { BackendCapabilities, BackendReadiness } from "@thinkscope/protocol";
 import { ChatTemplate } from "./chat-template.ts";
 import { EmbeddedSession } from "./embedded-session.ts";
 import {

@@ -1,12 +1,11 @@
 import type {
   Backend,
-  BackendCapabilities,
-  BackendReadiness,
   ChatMessage,
   GenerationSession,
   ModelInfo,
   PassthroughRequest,
 } from "@thinkscope/core";
+import type { BackendCapabilities, BackendReadiness } from "@thinkscope/protocol";
 import {
   DefaultModel,
   readyWhen,

@@ -1,6 +1,6 @@
+import type { BackendCapabilities } from "@thinkscope/protocol";
 import type {
   Backend,
-  BackendCapabilities,
   GenerateRequest,
   GenerationEvent,
   GenerationSession,

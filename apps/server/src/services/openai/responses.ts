@@ -7,7 +7,7 @@
  * is a chunk of its own whose choice carries `"injected"`, and the last chunk
  * before `[DONE]` carries the `budget_forcing` object.
  */
-import type { BudgetForcingSummary, EngineEvent, InjectionKind } from "@thinkscope/core";
+import type { BudgetForcingSummary, EngineEvent, InjectionKind } from "@thinkscope/protocol";
 import type { ChatCompletionResponse, CompletionResponse } from "../../schemas/openai.ts";
 import type { ActiveRun } from "../run-service.ts";
 

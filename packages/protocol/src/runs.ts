@@ -1,0 +1,121 @@
+/**
+ * Runs on the wire: what starts one (`RunSpec`, from the page or the runs
+ * API), and a stored run as listed (`RunSummary`), in detail with its events
+ * (`RunDetail`, also one line of an export and what an import accepts).
+ */
+import { Type, type Static } from "typebox";
+import { BudgetForcingSchema, SamplingSchema } from "./budget.ts";
+import { BudgetForcingSummarySchema, EngineEventSchema } from "./events.ts";
+
+const Count = Type.Integer({ minimum: 0 });
+
+/** How a prompt is sent: a user message through the chat template, or raw text as is. */
+export const PromptModeSchema = Type.Union([Type.Literal("chat"), Type.Literal("raw")]);
+export type PromptMode = Static<typeof PromptModeSchema>;
+
+/** Everything needed to start one run, from the page (WebSocket) or the runs API. */
+export const RunSpecSchema = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: 200_000 }),
+    mode: Type.Optional(PromptModeSchema),
+    /** A configured backend's id; the server's default when absent. Never a URL. */
+    backend: Type.Optional(Type.String({ maxLength: 200 })),
+    model: Type.Optional(Type.String({ maxLength: 500 })),
+    budget_forcing: Type.Optional(BudgetForcingSchema),
+    sampling: Type.Optional(SamplingSchema),
+  },
+  { additionalProperties: false },
+);
+export type RunSpec = Static<typeof RunSpecSchema>;
+
+export const RunStatusSchema = Type.Union([
+  Type.Literal("running"),
+  Type.Literal("completed"),
+  Type.Literal("aborted"),
+  Type.Literal("error"),
+  Type.Literal("interrupted"),
+]);
+export type RunStatus = Static<typeof RunStatusSchema>;
+
+export const RunSourceSchema = Type.Union([
+  Type.Literal("page"),
+  Type.Literal("api"),
+  Type.Literal("cli"),
+  Type.Literal("experiment"),
+]);
+export type RunSource = Static<typeof RunSourceSchema>;
+
+const RunSummaryProperties = {
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  createdAt: Type.String({ minLength: 1 }),
+  updatedAt: Type.String({ minLength: 1 }),
+  status: RunStatusSchema,
+  source: RunSourceSchema,
+  backend: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()]),
+  /** The prompt as the user wrote it (chat) or as sent (raw). */
+  prompt: Type.String(),
+  mode: PromptModeSchema,
+  budgetForcing: BudgetForcingSchema,
+  sampling: SamplingSchema,
+  summary: Type.Union([BudgetForcingSummarySchema, Type.Null()]),
+  /** The answer's text, for lists and comparisons. */
+  answer: Type.String(),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  experimentId: Type.Union([Type.String(), Type.Null()]),
+};
+
+/** A stored run as listed. */
+export const RunSummarySchema = Type.Object(RunSummaryProperties);
+export type RunSummary = Static<typeof RunSummarySchema>;
+
+const RunDetailProperties = {
+  ...RunSummaryProperties,
+  /** The exact text sent to the model. */
+  renderedPrompt: Type.String(),
+  /** The whole continuation. */
+  text: Type.String(),
+  events: Type.Array(EngineEventSchema),
+};
+
+/** A stored run with everything needed to replay it; one line of an export. */
+export const RunDetailSchema = Type.Object(RunDetailProperties);
+export type RunDetail = Static<typeof RunDetailSchema>;
+
+/**
+ * The detail as a response: events are written as stored (the engine's own
+ * objects), not re-described field by field, so serializing a long run stays
+ * cheap. The same shape as `RunDetail`.
+ */
+export const RunDetailResponseSchema = Type.Object({
+  ...RunDetailProperties,
+  events: Type.Array(Type.Unknown()),
+});
+
+export const RunListSchema = Type.Object({ runs: Type.Array(RunSummarySchema), total: Count });
+export type RunList = Static<typeof RunListSchema>;
+
+/** `GET /api/runs` (and, without `limit` and `offset`, `GET /api/runs/export`). */
+export const RunListQuerySchema = Type.Object(
+  {
+    /** Words to find in the prompt or the text (all of them, each as a prefix). */
+    q: Type.Optional(Type.String({ maxLength: 1000 })),
+    model: Type.Optional(Type.String({ maxLength: 500 })),
+    status: Type.Optional(RunStatusSchema),
+    backend: Type.Optional(Type.String({ maxLength: 200 })),
+    source: Type.Optional(RunSourceSchema),
+    experiment_id: Type.Optional(Type.String({ maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type RunListQuery = Static<typeof RunListQuerySchema>;
+
+/** `POST /api/runs/import`'s answer. */
+export const ImportResultSchema = Type.Object({
+  imported: Count,
+  /** Runs whose id was taken, with the id they were stored under. */
+  renamed: Type.Array(Type.Object({ from: Type.String(), to: Type.String() })),
+});
+export type ImportResult = Static<typeof ImportResultSchema>;
