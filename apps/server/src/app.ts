@@ -34,6 +34,7 @@ import spaPlugin from "./plugins/spa.ts";
 import storePlugin from "./plugins/store.ts";
 import authRoutes from "./routes/api/auth.ts";
 import healthRoutes from "./routes/api/health.ts";
+import runPreviewRoutes from "./routes/api/run-preview.ts";
 import runsRoutes from "./routes/api/runs.ts";
 import openaiRoutes from "./routes/v1/openai.ts";
 import wsRoutes from "./routes/ws.ts";
@@ -90,6 +91,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   await fastify.register(authRoutes);
   await fastify.register(healthRoutes);
   await fastify.register(runsRoutes);
+  await fastify.register(runPreviewRoutes);
   await fastify.register(experimentsPlugin);
   await fastify.register(openaiRoutes);
   await fastify.register(wsRoutes);

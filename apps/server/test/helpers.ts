@@ -57,6 +57,10 @@ export class ScriptPerRun implements Backend {
     return { state: "ready" as const };
   }
 
+  tokenize(text: string, options: { special: boolean }): Promise<number[]> {
+    return new ScriptedBackend(this.options).tokenize(text, options);
+  }
+
   async openSession(): Promise<GenerationSession> {
     const backend = new ScriptedBackend(this.options);
     this.sessions.push(backend);

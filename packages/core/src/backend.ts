@@ -105,6 +105,12 @@ export interface Backend {
   readiness(): Promise<BackendReadiness>;
   openSession(options: { model?: string; signal?: AbortSignal }): Promise<GenerationSession>;
   /**
+   * Text to token ids with the model's tokenizer, as a session's `tokenize`
+   * does, but without holding a session (to count a prompt before running
+   * it). Present when `capabilities.tokenizer` is.
+   */
+  tokenize?(text: string, options: { special: boolean; model?: string }): Promise<number[]>;
+  /**
    * Render chat messages with the model's own chat template and return the
    * text just before the assistant's reply. Absent when the backend cannot;
    * the caller then uses a family template from `@thinkscope/core`.

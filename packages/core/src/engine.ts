@@ -63,6 +63,18 @@ interface Piece {
  * - text: stop strings plus a delimiter matcher that works across chunk
  *   boundaries; counts come from the backend and are marked approximate.
  */
+/**
+ * How many tokens a prompt is, counted as a run counts it: with the model's
+ * tokenizer (special tokens parsed), or estimated when there is none.
+ */
+export async function countPromptTokens(
+  prompt: string,
+  tokenize?: (text: string, options: { special: boolean }) => Promise<number[]>,
+): Promise<{ tokens: number; exact: boolean }> {
+  if (!tokenize) return { tokens: estimateTokens(prompt), exact: false };
+  return { tokens: (await tokenize(prompt, { special: true })).length, exact: true };
+}
+
 export class BudgetForcingRun {
   private constructor(
     private readonly session: GenerationSession,
@@ -619,7 +631,8 @@ function cutAtFirstMarker(text: string, markers: readonly string[]): string {
 }
 
 /** Rough count for backends that give no tokens at all: about four characters a token. */
-function estimateTokens(text: string): number {
+/** A text-only backend's token count: about four characters a token. */
+export function estimateTokens(text: string): number {
   return Math.max(1, Math.round(text.length / 4));
 }
 

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from "typebox";
 import { BudgetForcingSchema, SamplingSchema } from "./budget.ts";
-import { BudgetForcingSummarySchema, EngineEventSchema } from "./events.ts";
+import { BudgetForcingSummarySchema, EngineEventSchema, ResolvedSettingsSchema } from "./events.ts";
 
 const Count = Type.Integer({ minimum: 0 });
 
@@ -27,6 +27,24 @@ export const RunSpecSchema = Type.Object(
   { additionalProperties: false },
 );
 export type RunSpec = Static<typeof RunSpecSchema>;
+
+/**
+ * `POST /api/runs/preview`: what a run of a `RunSpec` would use, found the
+ * way the run itself finds it, without generating anything: the page shows
+ * these budgets and checks a run before sending it.
+ */
+export const RunPreviewSchema = Type.Object({
+  /** The exact text the model would see (chat template applied). */
+  renderedPrompt: Type.String(),
+  promptTokens: Count,
+  /** Counted with the model's tokenizer, or estimated (text-only backends). */
+  promptTokensExact: Type.Boolean(),
+  /** The model's context length in tokens, when known. */
+  contextLength: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** Every setting with its default filled in and budgets left out fitted to the context. */
+  settings: ResolvedSettingsSchema,
+});
+export type RunPreview = Static<typeof RunPreviewSchema>;
 
 export const RunStatusSchema = Type.Union([
   Type.Literal("running"),

@@ -16,17 +16,21 @@ import {
   BudgetForcingRun,
   InvalidRequestError,
   RunTranscript,
+  countPromptTokens,
   resolveSettings,
   type ChatMessage,
 } from "@thinkscope/core";
-import type { EngineEvent, ResolvedSettings, SamplingSettings } from "@thinkscope/protocol";
 import type {
   BudgetForcing,
+  EngineEvent,
   PromptMode,
+  ResolvedSettings,
+  RunPreview,
   RunSource,
   RunSpec,
   RunStatus,
   Sampling,
+  SamplingSettings,
 } from "@thinkscope/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import type { BackendEntry, BackendRegistry } from "../backends/registry.ts";
@@ -115,27 +119,63 @@ export class RunService {
     }
   }
 
-  private async open(input: RunInput, options: StartOptions): Promise<ActiveRun> {
-    const { backends, store } = this.deps;
-    const entry = options.entry ?? backends.get(input.backend);
+  /**
+   * What a run of `input` would use, found as the run finds it (operator
+   * caps, the rendered prompt, its tokens, budgets fitted to the context),
+   * without a session or anything generated or stored. Throws the 400 the
+   * run would get.
+   */
+  async preview(input: RunInput, options: Pick<StartOptions, "entry"> = {}): Promise<RunPreview> {
+    const admitted = {
+      ...input,
+      budgetForcing: this.deps.admission?.checkBudgets(input.budgetForcing) ?? input.budgetForcing,
+    };
+    const { entry, sampling, renderedPrompt } = await this.render(admitted, options);
+    const { backend } = entry;
+    const tokenize = backend.capabilities.tokenizer ? backend.tokenize?.bind(backend) : undefined;
+    const counted = await countPromptTokens(
+      renderedPrompt,
+      tokenize && ((text, { special }) => tokenize(text, { special, model: input.model })),
+    );
+    const contextLength = backend.capabilities.contextLength;
+    const settings = resolveSettings(admitted.budgetForcing ?? {}, sampling, {
+      contextLength,
+      promptTokens: counted.tokens,
+    });
+    return {
+      renderedPrompt,
+      promptTokens: counted.tokens,
+      promptTokensExact: counted.exact,
+      contextLength: contextLength ?? null,
+      settings,
+    };
+  }
+
+  /** The backend and the exact prompt text for a run; bad settings are refused before any round trip. */
+  private async render(input: RunInput, options: Pick<StartOptions, "entry">) {
+    const entry = options.entry ?? this.deps.backends.get(input.backend);
     const messages = chatMessages(input);
     const sampling = toCoreSampling(input.sampling ?? {});
-    // Refuse bad settings before any session or tokenizer round-trip.
     const format = resolveSettings(input.budgetForcing ?? {}, sampling).format;
     if (input.stop?.some((stop) => stop === "")) {
       throw new InvalidRequestError("invalid_stop", "stop strings must not be empty.");
     }
+    const renderedPrompt =
+      input.mode === "raw"
+        ? requirePrompt(input.prompt)
+        : await renderChatPrompt(entry.backend, messages, {
+            model: input.model,
+            format,
+            template: input.chatTemplate,
+          });
+    return { entry, messages, sampling, renderedPrompt };
+  }
 
+  private async open(input: RunInput, options: StartOptions): Promise<ActiveRun> {
+    const { backends, store } = this.deps;
+    const { entry, messages, sampling, renderedPrompt } = await this.render(input, options);
     const session = await entry.backend.openSession({ model: input.model, signal: options.signal });
     try {
-      const renderedPrompt =
-        input.mode === "raw"
-          ? requirePrompt(input.prompt)
-          : await renderChatPrompt(entry.backend, messages, {
-              model: input.model,
-              format,
-              template: input.chatTemplate,
-            });
       const id = newRunId();
       const run = await BudgetForcingRun.prepare(session, entry.backend.capabilities, {
         prompt: renderedPrompt,

@@ -217,6 +217,12 @@ export class EmbeddedBackend implements Backend {
     return session;
   }
 
+  async tokenize(text: string, options: { special: boolean; model?: string }): Promise<number[]> {
+    this.checkModel(options.model);
+    const loaded = await this.load();
+    return loaded.model.tokenize(text, options.special);
+  }
+
   async applyChatTemplate(
     messages: ChatMessage[],
     options: { model?: string } = {},

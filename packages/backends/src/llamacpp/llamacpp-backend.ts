@@ -13,7 +13,7 @@ import {
 } from "../http/server-backend-options.ts";
 import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { malformedError, upstreamMessage } from "../http/upstream-errors.ts";
-import { LlamaCppSession } from "./llamacpp-session.ts";
+import { LlamaCppSession, llamaCppTokenize } from "./llamacpp-session.ts";
 import type {
   LlamaCppApplyTemplateResponse,
   LlamaCppModelList,
@@ -106,6 +106,10 @@ class LlamaCppBackend implements Backend {
       rootUrl: this.rootUrl,
       probeTopProbs: this.options.probeTopProbs ?? 20,
     });
+  }
+
+  tokenize(text: string, options: { special: boolean }): Promise<number[]> {
+    return llamaCppTokenize({ client: this.client, rootUrl: this.rootUrl }, text, options);
   }
 
   /** The server's rendering of the model's chat template, generation prompt included. */

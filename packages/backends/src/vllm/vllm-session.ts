@@ -32,6 +32,25 @@ export interface VllmSessionContext {
 type Finish = Extract<GenerationEvent, { type: "finish" }>;
 
 /**
+ * vLLM's `/tokenize`. vLLM tokenizes with the model's Hugging Face tokenizer,
+ * which always parses special tokens written in the text (`<|im_start|>`):
+ * `special: false` cannot be honoured, so text that merely looks like a
+ * control token becomes that token here.
+ */
+export async function vllmTokenize(
+  ctx: Pick<VllmSessionContext, "client" | "rootUrl" | "model">,
+  text: string,
+): Promise<number[]> {
+  const url = joinUrl(ctx.rootUrl, "/tokenize");
+  const answer = await ctx.client.json<VllmTokenizeResponse>(url, {
+    body: { model: ctx.model, prompt: text, add_special_tokens: false },
+  });
+  if (!Array.isArray(answer.tokens))
+    throw malformedError(ctx.client.errors, url, "no `tokens` list");
+  return answer.tokens;
+}
+
+/**
  * One run against vLLM's `/v1/completions` (SGLang's OpenAI server speaks
  * the same dialect). Each `generate` is one streamed request; the server's
  * automatic prefix cache makes the re-sent prefix cheap.
@@ -46,25 +65,8 @@ export class VllmSession implements GenerationSession {
     return this.stream(request);
   }
 
-  /**
-   * vLLM tokenizes with the model's Hugging Face tokenizer, which always
-   * parses special tokens written in the text (`<|im_start|>`): `special:
-   * false` cannot be honoured, so text that merely looks like a control
-   * token becomes that token here.
-   */
-  async tokenize(text: string, _options: { special: boolean }): Promise<number[]> {
-    const answer = await this.ctx.client.json<VllmTokenizeResponse>(
-      joinUrl(this.ctx.rootUrl, "/tokenize"),
-      { body: { model: this.ctx.model, prompt: text, add_special_tokens: false } },
-    );
-    if (!Array.isArray(answer.tokens)) {
-      throw malformedError(
-        this.ctx.client.errors,
-        joinUrl(this.ctx.rootUrl, "/tokenize"),
-        "no `tokens` list",
-      );
-    }
-    return answer.tokens;
+  tokenize(text: string): Promise<number[]> {
+    return vllmTokenize(this.ctx, text);
   }
 
   async close(): Promise<void> {

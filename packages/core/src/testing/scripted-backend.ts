@@ -106,6 +106,11 @@ export class ScriptedBackend implements Backend {
     return { state: "ready" as const };
   }
 
+  async tokenize(text: string, options: { special: boolean }): Promise<number[]> {
+    if (!this.capabilities.tokenizer) throw new Error("This scripted backend has no tokenizer.");
+    return scriptedTokenize(text, options.special);
+  }
+
   async openSession(): Promise<GenerationSession> {
     const ids = this.capabilities.tokenIdPrompts;
     return {
