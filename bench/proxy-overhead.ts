@@ -1,5 +1,5 @@
 /**
- * What Thinkscope costs in the middle (issue 3): a local vLLM-compatible
+ * What Thinkscope costs in the middle: a local vLLM-compatible
  * upstream (bench/fake-vllm.ts) streaming one token per chunk as fast as
  * the reader takes them, read
  *

@@ -4,7 +4,7 @@ import type { ThinkingFormat } from "@thinkscope/protocol";
 import { withThinkingStart } from "./formats.ts";
 
 /**
- * Chat templates of the reasoning-model families in BUDGET_FORCING.md, for
+ * Chat templates of the reasoning-model families (docs/models.md), for
  * backends that cannot render the model's own template (plain OpenAI
  * servers, Ollama in raw mode). A backend that can (embedded GGUF, vLLM,
  * llama-server) uses the model's own template instead.

@@ -52,7 +52,7 @@ interface Piece {
 }
 
 /**
- * Budget forcing for one run (BUDGET_FORCING.md). `prepare` tokenizes the
+ * Budget forcing for one run (docs/engine.md). `prepare` tokenizes the
  * prompt and validates the settings, refusing bad ones before anything is
  * generated; `events` then drives the backend and yields the typed events.
  *

@@ -22,7 +22,7 @@ export interface ExperimentPreset extends ExperimentPresetInfo {
 }
 
 /**
- * The tiny reasoner (issue 6) on its held-out addition problems: forced
+ * The tiny reasoner (docs/models.md) on its held-out addition problems: forced
  * waits 0, 1, 2, 4, 6 at a roomy budget (the s1 extrapolation curve), then
  * budget caps that cut the check short, sampled for majority vote and pass@k.
  * The model writes a quick sum, and after a `Wait` a column-by-column check.

@@ -47,7 +47,7 @@ const FinishReasonSchema = Type.Union([
   Type.Literal("error"),
 ]);
 
-/** The API's `budget_forcing` response object (ARCHITECTURE.md, contract) with its extensions. */
+/** The API's `budget_forcing` response object (docs/api.md) with its extensions. */
 export const BudgetForcingSummarySchema = Type.Object(
   {
     thinking_tokens: Count,

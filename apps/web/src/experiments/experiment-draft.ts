@@ -22,7 +22,7 @@ export const GENERATED_KINDS: readonly GeneratedKind[] = [
 /** The s1 paper's wait-string ablation (AIME24, 2 extensions: "Wait" 53.3, "Hmm" and "Alternatively" 50.0). */
 export const ABLATION_WAIT_STRINGS = ["Wait", "Hmm", "Alternatively"] as const;
 
-/** The preset the page offers first: the bundled model's held-out problems (issue 6). */
+/** The preset the page offers first: the bundled model's held-out problems (docs/models.md). */
 export const DEFAULT_PRESET_ID = "tiny-reasoner";
 
 /** The server's default prompt template (apps/server experiment-plan.ts). */

@@ -107,7 +107,7 @@ export function createJsonCall(
   };
 }
 
-/** REST calls to the Thinkscope server (ARCHITECTURE.md "HTTP API"). `base` is "" on the same origin. */
+/** REST calls to the Thinkscope server (docs/api.md). `base` is "" on the same origin. */
 export function createApiClient(
   base = "",
   fetchImpl: typeof fetch = (...args) => fetch(...args),

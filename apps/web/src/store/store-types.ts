@@ -10,7 +10,7 @@ import type { LibrarySlice } from "./library-slice.ts";
 import type { RunsSlice } from "./runs-slice.ts";
 import type { SettingsSlice } from "./settings-slice.ts";
 
-/** The whole page state: one bound store built from slices (STYLE.md, zustand). */
+/** The whole page state: one bound store built from slices (zustand's slices pattern). */
 export type AppState = SettingsSlice &
   RunsSlice &
   CompareSlice &

@@ -1,5 +1,5 @@
 /**
- * Budget-forced runs in OpenAI's shapes (ARCHITECTURE.md, HTTP API, contract).
+ * Budget-forced runs in OpenAI's shapes (docs/api.md).
  *
  * Completions: `text` is the whole continuation exactly as the model saw it.
  * Chat: thinking (waits included) in `reasoning_content`, the answer in

@@ -10,7 +10,7 @@ export const TOKEN_STOPS = [
   16384,
 ] as const;
 
-/** The budget-forcing parameters (BUDGET_FORCING.md "Parameters of one run"). */
+/** The budget-forcing parameters (docs/engine.md, "Settings"). */
 export function BudgetFields() {
   const { settings, set, problems } = useSettings();
   return (
