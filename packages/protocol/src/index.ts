@@ -112,20 +112,15 @@ export type RunSpec = Static<typeof RunSpecSchema>;
 
 // ---- WebSocket /ws --------------------------------------------------------
 
+/** Chosen by the client to match replies to its run; unique per connection. */
+export const RunKeySchema = Type.String({ minLength: 1, maxLength: 100 });
+
 export const ClientMessageSchema = Type.Union([
   Type.Object(
-    {
-      type: Type.Literal("run"),
-      /** Chosen by the client to match replies to its request; unique per connection. */
-      key: Type.String({ minLength: 1, maxLength: 100 }),
-      spec: RunSpecSchema,
-    },
+    { type: Type.Literal("run"), key: RunKeySchema, spec: RunSpecSchema },
     { additionalProperties: false },
   ),
-  Type.Object(
-    { type: Type.Literal("abort"), key: Type.String({ minLength: 1, maxLength: 100 }) },
-    { additionalProperties: false },
-  ),
+  Type.Object({ type: Type.Literal("abort"), key: RunKeySchema }, { additionalProperties: false }),
   ExperimentSubscribeSchema,
   ExperimentUnsubscribeSchema,
 ]);

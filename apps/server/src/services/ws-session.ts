@@ -10,6 +10,7 @@
 import { ThinkscopeError } from "@thinkscope/core";
 import {
   ClientMessageSchema,
+  RunKeySchema,
   type ClientMessage,
   type ExperimentProgressMessage,
   type RunSpec,
@@ -23,8 +24,10 @@ import { describeSchemaErrors, dottedPath } from "../lib/schema-errors.ts";
 import { runInputFromSpec, type ActiveRun, type RunService } from "./run-service.ts";
 
 const checkClientMessage = Compile(ClientMessageSchema);
+const checkRunKey = Compile(RunKeySchema);
 /** The message types in the order of `ClientMessageSchema`'s branches. */
 const MESSAGE_TYPES = ["run", "abort", "experiment.subscribe", "experiment.unsubscribe"];
+const MESSAGE_TYPES_TEXT = MESSAGE_TYPES.map((t) => `"${t}"`).join(", ");
 
 export interface WsSessionOptions {
   /** Shortest time between two sends (ms). */
@@ -84,7 +87,16 @@ export class WsSession {
     return this.runs.size;
   }
 
+  /** Any failure while handling a message is told to the page; the connection and the server stay up. */
   private receive(data: RawData, isBinary: boolean): void {
+    try {
+      this.handle(data, isBinary);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private handle(data: RawData, isBinary: boolean): void {
     if (isBinary) return this.error("invalid_message", "Messages are JSON text, not binary.");
     let message: unknown;
     try {
@@ -92,16 +104,21 @@ export class WsSession {
     } catch {
       return this.error("invalid_json", "The message is not valid JSON.");
     }
-    const type = (message as { type?: unknown } | null)?.type;
-    const key =
-      typeof (message as { key?: unknown }).key === "string"
-        ? (message as { key: string }).key
-        : undefined;
-    const branch = MESSAGE_TYPES.indexOf(type as string);
+    // Only an object with a string `type` is read any further: `null`, arrays and numbers are JSON too.
+    if (!isMessageEnvelope(message)) {
+      return this.error(
+        "invalid_message",
+        `A message is a JSON object with a string "type": ${MESSAGE_TYPES_TEXT}.`,
+      );
+    }
+    const { type } = message;
+    // Errors about a run carry its key when it is one a page could have sent.
+    const key = checkRunKey.Check(message.key) ? message.key : undefined;
+    const branch = MESSAGE_TYPES.indexOf(type);
     if (branch < 0) {
       return this.error(
         "unknown_message_type",
-        `Unknown message type ${JSON.stringify(type)}: send ${MESSAGE_TYPES.map((t) => `"${t}"`).join(", ")}.`,
+        `Unknown message type ${JSON.stringify(shortened(type))}: send ${MESSAGE_TYPES_TEXT}.`,
         key,
       );
     }
@@ -115,10 +132,16 @@ export class WsSession {
       return this.error("invalid_message", `Invalid ${type} message: ${problem}.`, key);
     }
     const valid = message as ClientMessage;
-    if (valid.type === "run") void this.startRun(valid.key, valid.spec);
+    if (valid.type === "run") this.startRun(valid.key, valid.spec).catch((e) => this.fail(e));
     else if (valid.type === "abort") this.abortRun(valid.key);
     else if (valid.type === "experiment.subscribe") this.subscribe(valid.experimentId);
     else this.unsubscribe(valid.experimentId);
+  }
+
+  /** An unexpected failure: logged, and answered with an `error` message. */
+  private fail(error: unknown): void {
+    this.deps.log.error({ err: error }, "a WebSocket message failed");
+    this.error("internal_error", "The message could not be handled.");
   }
 
   private subscribe(experimentId: string): void {
@@ -245,4 +268,18 @@ export class WsSession {
       entry.run?.abort("interrupted");
     }
   }
+}
+
+function isMessageEnvelope(value: unknown): value is { type: string; key?: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { type?: unknown }).type === "string"
+  );
+}
+
+/** A client's text quoted back in an error, cut short: a message may be as long as the payload limit. */
+function shortened(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
