@@ -133,6 +133,12 @@ export interface RunEventEnvelope {
   event: EngineEvent;
 }
 
+/**
+ * The close code of a connection whose client stopped reading for too long
+ * (reason "client not reading"); its runs are stored as `interrupted`.
+ */
+export const CLOSE_CLIENT_NOT_READING = 4000;
+
 export type ServerMessage =
   /** Engine events in order, flushed at most every ~50 ms so a fast backend cannot flood the page. */
   | { type: "events"; items: RunEventEnvelope[] }

@@ -34,6 +34,7 @@ export default fp(
         scrub: fastify.scrub,
         log: fastify.log,
         admission,
+        stalledClientTimeoutMs: fastify.config.stalledClientTimeoutMs,
       }),
     );
     // Before connections close: streams end with their runs stored as interrupted.

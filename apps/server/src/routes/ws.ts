@@ -22,14 +22,21 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     (socket, request) => {
-      new WsSession(socket, {
-        runs: fastify.runService,
-        backends: fastify.backends,
-        log: fastify.log,
-        client: request.clientId,
-        countRun: () => fastify.countRequest(request),
-        experiments: fastify.experiments,
-      });
+      new WsSession(
+        socket,
+        {
+          runs: fastify.runService,
+          backends: fastify.backends,
+          log: fastify.log,
+          client: request.clientId,
+          countRun: () => fastify.countRequest(request),
+          experiments: fastify.experiments,
+        },
+        {
+          maxBufferedBytes: fastify.config.sendBufferLimit,
+          stallTimeoutMs: fastify.config.stalledClientTimeoutMs,
+        },
+      );
     },
   );
 };
