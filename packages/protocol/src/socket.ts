@@ -40,6 +40,12 @@ export type ClientMessageType = keyof typeof ClientMessageSchemas;
 export type ClientMessageOf<T extends ClientMessageType> = Static<(typeof ClientMessageSchemas)[T]>;
 export type ClientMessage = { [T in ClientMessageType]: ClientMessageOf<T> }[ClientMessageType];
 
+/**
+ * The close code of a connection whose client stopped reading for too long
+ * (reason "client not reading"); its runs are stored as `interrupted`.
+ */
+export const CLOSE_CLIENT_NOT_READING = 4000;
+
 /** One engine event of one run, as batched to the page. */
 export interface RunEventEnvelope {
   key: string;

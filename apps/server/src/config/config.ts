@@ -37,6 +37,17 @@ export interface ServerConfig {
   bodyLimit: number;
   /** Largest JSONL import body in bytes (`THINKSCOPE_IMPORT_LIMIT`). */
   importBodyLimit: number;
+  /**
+   * Bytes that may wait to be sent to one WebSocket client (`THINKSCOPE_SEND_BUFFER_LIMIT`);
+   * past it, that client's runs are not pulled (their upstream pauses) until it reads.
+   */
+  sendBufferLimit: number;
+  /**
+   * How long a client may leave its runs blocked by not reading (the WebSocket over
+   * `sendBufferLimit`, a streamed response that cannot take more) before they are
+   * stopped as `interrupted` and its connection closed (`THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS`).
+   */
+  stalledClientTimeoutMs: number;
   /** Threads for the embedded backend (`THINKSCOPE_THREADS`); chosen from the model and machine when absent. */
   threads: number | undefined;
   /** Built page to serve (`THINKSCOPE_WEB_DIST`, default apps/web/dist). */
@@ -106,6 +117,8 @@ const KEYS = [
   "THINKSCOPE_DATASET_DIRS",
   "THINKSCOPE_BODY_LIMIT",
   "THINKSCOPE_IMPORT_LIMIT",
+  "THINKSCOPE_SEND_BUFFER_LIMIT",
+  "THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS",
   "THINKSCOPE_THREADS",
   "THINKSCOPE_WEB_DIST",
   "THINKSCOPE_LOG_LEVEL",
@@ -175,6 +188,18 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
       {
         min: 1024,
       },
+    ),
+    sendBufferLimit: integer(
+      "THINKSCOPE_SEND_BUFFER_LIMIT",
+      text("THINKSCOPE_SEND_BUFFER_LIMIT"),
+      1024 * 1024,
+      { min: 16 * 1024 },
+    ),
+    stalledClientTimeoutMs: integer(
+      "THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS",
+      text("THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS"),
+      30_000,
+      { min: 100 },
     ),
     threads: optionalInteger("THINKSCOPE_THREADS", text("THINKSCOPE_THREADS"), {
       min: 1,

@@ -35,6 +35,7 @@ export default fp(
         scrubSecrets: fastify.scrubSecrets,
         log: fastify.log,
         admission,
+        stalledClientTimeoutMs: fastify.config.stalledClientTimeoutMs,
       }),
     );
     // Before connections close: streams end with their runs stored as interrupted.

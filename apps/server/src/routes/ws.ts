@@ -24,14 +24,21 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     (socket, request) => {
-      new WsSession(socket, {
-        runs: fastify.runService,
-        backends: fastify.backends,
-        log: fastify.log,
-        client: request.client,
-        countRun: () => fastify.countRequest(request),
-        experiments: fastify.experiments,
-      });
+      new WsSession(
+        socket,
+        {
+          runs: fastify.runService,
+          backends: fastify.backends,
+          log: fastify.log,
+          client: request.client,
+          countRun: () => fastify.countRequest(request),
+          experiments: fastify.experiments,
+        },
+        {
+          maxBufferedBytes: fastify.config.sendBufferLimit,
+          stallTimeoutMs: fastify.config.stalledClientTimeoutMs,
+        },
+      );
     },
   );
 };

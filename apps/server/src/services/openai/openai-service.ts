@@ -13,6 +13,7 @@ import { scrubbingStream, type Scrubber } from "../../lib/secrets.ts";
 import { abortOnClientGone } from "../../lib/client-gone.ts";
 import { publicMessage } from "../../lib/public-error.ts";
 import { SseWriter } from "../../lib/sse-writer.ts";
+import { closeWhenStalled } from "../../lib/stalled-response.ts";
 import type { ChatCompletionRequest, CompletionRequest, ModelList } from "../../schemas/openai.ts";
 import type { Admission } from "../admission.ts";
 import type { ActiveRun, RunService } from "../run-service.ts";
@@ -36,6 +37,8 @@ export interface OpenAIServiceDeps {
   log: FastifyBaseLogger;
   /** Operator limits; a plain request (no budget_forcing) is held to them here. */
   admission?: Admission;
+  /** How long a streamed response may wait for a client that reads nothing before it is closed (ms). */
+  stalledClientTimeoutMs: number;
 }
 
 export const RUN_ID_HEADER = "x-thinkscope-run-id";
@@ -142,7 +145,9 @@ export class OpenAIService {
     includeUsage: boolean,
     reply: FastifyReply,
   ) {
-    const sse = new SseWriter(reply, { [RUN_ID_HEADER]: run.id });
+    const sse = new SseWriter(reply, this.deps.stalledClientTimeoutMs, {
+      [RUN_ID_HEADER]: run.id,
+    });
     const encoder = new ChunkEncoder(context, includeUsage);
     let failed = false;
     try {
@@ -209,6 +214,7 @@ export class OpenAIService {
       return reply.send(this.deps.scrub(text));
     }
     reply.raw.once("finish", () => upstreamAbort.dispose());
+    closeWhenStalled(reply, this.deps.stalledClientTimeoutMs);
     // An upstream may echo the request's credentials in a successful answer too.
     const answer = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
     return reply.send(answer.pipe(scrubbingStream(this.deps.scrubSecrets)));
