@@ -6,6 +6,7 @@
  */
 import { BudgetForcingSchema, PromptModeSchema, SamplingSchema } from "@thinkscope/protocol";
 import { Type } from "typebox";
+import { QueryInteger } from "./common.ts";
 
 const Open = { additionalProperties: true } as const;
 const Count = Type.Integer({ minimum: 0 });
@@ -179,8 +180,8 @@ export const RunListQuerySchema = Type.Object(
     backend: Type.Optional(Type.String({ maxLength: 200 })),
     source: Type.Optional(RunSourceSchema),
     experiment_id: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
+    offset: Type.Optional(QueryInteger({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
