@@ -40,4 +40,5 @@ export {
   type RunStoreOptions,
 } from "./store/run-store.ts";
 export { parseRunsJsonl } from "./store/run-import.ts";
+export { StorageError, type StorageFaultCode } from "./store/storage-error.ts";
 export { createScrubber, type Scrubber } from "./lib/secrets.ts";

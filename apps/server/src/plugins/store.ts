@@ -19,8 +19,15 @@ export default fp<StorePluginOptions>(
     const recovered = store.recoverInterrupted();
     if (recovered > 0)
       fastify.log.warn({ recovered }, "runs cut off by a previous stop are now interrupted");
+    const stopWatching = store.watchFault((fault) => {
+      if (fault) fastify.log.error({ code: fault.code, err: fault.cause }, fault.message);
+      else fastify.log.info("the run store writes again");
+    });
     fastify.decorate("runStore", store);
-    fastify.addHook("onClose", async () => store.close());
+    fastify.addHook("onClose", async () => {
+      stopWatching();
+      store.close();
+    });
   },
   { name: "store", dependencies: ["config"] },
 );

@@ -21,6 +21,7 @@ export const ErrorResponses = {
   502: ErrorBodySchema,
   503: ErrorBodySchema,
   504: ErrorBodySchema,
+  507: ErrorBodySchema,
 } as const;
 
 /**
