@@ -6,6 +6,7 @@
  */
 import { BudgetForcingSchema, PromptModeSchema, SamplingSchema } from "@thinkscope/protocol";
 import { Type } from "typebox";
+import { RUN_ID_PATTERN } from "../store/run-id.ts";
 import { QueryInteger } from "./common.ts";
 
 const Open = { additionalProperties: true } as const;
@@ -151,9 +152,16 @@ const RunSummaryProperties = {
 
 export const RunSummarySchema = Type.Object(RunSummaryProperties);
 
-/** One line of an export; what an import accepts. */
+/**
+ * One line of an export; what an import accepts. Ids and times are held to
+ * what the server writes: an id ends up in URLs, and the list sorts by time.
+ */
 export const RunDetailSchema = Type.Object({
   ...RunSummaryProperties,
+  id: Type.String({ pattern: RUN_ID_PATTERN }),
+  // RFC 3339, in any offset (stored in UTC).
+  createdAt: Type.String({ format: "date-time" }),
+  updatedAt: Type.String({ format: "date-time" }),
   renderedPrompt: Type.String(),
   text: Type.String(),
   events: Type.Array(EngineEventSchema),

@@ -18,6 +18,7 @@
  * `fault` says what is wrong (`/api/health`).
  */
 import { mkdirSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
 import {
@@ -113,6 +114,7 @@ interface RunRow {
   error_message: string | null;
   experiment_id: string | null;
   owner_pid: number | null;
+  import_id: string | null;
 }
 
 interface StoredSettings {
@@ -142,6 +144,30 @@ interface QueuedRun {
 const BUSY_WAIT_MS = 100;
 /** Pause between tries while the lock is taken. */
 const BUSY_RETRY_MS = 250;
+/**
+ * Longest an import holds the event loop at a time (ms): it writes in
+ * transactions this long, and pauses its parsing as often, so that other
+ * clients' requests, each a few turns of the loop, wait little behind it.
+ */
+export const IMPORT_SLICE_MS = 4;
+/** Rows deleted per transaction when an import is discarded. */
+const DISCARD_ROWS = 500;
+
+/** How far an import's batch is written: the next row (-1: the run's own, else its event) and the ids given. */
+interface ImportCursor {
+  run: number;
+  event: number;
+  ids: string[];
+}
+
+/** Runs of an import still in progress are not there yet for readers. */
+const VISIBLE = "(import_id IS NULL OR import_id NOT IN (SELECT id FROM pending_imports))";
+
+interface PendingImportRow {
+  id: string;
+  owner_pid: number | null;
+}
+
 export class RunStore {
   readonly db: Database;
   readonly fts: boolean;
@@ -160,6 +186,12 @@ export class RunStore {
   private closed = false;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly writeQueued: (run: QueuedRun) => void;
+  private readonly writeImportRows: (
+    importId: string,
+    runs: readonly RunDetail[],
+    from: ImportCursor,
+    until: number,
+  ) => ImportCursor;
 
   private constructor(db: Database, options: RunStoreOptions) {
     this.db = db;
@@ -179,6 +211,37 @@ export class RunStore {
         finishRun.run(outcomeParams(run.id, run.end.updatedAt, run.end.outcome));
       }
     });
+    const { exists, insertImported } = this.statements;
+    this.writeImportRows = db.transaction(
+      (importId: string, runs: readonly RunDetail[], from, until) => {
+        let { run, event } = from;
+        const ids = [...from.ids];
+        // At least one row, then as many as fit before `until`.
+        for (
+          let rows = 0;
+          run < runs.length && (rows === 0 || performance.now() < until);
+          rows += 1
+        ) {
+          const detail = runs[run]!;
+          if (event < 0) {
+            const id = exists.get(detail.id) === undefined ? detail.id : newRunId();
+            ids.push(id);
+            insertImported.run(importedParams(detail, id, importId));
+          } else {
+            const stored = detail.events[event]!;
+            const id = ids[run]!;
+            const renamed = stored.type === "run.started" && id !== detail.id;
+            insertEvent.run(id, event, JSON.stringify(renamed ? { ...stored, runId: id } : stored));
+          }
+          event += 1;
+          if (event >= detail.events.length) {
+            run += 1;
+            event = -1;
+          }
+        }
+        return { run, event, ids };
+      },
+    );
   }
 
   /** Opens (creating it if needed) `<dataDir>/thinkscope.db`, migrates it. */
@@ -327,10 +390,18 @@ export class RunStore {
 
   /**
    * Marks runs left `running` by a process that is gone as `interrupted`,
-   * with their text, answer and summary rebuilt from the stored events.
-   * Returns how many were recovered.
+   * with their text, answer and summary rebuilt from the stored events, and
+   * removes what imports cut off by a stop had written. Returns how many runs
+   * were recovered.
    */
   recoverInterrupted(): number {
+    for (const stale of this.statements.pendingImports.all() as PendingImportRow[]) {
+      if (processAlive(stale.owner_pid)) continue;
+      this.db.transaction(() => {
+        this.statements.deleteImported.run(stale.id, -1);
+        this.statements.deletePendingImport.run(stale.id);
+      })();
+    }
     const rows = this.statements.runningRuns.all() as RunRow[];
     let recovered = 0;
     for (const row of rows) {
@@ -397,7 +468,7 @@ export class RunStore {
   *exportLines(query: Omit<RunQuery, "limit" | "offset"> = {}): Generator<string> {
     const { where, params } = this.filter(query);
     const page = this.db.prepare(
-      `SELECT * FROM runs ${where ? where + " AND" : "WHERE"} row > @after ORDER BY row LIMIT 50`,
+      `SELECT * FROM runs ${where} AND row > @after ORDER BY row LIMIT 50`,
     );
     let after = 0;
     for (;;) {
@@ -409,52 +480,57 @@ export class RunStore {
   }
 
   /**
-   * Stores already validated runs, all or nothing. An id already in use (in
-   * the database or earlier in the batch) gets a fresh one. A run that was
-   * `running` where it came from cannot be running here: it is `interrupted`.
+   * Starts an import. Its runs are written with `importBatch` in short
+   * transactions and stay hidden until `commitImport` shows them all at
+   * once; `discardImport` removes them. An import cut off by a crash is
+   * removed on the next start.
    */
-  importRuns(runs: readonly RunDetail[]): ImportResult {
-    const renamed: ImportResult["renamed"] = [];
-    const insertRun = this.statements.insertImported;
-    const exists = this.statements.exists;
-    this.db.transaction(() => {
-      for (const run of runs) {
-        let id = run.id;
-        if (exists.get(id) !== undefined) {
-          id = newRunId();
-          renamed.push({ from: run.id, to: id });
-        }
-        const settings: StoredSettings = {
-          budget_forcing: run.budgetForcing,
-          sampling: run.sampling,
-        };
-        insertRun.run({
-          id,
-          created_at: run.createdAt,
-          updated_at: run.updatedAt,
-          status: run.status === "running" ? "interrupted" : run.status,
-          source: run.source,
-          backend: run.backend,
-          model: run.model,
-          prompt: run.prompt,
-          rendered_prompt: run.renderedPrompt,
-          mode: run.mode,
-          settings: JSON.stringify(settings),
-          summary: run.summary ? JSON.stringify(run.summary) : null,
-          text: run.text,
-          answer: run.answer,
-          error_code: run.error?.code ?? null,
-          error_message: run.error?.message ?? null,
-          experiment_id: run.experimentId,
-        });
-        run.events.forEach((event, seq) => {
-          const stored =
-            event.type === "run.started" && id !== run.id ? { ...event, runId: id } : event;
-          this.statements.insertEvent.run(id, seq, JSON.stringify(stored));
-        });
+  async startImport(): Promise<string> {
+    const id = "imp_" + newRunId().slice("run_".length);
+    await this.writeRetrying(() =>
+      this.statements.insertPendingImport.run(id, new Date().toISOString(), process.pid),
+    );
+    return id;
+  }
+
+  /**
+   * Writes already validated runs of an import, in transactions of about
+   * `IMPORT_SLICE_MS` each (a long run's events span several), the event
+   * loop free between them. An id already in use (in the database, or earlier in
+   * the import) gets a fresh one; those renamings are returned. A run that
+   * was `running` where it came from cannot be running here: it is
+   * `interrupted`.
+   */
+  async importBatch(
+    importId: string,
+    runs: readonly RunDetail[],
+  ): Promise<ImportResult["renamed"]> {
+    let at: ImportCursor = { run: 0, event: -1, ids: [] };
+    while (at.run < runs.length) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const from = at;
+      at = await this.writeRetrying(() =>
+        this.writeImportRows(importId, runs, from, performance.now() + IMPORT_SLICE_MS),
+      );
+    }
+    const ids = at.ids;
+    return runs.flatMap((run, i) => (ids[i] === run.id ? [] : [{ from: run.id, to: ids[i]! }]));
+  }
+
+  /** Shows every run of an import, in one short transaction. */
+  async commitImport(importId: string): Promise<void> {
+    await this.writeRetrying(() => this.statements.deletePendingImport.run(importId));
+  }
+
+  /** Removes what an import wrote, a few hundred rows per transaction, the event loop free in between. */
+  async discardImport(importId: string): Promise<void> {
+    const { deleteImportedEvents, deleteImported, deletePendingImport } = this.statements;
+    for (const rows of [deleteImportedEvents, deleteImported]) {
+      while ((await this.writeRetrying(() => rows.run(importId, DISCARD_ROWS))).changes > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
       }
-    })();
-    return { imported: runs.length, renamed };
+    }
+    await this.writeRetrying(() => deletePendingImport.run(importId));
   }
 
   /** Writes what is queued and closes the database (what cannot be written is recovered on the next start). */
@@ -496,6 +572,23 @@ export class RunStore {
     } catch (error) {
       const fault = this.failed(error);
       throw fault === "busy" ? lockedFault(error) : fault;
+    }
+  }
+
+  /** A write that may wait: tried again while the lock is taken, for up to `lockWaitMs`. */
+  private async writeRetrying<T>(write: () => T): Promise<T> {
+    const started = Date.now();
+    for (;;) {
+      try {
+        const result = write();
+        this.succeeded();
+        return result;
+      } catch (error) {
+        const fault = this.failed(error);
+        if (fault !== "busy") throw fault;
+        if (Date.now() - started >= this.lockWaitMs) throw lockedFault(error);
+      }
+      await sleep(BUSY_RETRY_MS);
     }
   }
 
@@ -587,7 +680,7 @@ export class RunStore {
   }
 
   private filter(query: RunQuery): { where: string; params: Record<string, string> } {
-    const clauses: string[] = [];
+    const clauses: string[] = [VISIBLE];
     const params: Record<string, string> = {};
     const equal = (column: string, value: string | undefined) => {
       if (value === undefined || value === "") return;
@@ -613,8 +706,43 @@ export class RunStore {
         clauses.push(`(prompt LIKE @term${i} ESCAPE '\\' OR text LIKE @term${i} ESCAPE '\\')`);
         params[`term${i}`] = `%${term.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
       });
-    return { where: clauses.length > 0 ? "WHERE " + clauses.join(" AND ") : "", params };
+    return { where: "WHERE " + clauses.join(" AND "), params };
   }
+}
+
+/** An imported run's row. */
+function importedParams(run: RunDetail, id: string, importId: string) {
+  const settings: StoredSettings = { budget_forcing: run.budgetForcing, sampling: run.sampling };
+  return {
+    id,
+    created_at: storedTime(run.createdAt),
+    updated_at: storedTime(run.updatedAt),
+    status: run.status === "running" ? "interrupted" : run.status,
+    source: run.source,
+    backend: run.backend,
+    model: run.model,
+    prompt: run.prompt,
+    rendered_prompt: run.renderedPrompt,
+    mode: run.mode,
+    settings: JSON.stringify(settings),
+    summary: run.summary ? JSON.stringify(run.summary) : null,
+    text: run.text,
+    answer: run.answer,
+    error_code: run.error?.code ?? null,
+    error_message: run.error?.message ?? null,
+    experiment_id: run.experimentId,
+    import_id: importId,
+  };
+}
+
+/**
+ * An imported time (RFC 3339) in the form the server writes, UTC, so that
+ * times sort as times. The few RFC 3339 forms Date cannot read (a leap
+ * second, an RFC 9557 suffix) are kept as written, which still sorts.
+ */
+function storedTime(time: string): string {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? time : new Date(ms).toISOString();
 }
 
 function hasWrites(run: QueuedRun): boolean {
@@ -652,19 +780,30 @@ function prepareStatements(db: Database) {
        @settings, @experiment_id, @owner_pid)`),
     insertImported: statement(`INSERT INTO runs
       (id, created_at, updated_at, status, source, backend, model, prompt, rendered_prompt, mode, settings,
-       summary, text, answer, error_code, error_message, experiment_id)
+       summary, text, answer, error_code, error_message, experiment_id, import_id)
       VALUES (@id, @created_at, @updated_at, @status, @source, @backend, @model, @prompt, @rendered_prompt, @mode,
-       @settings, @summary, @text, @answer, @error_code, @error_message, @experiment_id)`),
+       @settings, @summary, @text, @answer, @error_code, @error_message, @experiment_id, @import_id)`),
     finishRun:
       statement(`UPDATE runs SET updated_at = @updated_at, status = @status, summary = @summary,
       text = @text, answer = @answer, error_code = @error_code, error_message = @error_message, owner_pid = NULL
       WHERE id = @id`),
     insertEvent: statement("INSERT INTO run_events (run_id, seq, data) VALUES (?, ?, ?)"),
-    getRun: statement("SELECT * FROM runs WHERE id = ?"),
+    getRun: statement(`SELECT * FROM runs WHERE id = ? AND ${VISIBLE}`),
     exists: statement("SELECT 1 FROM runs WHERE id = ?"),
-    deleteRun: statement("DELETE FROM runs WHERE id = ?"),
+    deleteRun: statement(`DELETE FROM runs WHERE id = ? AND ${VISIBLE}`),
     events: statement("SELECT data FROM run_events WHERE run_id = ? ORDER BY seq"),
     runningRuns: statement("SELECT * FROM runs WHERE status = 'running'"),
+    insertPendingImport: statement(
+      "INSERT INTO pending_imports (id, started_at, owner_pid) VALUES (?, ?, ?)",
+    ),
+    pendingImports: statement("SELECT id, owner_pid FROM pending_imports"),
+    deletePendingImport: statement("DELETE FROM pending_imports WHERE id = ?"),
+    // Any events left go with their runs (ON DELETE CASCADE); a limit of -1 is none.
+    deleteImported: statement(
+      "DELETE FROM runs WHERE row IN (SELECT row FROM runs WHERE import_id = ? LIMIT ?)",
+    ),
+    deleteImportedEvents: statement(`DELETE FROM run_events WHERE (run_id, seq) IN
+      (SELECT run_id, seq FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE import_id = ?) LIMIT ?)`),
   };
 }
 
