@@ -11,6 +11,7 @@ import type {
   ExperimentThroughput,
 } from "@thinkscope/protocol";
 import { Type } from "typebox";
+import { QueryInteger } from "../schemas/common.ts";
 
 const Open = { additionalProperties: true } as const;
 const Count = Type.Integer({ minimum: 0 });
@@ -148,8 +149,8 @@ export const ExperimentIdParamsSchema = Type.Object({
 
 export const ExperimentListQuerySchema = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
+    offset: Type.Optional(QueryInteger({ minimum: 0 })),
   },
   { additionalProperties: false },
 );

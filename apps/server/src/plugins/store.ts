@@ -23,9 +23,16 @@ export default fp<StorePluginOptions>(
     const recovered = store.recoverInterrupted();
     if (recovered > 0)
       fastify.log.warn({ recovered }, "runs cut off by a previous stop are now interrupted");
+    const stopWatching = store.watchFault((fault) => {
+      if (fault) fastify.log.error({ code: fault.code, err: fault.cause }, fault.message);
+      else fastify.log.info("the run store writes again");
+    });
     fastify.decorate("runStore", store);
     fastify.decorate("sessions", new SessionStore(store.db, SESSION_MAX_AGE_SECONDS * 1000));
-    fastify.addHook("onClose", async () => store.close());
+    fastify.addHook("onClose", async () => {
+      stopWatching();
+      store.close();
+    });
   },
   { name: "store", dependencies: ["config"] },
 );

@@ -26,8 +26,18 @@ export const BackendInfoSchema = Type.Object({
   readiness: ReadinessSchema,
 });
 
+/**
+ * `degraded` while the run store cannot write (`store` says why; absent when
+ * it can): the server still serves, but runs fail until storage recovers.
+ */
 export const HealthSchema = Type.Object({
-  status: Type.Literal("ok"),
+  status: Type.Union([Type.Literal("ok"), Type.Literal("degraded")]),
+  store: Type.Optional(
+    Type.Object({
+      code: Type.Union([Type.Literal("storage_full"), Type.Literal("storage_unavailable")]),
+      message: Type.String(),
+    }),
+  ),
   backends: Type.Array(
     Type.Object({
       id: Type.String(),

@@ -21,4 +21,15 @@ export const ErrorResponses = {
   502: ErrorBodySchema,
   503: ErrorBodySchema,
   504: ErrorBodySchema,
+  507: ErrorBodySchema,
 } as const;
+
+/**
+ * A whole number in a query string. Not `Type.Integer`: query values are
+ * converted before they are checked, and that conversion cuts an integer's
+ * fraction off (`limit=1.5` passed as 1); a number is taken as it is, then
+ * refused unless whole.
+ */
+export function QueryInteger(range: { minimum: number; maximum?: number }) {
+  return Type.Number({ maximum: Number.MAX_SAFE_INTEGER, ...range, multipleOf: 1 });
+}

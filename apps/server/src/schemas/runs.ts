@@ -6,6 +6,8 @@
  */
 import { BudgetForcingSchema, PromptModeSchema, SamplingSchema } from "@thinkscope/protocol";
 import { Type } from "typebox";
+import { RUN_ID_PATTERN } from "../store/run-id.ts";
+import { QueryInteger } from "./common.ts";
 
 const Open = { additionalProperties: true } as const;
 const Count = Type.Integer({ minimum: 0 });
@@ -150,9 +152,16 @@ const RunSummaryProperties = {
 
 export const RunSummarySchema = Type.Object(RunSummaryProperties);
 
-/** One line of an export; what an import accepts. */
+/**
+ * One line of an export; what an import accepts. Ids and times are held to
+ * what the server writes: an id ends up in URLs, and the list sorts by time.
+ */
 export const RunDetailSchema = Type.Object({
   ...RunSummaryProperties,
+  id: Type.String({ pattern: RUN_ID_PATTERN }),
+  // RFC 3339, in any offset (stored in UTC).
+  createdAt: Type.String({ format: "date-time" }),
+  updatedAt: Type.String({ format: "date-time" }),
   renderedPrompt: Type.String(),
   text: Type.String(),
   events: Type.Array(EngineEventSchema),
@@ -179,8 +188,8 @@ export const RunListQuerySchema = Type.Object(
     backend: Type.Optional(Type.String({ maxLength: 200 })),
     source: Type.Optional(RunSourceSchema),
     experiment_id: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
+    offset: Type.Optional(QueryInteger({ minimum: 0 })),
   },
   { additionalProperties: false },
 );

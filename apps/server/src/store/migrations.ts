@@ -132,6 +132,24 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 4,
+    name: "imports in progress",
+    up(db) {
+      db.exec(`
+        -- An import writes its runs in many short transactions, so it never holds the
+        -- database (or the event loop) for long; they stay hidden while it is listed here,
+        -- and appear together when its row is deleted.
+        CREATE TABLE pending_imports (
+          id TEXT PRIMARY KEY,
+          started_at TEXT NOT NULL,
+          owner_pid INTEGER
+        );
+        ALTER TABLE runs ADD COLUMN import_id TEXT;
+        CREATE INDEX runs_import ON runs (import_id) WHERE import_id IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 5,
     name: "page sessions",
     up(db) {
       // Sessions live on the server so that signing out ends them for good (a
