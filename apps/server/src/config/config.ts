@@ -48,6 +48,12 @@ export interface ServerConfig {
    * stopped as `interrupted` and its connection closed (`THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS`).
    */
   stalledClientTimeoutMs: number;
+  /**
+   * WebSocket connections one client address may hold open at once
+   * (`THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS`): each can hold its send
+   * buffer in memory, so their number is bounded even on an open laptop server.
+   */
+  maxConnectionsPerAddress: number;
   /** Threads for the embedded backend (`THINKSCOPE_THREADS`); chosen from the model and machine when absent. */
   threads: number | undefined;
   /** Built page to serve (`THINKSCOPE_WEB_DIST`, default apps/web/dist). */
@@ -119,6 +125,7 @@ const KEYS = [
   "THINKSCOPE_IMPORT_LIMIT",
   "THINKSCOPE_SEND_BUFFER_LIMIT",
   "THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS",
+  "THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS",
   "THINKSCOPE_THREADS",
   "THINKSCOPE_WEB_DIST",
   "THINKSCOPE_LOG_LEVEL",
@@ -200,6 +207,12 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
       text("THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS"),
       30_000,
       { min: 100 },
+    ),
+    maxConnectionsPerAddress: integer(
+      "THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS",
+      text("THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS"),
+      256,
+      { min: 1, max: 1_000_000 },
     ),
     threads: optionalInteger("THINKSCOPE_THREADS", text("THINKSCOPE_THREADS"), {
       min: 1,

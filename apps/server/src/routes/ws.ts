@@ -3,6 +3,10 @@ import { originAllowed } from "../lib/origin.ts";
 import { WsSession } from "../services/ws-session.ts";
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  /** Open connections per client address. */
+  const open = new Map<string, number>();
+  const limit = fastify.config.maxConnectionsPerAddress;
+
   fastify.get(
     "/ws",
     {
@@ -21,9 +25,28 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
             },
           });
         }
+        const { address } = request.client;
+        if ((open.get(address) ?? 0) >= limit) {
+          request.log.warn({ address }, "websocket refused: too many connections from one address");
+          return reply.code(429).send({
+            error: {
+              code: "too_many_connections",
+              message:
+                `This address already has ${limit} connections open, the most this server allows ` +
+                "(THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS). Close a tab, then reload.",
+            },
+          });
+        }
       },
     },
     (socket, request) => {
+      const { address } = request.client;
+      open.set(address, (open.get(address) ?? 0) + 1);
+      socket.once("close", () => {
+        const left = (open.get(address) ?? 1) - 1;
+        if (left > 0) open.set(address, left);
+        else open.delete(address);
+      });
       new WsSession(
         socket,
         {

@@ -449,3 +449,31 @@ function maskedTextFrame(text: string): Buffer {
 function rawSocket(client: WsClient): Socket {
   return (client.socket as unknown as { _socket: Socket })._socket;
 }
+
+describe("a client that opens many connections", () => {
+  it("gets no more than THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS at once, and the next once one closes", async () => {
+    const app = await buildTestApp({
+      backends: [new FloodBackend("flood")],
+      config: { maxConnectionsPerAddress: 3 },
+    });
+    const clients: WsClient[] = [];
+    try {
+      const base = await listen(app.app);
+      for (let i = 0; i < 3; i++) clients.push(await WsClient.connect(base));
+      await expect(WsClient.connect(base)).rejects.toThrow("upgrade refused: 429");
+      clients.pop()!.close();
+      await waitFor(async () => {
+        try {
+          clients.push(await WsClient.connect(base));
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect((await app.app.inject({ url: "/api/health" })).statusCode).toBe(200);
+    } finally {
+      for (const client of clients) client.close();
+      await app.close();
+    }
+  });
+});
