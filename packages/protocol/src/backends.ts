@@ -57,3 +57,37 @@ export const BackendInfoSchema = Type.Object({
   readiness: BackendReadinessSchema,
 });
 export type BackendInfo = Static<typeof BackendInfoSchema>;
+
+/**
+ * `GET /api/health`, open without a token: each backend's state (its
+ * readiness message only to a signed-in client). `degraded` while the run
+ * store cannot write (`store` says why): the server still serves, but runs
+ * fail until storage recovers.
+ */
+export const HealthSchema = Type.Object({
+  status: Type.Union([Type.Literal("ok"), Type.Literal("degraded")]),
+  store: Type.Optional(
+    Type.Object({
+      code: Type.Union([Type.Literal("storage_full"), Type.Literal("storage_unavailable")]),
+      message: Type.String(),
+    }),
+  ),
+  backends: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      kind: BackendKindSchema,
+      default: Type.Boolean(),
+      /** Without a token, only `state`: a message may name the upstream. */
+      readiness: Type.Object({
+        state: Type.Union([
+          Type.Literal("ready"),
+          Type.Literal("loading"),
+          Type.Literal("unavailable"),
+        ]),
+        message: Type.Optional(Type.String()),
+        progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+      }),
+    }),
+  ),
+});
+export type Health = Static<typeof HealthSchema>;

@@ -9,6 +9,22 @@ import { BudgetForcingSummarySchema, EngineEventSchema, ResolvedSettingsSchema }
 
 const Count = Type.Integer({ minimum: 0 });
 
+/**
+ * What every run id looks like (`run_` and 16 hex digits): an imported run
+ * must have one too, since ids end up in URLs and logs.
+ */
+export const RUN_ID_PATTERN = "^run_[0-9a-f]{16}$";
+
+/**
+ * A whole number in a query string. Not `Type.Integer`: query values are
+ * converted before they are checked, and that conversion cuts an integer's
+ * fraction off (`limit=1.5` passed as 1); a number is taken as it is, then
+ * refused unless whole.
+ */
+export function QueryInteger(range: { minimum: number; maximum?: number }) {
+  return Type.Number({ maximum: Number.MAX_SAFE_INTEGER, ...range, multipleOf: 1 });
+}
+
 /** How a prompt is sent: a user message through the chat template, or raw text as is. */
 export const PromptModeSchema = Type.Union([Type.Literal("chat"), Type.Literal("raw")]);
 export type PromptMode = Static<typeof PromptModeSchema>;
@@ -96,8 +112,17 @@ const RunDetailProperties = {
   events: Type.Array(EngineEventSchema),
 };
 
-/** A stored run with everything needed to replay it; one line of an export. */
-export const RunDetailSchema = Type.Object(RunDetailProperties);
+/**
+ * A stored run with everything needed to replay it; one line of an export
+ * and what an import accepts. Ids and times are held to what the server
+ * writes: an id ends up in URLs, and lists sort by time (RFC 3339, any offset).
+ */
+export const RunDetailSchema = Type.Object({
+  ...RunDetailProperties,
+  id: Type.String({ pattern: RUN_ID_PATTERN }),
+  createdAt: Type.String({ format: "date-time" }),
+  updatedAt: Type.String({ format: "date-time" }),
+});
 export type RunDetail = Static<typeof RunDetailSchema>;
 
 /**
@@ -123,12 +148,14 @@ export const RunListQuerySchema = Type.Object(
     backend: Type.Optional(Type.String({ maxLength: 200 })),
     source: Type.Optional(RunSourceSchema),
     experiment_id: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
+    offset: Type.Optional(QueryInteger({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
 export type RunListQuery = Static<typeof RunListQuerySchema>;
+
+export const RunIdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
 /** `POST /api/runs/import`'s answer. */
 export const ImportResultSchema = Type.Object({

@@ -11,7 +11,7 @@ import type {
   ExperimentThroughput,
 } from "@thinkscope/protocol";
 import { Type } from "typebox";
-import { QueryInteger } from "../schemas/common.ts";
+import { QueryInteger } from "@thinkscope/protocol";
 
 const Open = { additionalProperties: true } as const;
 const Count = Type.Integer({ minimum: 0 });

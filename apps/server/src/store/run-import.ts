@@ -16,7 +16,7 @@ import type { RunDetail } from "@thinkscope/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import { Compile } from "typebox/compile";
 import { describeSchemaErrors, dottedPath } from "../lib/schema-errors.ts";
-import { RunDetailSchema } from "../schemas/runs.ts";
+import { RunDetailSchema } from "@thinkscope/protocol";
 import { IMPORT_SLICE_MS, type ImportResult, type RunStore } from "./run-store.ts";
 
 const checkRun = Compile(RunDetailSchema);

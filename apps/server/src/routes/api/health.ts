@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { BackendInfoSchema, HealthSchema } from "../../schemas/backends.ts";
+import { BackendInfoSchema, HealthSchema } from "@thinkscope/protocol";
 import { Type } from "typebox";
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {

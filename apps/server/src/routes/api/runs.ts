@@ -9,7 +9,7 @@ import {
   RunIdParamsSchema,
   RunListQuerySchema,
   RunListSchema,
-} from "../../schemas/runs.ts";
+} from "@thinkscope/protocol";
 import { importRunsJsonl } from "../../store/run-import.ts";
 
 /** An export's media types. Not `text/plain`: a page on any site may send that without asking first. */
