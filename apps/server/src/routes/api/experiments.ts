@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ExperimentCreateSchema } from "@thinkscope/protocol";
-import { Type } from "typebox";
 import {
+  ExperimentCreateSchema,
   ExperimentDetailSchema,
   ExperimentIdParamsSchema,
   ExperimentListQuerySchema,
   ExperimentListSchema,
   ExperimentPresetListSchema,
   ExperimentResultsDocumentSchema,
-} from "../../experiments/experiment-schemas.ts";
+} from "@thinkscope/protocol";
+import { Type } from "typebox";
 import { presetInfos } from "../../experiments/presets.ts";
 import { ErrorResponses } from "../../schemas/common.ts";
 
