@@ -18,7 +18,8 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/typ
 import Fastify, { type FastifyInstance } from "fastify";
 import type { RegisteredBackend } from "./backends/registry.ts";
 import { loadConfig, type ServerConfig } from "./config/config.ts";
-import experimentsPlugin from "./experiments/experiments-plugin.ts";
+import experimentsPlugin from "./plugins/experiments.ts";
+import experimentRoutes from "./routes/api/experiments.ts";
 import { loggerOptions, type LogDestination } from "./lib/logger.ts";
 import { createScrubber } from "./lib/secrets.ts";
 import authPlugin from "./plugins/auth.ts";
@@ -61,7 +62,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     logger:
       options.log === false
         ? false
-        : loggerOptions(config.logLevel, scrub, options.log ?? process.stdout),
+        : loggerOptions(config.logLevel ?? "info", scrub, options.log ?? process.stdout),
     bodyLimit: config.bodyLimit,
     schemaErrorFormatter: formatValidationErrors,
     // Stopping must not wait on clients' keep-alive sockets: by then (preClose)
@@ -93,6 +94,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   await fastify.register(runsRoutes);
   await fastify.register(runPreviewRoutes);
   await fastify.register(experimentsPlugin);
+  await fastify.register(experimentRoutes);
   await fastify.register(openaiRoutes);
   await fastify.register(wsRoutes);
   await fastify.register(spaPlugin);

@@ -446,11 +446,6 @@ export const ExperimentUnsubscribeSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export const ExperimentClientMessageSchema = Type.Union([
-  ExperimentSubscribeSchema,
-  ExperimentUnsubscribeSchema,
-]);
-export type ExperimentClientMessage = Static<typeof ExperimentClientMessageSchema>;
 
 /**
  * An experiment's progress, sent on subscribing and then on every change,

@@ -12,9 +12,10 @@ import pc from "picocolors";
 import { ThinkscopeError } from "@thinkscope/core";
 import type { ExperimentCreate, ExperimentStatus, Sweep } from "@thinkscope/protocol";
 import { ConfigError, loadConfig } from "../config/config.ts";
-import { isProtectedFile } from "../experiments/dataset-loader.ts";
-import { ExperimentService } from "../experiments/experiment-service.ts";
-import { findPreset, PRESETS, REPO_ROOT } from "../experiments/presets.ts";
+import { isProtectedFile } from "../services/experiments/dataset-loader.ts";
+import { ExperimentService } from "../services/experiments/experiment-service.ts";
+import { findPreset, PRESETS, REPO_ROOT } from "../services/experiments/presets.ts";
+import { ExperimentStore } from "../store/experiment-store.ts";
 import { collectSweep, parseColumns, parseGenerate } from "./experiment-options.ts";
 import { progressBar, resultsTable } from "./experiment-report.ts";
 import { openLocalServices, type LocalServices } from "./local-services.ts";
@@ -104,7 +105,7 @@ async function experimentCommand(options: ExperimentOptions): Promise<number> {
     services = await openLocalServices(config);
     experiments = new ExperimentService({
       runs: services.runService,
-      runStore: services.store,
+      store: new ExperimentStore(services.store.db),
       backends: services.backends,
       log: services.log,
       // The CLI reads the dataset itself and sends its text, so no server path is read.

@@ -58,7 +58,8 @@ export interface ServerConfig {
   threads: number | undefined;
   /** Built page to serve (`THINKSCOPE_WEB_DIST`, default apps/web/dist). */
   webDist: string;
-  logLevel: string;
+  /** `THINKSCOPE_LOG_LEVEL`; unset, each entry point picks its own (the server `info`, the CLI `warn`). */
+  logLevel: string | undefined;
   /**
    * Access token for the page, the API and the WebSocket (`THINKSCOPE_AUTH_TOKEN`);
    * open access when absent. Never logged (scrubbed like the API key).
@@ -219,7 +220,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
       max: 1024,
     }),
     webDist: path("THINKSCOPE_WEB_DIST", DEFAULT_WEB_DIST),
-    logLevel: text("THINKSCOPE_LOG_LEVEL") ?? "info",
+    logLevel: text("THINKSCOPE_LOG_LEVEL"),
     enableTestBackends: flag(text("THINKSCOPE_ENABLE_TEST_BACKENDS")),
     authToken: authToken(text("THINKSCOPE_AUTH_TOKEN")),
     trustProxy: trustProxy(text("THINKSCOPE_TRUST_PROXY")),

@@ -1,6 +1,7 @@
 import fp from "fastify-plugin";
 import { SESSION_MAX_AGE_SECONDS } from "../auth/credentials.ts";
 import { RunStore, type RunStoreOptions } from "../store/run-store.ts";
+import { ExperimentStore } from "../store/experiment-store.ts";
 import { SessionStore } from "../store/session-store.ts";
 
 declare module "fastify" {
@@ -8,6 +9,8 @@ declare module "fastify" {
     runStore: RunStore;
     /** The page's signed-in sessions. */
     sessions: SessionStore;
+    /** Experiments and their items, in the same database. */
+    experimentStore: ExperimentStore;
   }
 }
 
@@ -29,6 +32,7 @@ export default fp<StorePluginOptions>(
     });
     fastify.decorate("runStore", store);
     fastify.decorate("sessions", new SessionStore(store.db, SESSION_MAX_AGE_SECONDS * 1000));
+    fastify.decorate("experimentStore", new ExperimentStore(store.db));
     fastify.addHook("onClose", async () => {
       stopWatching();
       store.close();

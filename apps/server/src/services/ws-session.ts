@@ -16,9 +16,10 @@
 import { ThinkscopeError } from "@thinkscope/core";
 import {
   CLOSE_CLIENT_NOT_READING,
-  ClientMessageSchema,
+  ClientMessageSchemas,
   RunKeySchema,
-  type ClientMessage,
+  type ClientMessageOf,
+  type ClientMessageType,
   type ExperimentProgressMessage,
   type RunEventEnvelope,
   type RunSpec,
@@ -32,11 +33,18 @@ import type { ClientIdentity } from "./admission.ts";
 import { describeSchemaErrors, dottedPath } from "../lib/schema-errors.ts";
 import { runInputFromSpec, type ActiveRun, type RunService } from "./run-service.ts";
 
-const checkClientMessage = Compile(ClientMessageSchema);
+/** Each message type's compiled check: a bad message is described by the schema its type names. */
+const checks = Object.fromEntries(
+  Object.entries(ClientMessageSchemas).map(([type, schema]) => [type, Compile(schema)]),
+) as { [T in ClientMessageType]: ReturnType<typeof Compile<(typeof ClientMessageSchemas)[T]>> };
 const checkRunKey = Compile(RunKeySchema);
-/** The message types in the order of `ClientMessageSchema`'s branches. */
-const MESSAGE_TYPES = ["run", "abort", "experiment.subscribe", "experiment.unsubscribe"];
-const MESSAGE_TYPES_TEXT = MESSAGE_TYPES.map((t) => `"${t}"`).join(", ");
+const MESSAGE_TYPES_TEXT = Object.keys(ClientMessageSchemas)
+  .map((t) => `"${t}"`)
+  .join(", ");
+
+function isMessageType(type: string): type is ClientMessageType {
+  return Object.hasOwn(ClientMessageSchemas, type);
+}
 
 export interface WsSessionOptions {
   /** Shortest time between two sends (ms). */
@@ -144,28 +152,34 @@ export class WsSession {
     const { type } = message;
     // Errors about a run carry its key when it is one a page could have sent.
     const key = checkRunKey.Check(message.key) ? message.key : undefined;
-    const branch = MESSAGE_TYPES.indexOf(type);
-    if (branch < 0) {
+    if (!isMessageType(type)) {
       return this.error(
         "unknown_message_type",
         `Unknown message type ${JSON.stringify(shortened(type))}: send ${MESSAGE_TYPES_TEXT}.`,
         key,
       );
     }
-    if (!checkClientMessage.Check(message)) {
-      // The union's other branches (the other message types) would only add noise.
-      const errors = checkClientMessage.Errors(message).filter((e) => {
-        const other = /^#\/anyOf\/(\d+)/.exec(e.schemaPath);
-        return !other || Number(other[1]) === branch;
-      });
+    const check = checks[type];
+    if (!check.Check(message)) {
+      const errors = check.Errors(message);
       const problem = describeSchemaErrors(errors, (path) => dottedPath(path, "the message"));
       return this.error("invalid_message", `Invalid ${type} message: ${problem}.`, key);
     }
-    const valid = message as ClientMessage;
-    if (valid.type === "run") this.startRun(valid.key, valid.spec).catch((e) => this.fail(e));
-    else if (valid.type === "abort") this.abortRun(valid.key);
-    else if (valid.type === "experiment.subscribe") this.subscribe(valid.experimentId);
-    else this.unsubscribe(valid.experimentId);
+    this.dispatch(type, message as ClientMessageOf<typeof type>);
+  }
+
+  /** One handler per message type: the typecheck asks for a handler when a type is added. */
+  private readonly handlers: {
+    [T in ClientMessageType]: (message: ClientMessageOf<T>) => void;
+  } = {
+    run: (message) => void this.startRun(message.key, message.spec).catch((e) => this.fail(e)),
+    abort: (message) => this.abortRun(message.key),
+    "experiment.subscribe": (message) => this.subscribe(message.experimentId),
+    "experiment.unsubscribe": (message) => this.unsubscribe(message.experimentId),
+  };
+
+  private dispatch<T extends ClientMessageType>(type: T, message: ClientMessageOf<T>): void {
+    (this.handlers[type] as (message: ClientMessageOf<T>) => void)(message);
   }
 
   /** An unexpected failure: logged, and answered with an `error` message. */

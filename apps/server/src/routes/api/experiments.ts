@@ -9,7 +9,7 @@ import {
   ExperimentResultsDocumentSchema,
 } from "@thinkscope/protocol";
 import { Type } from "typebox";
-import { presetInfos } from "../../experiments/presets.ts";
+import { presetInfos } from "../../services/experiments/presets.ts";
 import { ErrorResponses } from "../../schemas/common.ts";
 
 /** Experiments: create and start, list, read, cancel, resume, export, delete. */

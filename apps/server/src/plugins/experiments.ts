@@ -1,13 +1,12 @@
 /**
- * The experiment service on the app (`fastify.experiments`) and its routes.
+ * The experiment service on the app (`fastify.experiments`).
  * On start, experiments a stopped or crashed server left running become
  * `interrupted` (resumable); on close, running ones are stopped as
  * `interrupted` before the run service aborts the rest.
  */
 import fp from "fastify-plugin";
-import experimentRoutes from "../routes/api/experiments.ts";
-import { datasetRoots } from "./dataset-loader.ts";
-import { ExperimentService } from "./experiment-service.ts";
+import { datasetRoots } from "../services/experiments/dataset-loader.ts";
+import { ExperimentService } from "../services/experiments/experiment-service.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -20,7 +19,7 @@ export default fp(
   async (fastify) => {
     const service = new ExperimentService({
       runs: fastify.runService,
-      runStore: fastify.runStore,
+      store: fastify.experimentStore,
       backends: fastify.backends,
       log: fastify.log,
       datasets: {
@@ -38,7 +37,6 @@ export default fp(
     }
     fastify.decorate("experiments", service);
     fastify.addHook("preClose", async () => service.shutdown());
-    await fastify.register(experimentRoutes);
   },
   { name: "experiments", dependencies: ["config", "store", "backends", "services"] },
 );

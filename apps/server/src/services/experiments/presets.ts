@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { BudgetForcing, ExperimentCreate, ExperimentPresetInfo } from "@thinkscope/protocol";
 
 /** The repository root (presets' files are relative to it). */
-export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("../../../../../", import.meta.url));
 
 export interface ExperimentPreset extends ExperimentPresetInfo {
   /** A repository file (JSONL), relative to the root. */

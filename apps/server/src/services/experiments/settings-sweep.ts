@@ -6,7 +6,7 @@
  */
 import { InvalidRequestError, resolveSettings, type ThinkscopeError } from "@thinkscope/core";
 import type { BudgetForcing, ExperimentSetting, Sampling, Sweep } from "@thinkscope/protocol";
-import { toCoreSampling } from "../services/run-service.ts";
+import { toCoreSampling } from "../run-service.ts";
 
 /** Sweep fields in the order the product varies them (the last fastest). */
 export const SWEEP_FIELDS = [

@@ -15,9 +15,13 @@ import type {
   ExperimentThroughput,
 } from "@thinkscope/protocol";
 import type { FastifyBaseLogger } from "fastify";
-import type { AbortStatus, ActiveRun, RunService } from "../services/run-service.ts";
+import type { AbortStatus, ActiveRun, RunService } from "../run-service.ts";
 import { renderProblemPrompt } from "./experiment-plan.ts";
-import type { ExperimentRecord, ExperimentStore, ItemRecord } from "./experiment-store.ts";
+import type {
+  ExperimentRecord,
+  ExperimentStore,
+  ItemRecord,
+} from "../../store/experiment-store.ts";
 import { ThroughputRecorder } from "./throughput-recorder.ts";
 
 /** Why a session stops before its queue is empty. */

@@ -19,19 +19,24 @@ import type {
   ExperimentSummary,
 } from "@thinkscope/protocol";
 import type { FastifyBaseLogger } from "fastify";
-import type { BackendRegistry } from "../backends/registry.ts";
-import type { RunService } from "../services/run-service.ts";
-import type { RunStore } from "../store/run-store.ts";
+import type { BackendRegistry } from "../../backends/registry.ts";
+import type { RunService } from "../run-service.ts";
 import type { DatasetLoaderOptions } from "./dataset-loader.ts";
 import { planExperiment } from "./experiment-plan.ts";
 import { computeResults } from "./experiment-results.ts";
 import { ExperimentRunner, type RunnerOptions } from "./experiment-runner.ts";
-import { ExperimentStore, newExperimentId, type ExperimentRecord } from "./experiment-store.ts";
+import type {
+  ExperimentStore} from "../../store/experiment-store.ts";
+import {
+  newExperimentId,
+  type ExperimentRecord,
+} from "../../store/experiment-store.ts";
 import { itemsCsv, settingsCsv } from "./results-csv.ts";
 
 export interface ExperimentServiceDeps {
   runs: RunService;
-  runStore: RunStore;
+  /** Where experiments and their items are kept. */
+  store: ExperimentStore;
   backends: BackendRegistry;
   log: FastifyBaseLogger;
   datasets: DatasetLoaderOptions;
@@ -48,7 +53,7 @@ export class ExperimentService {
   private readonly listeners = new Map<string, Set<ProgressListener>>();
 
   constructor(private readonly deps: ExperimentServiceDeps) {
-    this.store = new ExperimentStore(deps.runStore.db);
+    this.store = deps.store;
   }
 
   /** Experiments left running by a stopped or crashed process become `interrupted`. */

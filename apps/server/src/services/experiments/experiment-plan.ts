@@ -13,7 +13,7 @@ import type {
   ExperimentSpec,
   Sampling,
 } from "@thinkscope/protocol";
-import type { BackendEntry, BackendRegistry } from "../backends/registry.ts";
+import type { BackendEntry, BackendRegistry } from "../../backends/registry.ts";
 import { loadDataset, readDatasetFile, type DatasetLoaderOptions } from "./dataset-loader.ts";
 import { findPreset, PRESETS, REPO_ROOT, type ExperimentPreset } from "./presets.ts";
 import { buildSettings } from "./settings-sweep.ts";

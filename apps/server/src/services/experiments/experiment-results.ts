@@ -19,7 +19,7 @@ import type {
   SequentialParallelResult,
   SettingResult,
 } from "@thinkscope/protocol";
-import type { ItemRecord } from "./experiment-store.ts";
+import type { ItemRecord } from "../../store/experiment-store.ts";
 
 /** Above this many n-sample subsets of a problem's samples, a seeded random draw of this many is averaged. */
 const MAX_SUBSETS = 256;

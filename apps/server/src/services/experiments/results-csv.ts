@@ -5,7 +5,7 @@
  */
 import type { Problem } from "@thinkscope/core";
 import type { ExperimentResults, ExperimentSpec } from "@thinkscope/protocol";
-import type { ItemRecord } from "./experiment-store.ts";
+import type { ItemRecord } from "../../store/experiment-store.ts";
 
 type Cell = string | number | boolean | null | undefined;
 

@@ -15,7 +15,7 @@ import type {
   ExperimentStatus,
   ExperimentThroughput,
 } from "@thinkscope/protocol";
-import { processAlive } from "../store/run-store.ts";
+import { processAlive } from "./run-store.ts";
 
 /** An experiment id (`exp_` and 16 hex digits). */
 export function newExperimentId(): string {
