@@ -94,24 +94,31 @@ describe("writing runs", () => {
     expect(detail.summary!.segments.map((s) => s.type)).toEqual(["thinking", "end", "answer"]);
   });
 
-  it("writes queued events in batches: at 64 events, or within the flush interval", async () => {
+  it("writes queued events in batches: a full chunk of deltas, or within the flush interval", async () => {
     const run = newRun();
     store.createRun(run);
-    const events = await engineEvents(["x".repeat(100) + "</think>", "42"], run.id);
+    const events = await engineEvents(["x".repeat(300) + "</think>", "42"], run.id);
+    /** Events on disk: JSON rows plus the deltas their chunks hold. */
     const count = () =>
       (
-        store.db.prepare("SELECT count(*) AS n FROM run_events WHERE run_id = ?").get(run.id) as {
-          n: number;
-        }
+        store.db
+          .prepare(
+            `SELECT (SELECT count(*) FROM run_events WHERE run_id = @id) +
+              (SELECT coalesce(sum(count), 0) FROM run_chunks WHERE run_id = @id) AS n`,
+          )
+          .get({ id: run.id }) as { n: number }
       ).n;
-    for (const event of events.slice(0, 63)) store.appendEvent(run.id, event);
+    for (const event of events.slice(0, 255)) store.appendEvent(run.id, event);
     expect(count()).toBe(0);
-    store.appendEvent(run.id, events[63]!);
-    expect(count()).toBe(64);
-    store.appendEvent(run.id, events[64]!);
-    expect(count()).toBe(64);
+    store.appendEvent(run.id, events[255]!);
+    expect(count()).toBe(256);
+    store.appendEvent(run.id, events[256]!);
+    expect(count()).toBe(256);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(count()).toBe(65);
+    expect(count()).toBe(257);
+    // The deltas are in chunks, a few bytes each; only the start is a JSON row.
+    const json = store.db.prepare("SELECT count(*) AS n FROM run_events WHERE run_id = ?");
+    expect((json.get(run.id) as { n: number }).n).toBe(1);
   });
 
   it("shows a streaming run as it is now", async () => {

@@ -14,6 +14,7 @@ import type {
   SamplingSettings,
   ThinkingFormat,
 } from "@thinkscope/protocol";
+import { quantizeProbability } from "@thinkscope/protocol";
 import type {
   GenerateRequest,
   GenerationEvent,
@@ -319,7 +320,10 @@ class RunDriver {
             const event = step.value;
             if (event.type === "finish") {
               usage = event.usage;
-              this.lastEndProbability = event.probeProbability;
+              this.lastEndProbability =
+                event.probeProbability === undefined
+                  ? undefined
+                  : quantizeProbability(event.probeProbability);
               outcome = outcomeOf(
                 event.reason,
                 event.stoppedBy !== undefined && !event.endOfSequence,
@@ -563,7 +567,10 @@ class RunDriver {
       time: this.time(),
     };
     if (piece.ids) event.tokenIds = piece.ids;
-    if (probabilities) event.endProbabilities = probabilities.slice(0, piece.tokens);
+    // On the stored grid (16 bits), so what was streamed is exactly what a replay shows.
+    if (probabilities) {
+      event.endProbabilities = probabilities.slice(0, piece.tokens).map(quantizeProbability);
+    }
     this.outbox.push(event);
   }
 

@@ -19,3 +19,4 @@ export * from "./runs.ts";
 export * from "./socket.ts";
 export * from "./experiments.ts";
 export * from "./errors.ts";
+export * from "./event-log.ts";

@@ -1,4 +1,6 @@
 import type { Database } from "better-sqlite3";
+import { isChunkable, type DeltaEvent, type EngineEvent } from "@thinkscope/protocol";
+import { CHUNK_DELTAS, packChunk } from "./event-log.ts";
 
 /**
  * Schema versions, applied in order and recorded in `schema_migrations`.
@@ -162,6 +164,53 @@ export const MIGRATIONS: Migration[] = [
         ) WITHOUT ROWID;
         CREATE INDEX page_sessions_expiry ON page_sessions (expires_at);
       `);
+    },
+  },
+  {
+    version: 6,
+    name: "compact event log",
+    up(db) {
+      // Deltas move from one JSON row each into compressed columnar chunks
+      // (store/event-log.ts); every other event stays a JSON row.
+      db.exec(`
+        CREATE TABLE run_chunks (
+          run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE ON UPDATE CASCADE,
+          -- The sequence number of the chunk's first event; it holds \`count\` of them.
+          seq INTEGER NOT NULL,
+          count INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+      `);
+      const runs = db.prepare("SELECT DISTINCT run_id FROM run_events").pluck().all() as string[];
+      const events = db.prepare("SELECT seq, data FROM run_events WHERE run_id = ? ORDER BY seq");
+      const insertChunk = db.prepare(
+        "INSERT INTO run_chunks (run_id, seq, count, data) VALUES (?, ?, ?, ?)",
+      );
+      const deleteEvents = db.prepare(
+        "DELETE FROM run_events WHERE run_id = ? AND seq >= ? AND seq < ?",
+      );
+      for (const runId of runs) {
+        const rows = events.all(runId) as { seq: number; data: string }[];
+        // Numbered as stored (an old run's numbers may have gaps): a chunk holds consecutive ones only.
+        let chunk: { seq: number; deltas: DeltaEvent[] } | null = null;
+        const close = () => {
+          if (!chunk) return;
+          insertChunk.run(runId, chunk.seq, chunk.deltas.length, packChunk(chunk.deltas));
+          deleteEvents.run(runId, chunk.seq, chunk.seq + chunk.deltas.length);
+          chunk = null;
+        };
+        for (const { seq, data } of rows) {
+          const event = JSON.parse(data) as EngineEvent;
+          const fits = event.type === "delta" && isChunkable(event);
+          if (!fits || (chunk && chunk.seq + chunk.deltas.length !== seq)) close();
+          if (!fits) continue;
+          chunk ??= { seq, deltas: [] };
+          chunk.deltas.push(event);
+          if (chunk.deltas.length >= CHUNK_DELTAS) close();
+        }
+        close();
+      }
     },
   },
 ];

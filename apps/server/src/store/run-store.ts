@@ -1,11 +1,13 @@
 /**
  * Every run, from any entry point, in one SQLite file
  * (`<THINKSCOPE_DATA_DIR>/thinkscope.db`), written as it streams: the row when
- * the run starts, its events in batches (every 100 ms or 64 events), its last
- * events and its outcome in one transaction when it ends. A crash therefore
- * loses at most the last ~100 ms of events and never leaves a half-written
- * run; on the next start every run still marked `running` by a dead process
- * becomes `interrupted`, rebuilt from its events.
+ * the run starts, its events in batches (every 100 ms, or as soon as a chunk
+ * of deltas is full), its last events and its outcome in one transaction
+ * when it ends. Deltas are kept in compressed columnar chunks, a few bytes a
+ * token (store/event-log.ts). A crash therefore loses at most the last
+ * ~100 ms of events and never leaves a half-written run; on the next start
+ * every run still marked `running` by a dead process becomes `interrupted`,
+ * rebuilt from its events.
  *
  * A write can fail. A run's writes stay queued until their transaction
  * commits, so nothing is dropped. While another process holds the write lock
@@ -34,6 +36,16 @@ import type {
   Sampling,
 } from "@thinkscope/protocol";
 import { detectFeatures, hasFtsTable, migrate } from "./migrations.ts";
+import {
+  CHUNK_DELTAS,
+  LogBuilder,
+  eventsOfRows,
+  packChunk,
+  rowKey,
+  rowsOf,
+  unpackChunk,
+  type LogRow,
+} from "./event-log.ts";
 import { newRunId } from "./run-id.ts";
 import { isLockBusy, lockedFault, storageFault, type StorageError } from "./storage-error.ts";
 
@@ -82,7 +94,7 @@ export interface ImportResult {
 export interface RunStoreOptions {
   /** Events are written at least this often while a run streams. */
   flushIntervalMs?: number;
-  /** ...or as soon as this many are waiting. */
+  /** ...or as soon as this many are waiting (default: a full chunk of deltas). */
   flushEvents?: number;
   /** How long writes keep trying while another process holds the write lock; default 5 s. */
   lockWaitMs?: number;
@@ -124,11 +136,14 @@ interface QueuedRun {
   readonly id: string;
   /** The row's insert, until written. */
   row: Record<string, unknown> | null;
-  /** Events not yet written (JSON), the first with sequence number `seq`. */
-  events: string[];
-  seq: number;
-  /** Set when the run ends: its last events and its outcome, written in one transaction. */
-  end: { events: string[]; outcome: RunOutcome; updatedAt: string } | null;
+  /** Its events, grouped into the rows they are stored in. */
+  log: LogBuilder;
+  /** Rows taken from the log and not yet written, by `rowKey` (a growing chunk's latest version). */
+  unwritten: Map<string, LogRow>;
+  /** Events appended since its last write. */
+  appended: number;
+  /** Set when the run ends: its outcome, written in one transaction with its last rows. */
+  end: { outcome: RunOutcome; updatedAt: string } | null;
   /** The fault that ended it, once it was told. */
   fault: StorageError | null;
   onFault: ((fault: StorageError) => void) | undefined;
@@ -192,22 +207,19 @@ export class RunStore {
   private constructor(db: Database, options: RunStoreOptions) {
     this.db = db;
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.flushEvents = options.flushEvents ?? 64;
+    this.flushEvents = options.flushEvents ?? CHUNK_DELTAS;
     this.lockWaitMs = options.lockWaitMs ?? 5_000;
     this.retryIntervalMs = options.retryIntervalMs ?? 1_000;
     this.fts = hasFtsTable(db);
     this.statements = prepareStatements(db);
-    const { insertRun, insertEvent, finishRun } = this.statements;
+    const { insertRun, finishRun } = this.statements;
     this.writeQueued = db.transaction((run: QueuedRun) => {
       if (run.row) insertRun.run(run.row);
-      let seq = run.seq;
-      for (const data of run.events) insertEvent.run(run.id, seq++, data);
-      if (run.end) {
-        for (const data of run.end.events) insertEvent.run(run.id, seq++, data);
-        finishRun.run(outcomeParams(run.id, run.end.updatedAt, run.end.outcome));
-      }
+      for (const row of run.unwritten.values()) this.writeRow(run.id, row);
+      if (run.end) finishRun.run(outcomeParams(run.id, run.end.updatedAt, run.end.outcome));
     });
     const { exists, insertImported } = this.statements;
+    const rowsOfImported = new WeakMap<RunDetail, LogRow[]>();
     this.writeImportRows = db.transaction(
       (importId: string, runs: readonly RunDetail[], from, until) => {
         let { run, event } = from;
@@ -219,18 +231,24 @@ export class RunStore {
           rows += 1
         ) {
           const detail = runs[run]!;
+          let rows = rowsOfImported.get(detail);
+          if (!rows) rowsOfImported.set(detail, (rows = rowsOf(detail.events)));
           if (event < 0) {
             const id = exists.get(detail.id) === undefined ? detail.id : newRunId();
             ids.push(id);
             insertImported.run(importedParams(detail, id, importId));
           } else {
-            const stored = detail.events[event]!;
             const id = ids[run]!;
-            const renamed = stored.type === "run.started" && id !== detail.id;
-            insertEvent.run(id, event, JSON.stringify(renamed ? { ...stored, runId: id } : stored));
+            const row = rows[event]!;
+            const renamed =
+              row.kind === "event" && row.event.type === "run.started" && id !== detail.id;
+            this.writeRow(
+              id,
+              renamed ? { ...row, event: { ...row.event, runId: id } as EngineEvent } : row,
+            );
           }
           event += 1;
-          if (event >= detail.events.length) {
+          if (event >= rows.length) {
             run += 1;
             event = -1;
           }
@@ -303,8 +321,9 @@ export class RunStore {
         experiment_id: run.experimentId ?? null,
         owner_pid: process.pid,
       },
-      events: [],
-      seq: 0,
+      log: new LogBuilder(),
+      unwritten: new Map(),
+      appended: 0,
       end: null,
       fault: null,
       onFault,
@@ -323,7 +342,8 @@ export class RunStore {
   appendEvent(runId: string, event: EngineEvent): void {
     const run = this.queue.get(runId);
     if (!run || run.end !== null) throw new Error(`Run ${runId} is not streaming in this process.`);
-    run.events.push(JSON.stringify(event));
+    run.log.append(event);
+    run.appended += 1;
     this.queuedEvents += 1;
     // While writes fail, only the retry timer tries (a busy lock holds the event loop each time).
     const failing = this.busySince !== null || this.currentFault !== null;
@@ -369,11 +389,8 @@ export class RunStore {
   finishRun(runId: string, outcome: RunOutcome, last: readonly EngineEvent[] = []): Promise<void> {
     const run = this.queue.get(runId);
     if (!run) throw new Error(`Run ${runId} is not streaming in this process.`);
-    run.end = {
-      events: last.map((event) => JSON.stringify(event)),
-      outcome,
-      updatedAt: new Date().toISOString(),
-    };
+    for (const event of last) run.log.append(event);
+    run.end = { outcome, updatedAt: new Date().toISOString() };
     if (run.fault) {
       this.schedule(this.retryIntervalMs);
       return Promise.reject(run.fault);
@@ -451,7 +468,7 @@ export class RunStore {
     if (!run) return deleted;
     // An ended run whose last writes are still queued: they go with it.
     this.queue.delete(id);
-    this.queuedEvents -= run.events.length;
+    this.queuedEvents -= run.appended;
     for (const waiter of run.waiters.splice(0)) waiter.resolve();
     return true;
   }
@@ -520,8 +537,9 @@ export class RunStore {
 
   /** Removes what an import wrote, a few hundred rows per transaction, the event loop free in between. */
   async discardImport(importId: string): Promise<void> {
-    const { deleteImportedEvents, deleteImported, deletePendingImport } = this.statements;
-    for (const rows of [deleteImportedEvents, deleteImported]) {
+    const { deleteImportedEvents, deleteImportedChunks, deleteImported, deletePendingImport } =
+      this.statements;
+    for (const rows of [deleteImportedEvents, deleteImportedChunks, deleteImported]) {
       while ((await this.writeRetrying(() => rows.run(importId, DISCARD_ROWS))).changes > 0) {
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -538,8 +556,18 @@ export class RunStore {
     this.db.close();
   }
 
+  /** One row of a run's log. */
+  private writeRow(runId: string, row: LogRow): void {
+    if (row.kind === "chunk") {
+      this.statements.upsertChunk.run(runId, row.seq, row.deltas.length, packChunk(row.deltas));
+    } else {
+      this.statements.insertEvent.run(runId, row.seq, JSON.stringify(row.event));
+    }
+  }
+
   /** Writes one queued run. Null once committed, `busy` if the lock was taken, otherwise the fault. */
   private tryWrite(run: QueuedRun): StorageError | "busy" | null {
+    for (const row of run.log.take()) run.unwritten.set(rowKey(row), row);
     try {
       this.writeQueued(run);
     } catch (error) {
@@ -547,9 +575,9 @@ export class RunStore {
       if (fault === "busy") this.busySince ??= Date.now();
       return fault;
     }
-    this.queuedEvents -= run.events.length;
-    run.seq += run.events.length;
-    run.events = [];
+    this.queuedEvents -= run.appended;
+    run.appended = 0;
+    run.unwritten.clear();
     run.row = null;
     if (run.end) {
       this.queue.delete(run.id);
@@ -633,10 +661,18 @@ export class RunStore {
     return transcript;
   }
 
+  /** A run's events: what is written, then what this process still has queued of it. */
   private eventsOf(id: string): EngineEvent[] {
-    return (this.statements.events.all(id) as { data: string }[]).map(
-      (r) => JSON.parse(r.data) as EngineEvent,
-    );
+    const rows: LogRow[] = [];
+    for (const { seq, data } of this.statements.chunks.all(id) as { seq: number; data: Buffer }[]) {
+      rows.push({ kind: "chunk", seq, deltas: unpackChunk(data) });
+    }
+    for (const { seq, data } of this.statements.events.all(id) as { seq: number; data: string }[]) {
+      rows.push({ kind: "event", seq, event: JSON.parse(data) as EngineEvent });
+    }
+    const queued = this.queue.get(id);
+    if (queued) rows.push(...queued.unwritten.values(), ...queued.log.peek());
+    return eventsOfRows(rows);
   }
 
   /** The row's summary; a run whose end is still queued shows that end. */
@@ -658,11 +694,6 @@ export class RunStore {
   private detailOf(row: RunRow): RunDetail {
     const queued = this.queue.get(row.id);
     const events = this.eventsOf(row.id);
-    if (queued) {
-      for (const data of [...queued.events, ...(queued.end?.events ?? [])]) {
-        events.push(JSON.parse(data) as EngineEvent);
-      }
-    }
     const summary = this.summaryOf(row);
     let text = queued?.end?.outcome.text ?? row.text;
     if (summary.status === "running") {
@@ -742,7 +773,7 @@ function storedTime(time: string): string {
 }
 
 function hasWrites(run: QueuedRun): boolean {
-  return run.row !== null || run.events.length > 0 || run.end !== null;
+  return run.row !== null || run.appended > 0 || run.unwritten.size > 0 || run.end !== null;
 }
 
 function outcomeParams(id: string, updatedAt: string, outcome: RunOutcome) {
@@ -787,7 +818,12 @@ function prepareStatements(db: Database) {
     getRun: statement(`SELECT * FROM runs WHERE id = ? AND ${VISIBLE}`),
     exists: statement("SELECT 1 FROM runs WHERE id = ?"),
     deleteRun: statement(`DELETE FROM runs WHERE id = ? AND ${VISIBLE}`),
-    events: statement("SELECT data FROM run_events WHERE run_id = ? ORDER BY seq"),
+    events: statement("SELECT seq, data FROM run_events WHERE run_id = ? ORDER BY seq"),
+    chunks: statement("SELECT seq, data FROM run_chunks WHERE run_id = ? ORDER BY seq"),
+    // A chunk is written again as it grows, until it is full.
+    upsertChunk: statement(
+      "INSERT OR REPLACE INTO run_chunks (run_id, seq, count, data) VALUES (?, ?, ?, ?)",
+    ),
     runningRuns: statement("SELECT * FROM runs WHERE status = 'running'"),
     insertPendingImport: statement(
       "INSERT INTO pending_imports (id, started_at, owner_pid) VALUES (?, ?, ?)",
@@ -800,6 +836,8 @@ function prepareStatements(db: Database) {
     ),
     deleteImportedEvents: statement(`DELETE FROM run_events WHERE (run_id, seq) IN
       (SELECT run_id, seq FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE import_id = ?) LIMIT ?)`),
+    deleteImportedChunks: statement(`DELETE FROM run_chunks WHERE (run_id, seq) IN
+      (SELECT run_id, seq FROM run_chunks WHERE run_id IN (SELECT id FROM runs WHERE import_id = ?) LIMIT ?)`),
   };
 }
 

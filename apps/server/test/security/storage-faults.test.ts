@@ -26,15 +26,21 @@ import {
   type TestApp,
 } from "../helpers.ts";
 
-const THOUGHT = "Counting the apples one by one, slowly and carefully. ".repeat(30);
-/** A run of ~1,700 events that streams for about a second. */
+/**
+ * Thinking that does not compress away (runs are stored compressed): 9,000
+ * letters from a fixed pseudo-random sequence, about 25 KB on disk.
+ */
+const THOUGHT = Array.from({ length: 9_000 }, (_, i) =>
+  String.fromCharCode(97 + ((i * 7919 + ((i * i) % 104_729)) % 26)),
+).join("");
+/** A run of ~9,000 events (one token a letter) that streams for about a second. */
 const slow = () =>
   new ScriptPerRun("thinker", {
     replies: [THOUGHT + "</think>", "Seven apples."],
-    tokensPerChunk: 4,
+    tokensPerChunk: 16,
     chunkDelayMs: 2,
   });
-const BUDGET = { max_thinking_tokens: 4000, max_answer_tokens: 50 };
+const BUDGET = { max_thinking_tokens: 10_000, max_answer_tokens: 50 };
 
 let server: TestApp | null = null;
 const cleanups: (() => void)[] = [];
@@ -167,9 +173,10 @@ describe("a full disk", () => {
       status: "error",
       error_code: "storage_full",
     });
-    expect(db.prepare("SELECT count(*) AS n FROM run_events WHERE run_id = ?").get(runId)).toEqual({
-      n: events.length,
-    });
+    // Every event the page was shown is on disk: JSON rows and the deltas their chunks hold.
+    const stored = db.prepare(`SELECT (SELECT count(*) FROM run_events WHERE run_id = @id) +
+      (SELECT coalesce(sum(count), 0) FROM run_chunks WHERE run_id = @id) AS n`);
+    expect(stored.get({ id: runId })).toEqual({ n: events.length });
     expect((await fetch(`${url}/api/runs/${runId}`, { method: "DELETE" })).status).toBe(204);
     const next = await apiRun(url);
     expect(next.status).toBe(200);

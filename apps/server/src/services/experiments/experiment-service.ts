@@ -25,12 +25,8 @@ import type { DatasetLoaderOptions } from "./dataset-loader.ts";
 import { planExperiment } from "./experiment-plan.ts";
 import { computeResults } from "./experiment-results.ts";
 import { ExperimentRunner, type RunnerOptions } from "./experiment-runner.ts";
-import type {
-  ExperimentStore} from "../../store/experiment-store.ts";
-import {
-  newExperimentId,
-  type ExperimentRecord,
-} from "../../store/experiment-store.ts";
+import type { ExperimentStore } from "../../store/experiment-store.ts";
+import { newExperimentId, type ExperimentRecord } from "../../store/experiment-store.ts";
 import { itemsCsv, settingsCsv } from "./results-csv.ts";
 
 export interface ExperimentServiceDeps {

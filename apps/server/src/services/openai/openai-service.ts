@@ -5,7 +5,7 @@
  * included), or, for the embedded backend, one plain generation answered in
  * OpenAI's shape.
  */
-import { Readable } from "node:stream";
+import { Readable, pipeline } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { FastifyBaseLogger, FastifyReply } from "fastify";
 import type { BackendRegistry, ResolvedModel } from "../../backends/registry.ts";
@@ -217,6 +217,10 @@ export class OpenAIService {
     closeWhenStalled(reply, this.deps.stalledClientTimeoutMs);
     // An upstream may echo the request's credentials in a successful answer too.
     const answer = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
-    return reply.send(answer.pipe(scrubbingStream(this.deps.scrubSecrets)));
+    const scrubbed = scrubbingStream(this.deps.scrubSecrets);
+    // `pipeline`, not `pipe`: an upstream cut short (the client left, a stall) ends the reply
+    // through `scrubbed` instead of surfacing as an uncaught error.
+    pipeline(answer, scrubbed, () => {});
+    return reply.send(scrubbed);
   }
 }
