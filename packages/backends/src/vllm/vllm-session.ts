@@ -5,10 +5,10 @@ import type {
   GenerationUsage,
 } from "@thinkscope/core";
 import { parseJsonObject } from "../http/json-event.ts";
-import { readSseEvents } from "../http/sse-events.ts";
+import { readSseBatches } from "../http/sse-events.ts";
 import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { disconnectedError, malformedError, streamErrorEvent } from "../http/upstream-errors.ts";
-import { tokensEvent, type OutputPiece } from "../http/output-piece.ts";
+import { mergePieces, tokensEvent, type OutputPiece } from "../http/output-piece.ts";
 import { hasTextKeys, probeProbabilities } from "./vllm-logprobs.ts";
 import type {
   VllmCompletionChunk,
@@ -84,34 +84,52 @@ export class VllmSession implements GenerationSession {
     let finish: Finish | undefined;
     let usage: GenerationUsage | undefined;
     let countedSoFar = 0;
-    const events = readSseEvents(
+    const batches = readSseBatches(
       client.streamText(url, this.body(request, probes), signal),
       malformed,
     );
-    for await (const event of events) {
-      if (event.event === "error") throw streamErrorEvent(client.errors, url, event.data);
-      if (event.data === "[DONE]") break;
-      const chunk = parseJsonObject<VllmCompletionChunk>(event.data, malformed);
-      if (chunk.error !== undefined || chunk.object === "error") {
-        throw streamErrorEvent(client.errors, url, chunk.error ?? chunk.message);
+    // Every token of one read leaves as one event: a reader behind a fast server catches up at once.
+    for await (const batch of batches) {
+      const pieces: OutputPiece[] = [];
+      let done = false;
+      let failure: unknown;
+      try {
+        for (const event of batch) {
+          if (event.event === "error") throw streamErrorEvent(client.errors, url, event.data);
+          if (event.data === "[DONE]") {
+            done = true;
+            break;
+          }
+          const chunk = parseJsonObject<VllmCompletionChunk>(event.data, malformed);
+          if (chunk.error !== undefined || chunk.object === "error") {
+            throw streamErrorEvent(client.errors, url, chunk.error ?? chunk.message);
+          }
+          if (chunk.usage) usage = toUsage(chunk.usage);
+          const choice = chunk.choices?.[0];
+          if (!choice) continue;
+          if (choice.finish_reason === "abort") {
+            throw disconnectedError(client.errors, url, "the server aborted the request");
+          }
+          if (choice.finish_reason === "error") {
+            throw streamErrorEvent(client.errors, url, choice.text);
+          }
+          if (probes && choice.logprobs && !this.probeTexts && hasTextKeys(choice.logprobs)) {
+            this.probeTexts = await this.detokenizeEach(probes);
+          }
+          const reported = chunk.usage?.completion_tokens ?? undefined;
+          const { piece, end } = this.translate(choice, request, probes, reported, countedSoFar);
+          if (reported !== undefined) countedSoFar = reported;
+          pieces.push(piece);
+          if (end) finish = end;
+        }
+      } catch (error) {
+        failure = error;
       }
-      if (chunk.usage) usage = toUsage(chunk.usage);
-      const choice = chunk.choices?.[0];
-      if (!choice) continue;
-      if (choice.finish_reason === "abort") {
-        throw disconnectedError(client.errors, url, "the server aborted the request");
-      }
-      if (choice.finish_reason === "error") throw streamErrorEvent(client.errors, url, choice.text);
-
-      if (probes && choice.logprobs && !this.probeTexts && hasTextKeys(choice.logprobs)) {
-        this.probeTexts = await this.detokenizeEach(probes);
-      }
-      const reported = chunk.usage?.completion_tokens ?? undefined;
-      const { piece, end } = this.translate(choice, request, probes, reported, countedSoFar);
-      if (reported !== undefined) countedSoFar = reported;
-      const tokens = tokensEvent(piece);
+      // What came before a failure or `[DONE]` in the same read still counts.
+      const tokens = tokensEvent(mergePieces(pieces));
       if (tokens) yield tokens;
-      if (end) finish = end;
+      if (failure !== undefined) throw failure;
+      if (done) break;
     }
     // The finish chunk is followed by the usage chunk and `[DONE]`; a stream
     // that ends cleanly between them still told us everything but the usage.
