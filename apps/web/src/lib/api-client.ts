@@ -116,10 +116,7 @@ export function createApiClient(
   const call = createJsonCall(base, fetchImpl, options);
   return {
     health: () => call("/api/health"),
-    async backends() {
-      const body = await call<BackendInfo[] | { backends: BackendInfo[] }>("/api/backends");
-      return Array.isArray(body) ? body : body.backends;
-    },
+    backends: () => call("/api/backends"),
     listRuns: (query) => call(`/api/runs${queryString(query)}`),
     getRun: (id) => call(`/api/runs/${encodeURIComponent(id)}`),
     async deleteRun(id) {
