@@ -7,7 +7,7 @@ import {
   type DraftProblems,
   type ExperimentDraft,
 } from "./experiment-draft.ts";
-import { FormField, NUMERIC } from "./form-field.tsx";
+import { TextField, NUMERIC } from "../components/text-field.tsx";
 import { previewJsonl } from "./jsonl-preview.ts";
 
 const KINDS: { kind: DatasetKind; label: string }[] = [
@@ -64,14 +64,14 @@ function GeneratorFields({
   return (
     <>
       <div className="exp-row">
-        <FormField
+        <TextField
           label="Problems"
           value={generator.count}
           onChange={(count) => patch({ count })}
           problem={problems.count}
           inputProps={NUMERIC}
         />
-        <FormField
+        <TextField
           label="Digits"
           value={generator.digits}
           onChange={(digits) => patch({ digits })}
@@ -79,7 +79,7 @@ function GeneratorFields({
           hint="Difficulty: digits per number."
           inputProps={NUMERIC}
         />
-        <FormField
+        <TextField
           label="Generator seed"
           value={generator.seed}
           onChange={(seed) => patch({ seed })}
@@ -147,19 +147,19 @@ function ColumnFields({
         </datalist>
       )}
       <div className="exp-row">
-        <FormField
+        <TextField
           label="Problem column"
           value={draft.columns.problem}
           onChange={(problem) => patch({ problem })}
           inputProps={listProps}
         />
-        <FormField
+        <TextField
           label="Answer column"
           value={draft.columns.answer}
           onChange={(answer) => patch({ answer })}
           inputProps={listProps}
         />
-        <FormField
+        <TextField
           label="Id column"
           value={draft.columns.id}
           onChange={(value) => patch({ id: value })}
@@ -249,7 +249,7 @@ export function DatasetFields({
         )}
         {draft.datasetKind === "path" && (
           <>
-            <FormField
+            <TextField
               label="Path on the server"
               value={draft.path}
               onChange={(path) => set({ path })}
@@ -266,14 +266,14 @@ export function DatasetFields({
         {problems.dataset && <p className="problem">{problems.dataset}</p>}
       </div>
       <div className="exp-row">
-        <FormField
+        <TextField
           label="Skip (offset)"
           value={draft.offset}
           onChange={(offset) => set({ offset })}
           problem={problems.offset}
           inputProps={NUMERIC}
         />
-        <FormField
+        <TextField
           label="Take at most (limit)"
           value={draft.limit}
           onChange={(limit) => set({ limit })}

@@ -1,5 +1,5 @@
 import { MAX_WAITS, SLIDER_LIMITS } from "../../lib/run-settings.ts";
-import { TextField } from "./format-fields.tsx";
+import { MONO, TextField } from "../text-field.tsx";
 import { SliderField } from "./slider-field.tsx";
 import { useSettings } from "./use-settings.ts";
 import { WaitStringsField } from "./wait-strings-field.tsx";
@@ -56,6 +56,7 @@ export function BudgetFields() {
         value={settings.finalAnswerPrefix}
         hint="Appended after a forced close."
         onChange={(finalAnswerPrefix) => set({ finalAnswerPrefix })}
+        inputProps={MONO}
       />
       <SliderField
         label="Max answer tokens"
