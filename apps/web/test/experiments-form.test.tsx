@@ -9,10 +9,10 @@ import {
   planItems,
   validateDraft,
   type ExperimentDraft,
-} from "../src/experiments/experiment-draft.ts";
+} from "../src/lib/experiment-draft.ts";
 import { ExperimentForm } from "../src/experiments/experiment-form.tsx";
-import type { ExperimentsApi, PresetInfo } from "../src/experiments/experiments-api.ts";
-import { previewJsonl } from "../src/experiments/jsonl-preview.ts";
+import type { ExperimentsApi, PresetInfo } from "../src/lib/experiments-api.ts";
+import { previewJsonl } from "../src/lib/jsonl-preview.ts";
 import type { ApiClient } from "../src/lib/api-client.ts";
 import { createAppStore, StoreProvider } from "../src/store/app-store.ts";
 

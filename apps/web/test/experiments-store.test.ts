@@ -6,7 +6,7 @@ import type {
   ExperimentProgressMessage,
 } from "@thinkscope/protocol";
 import { ApiError, type ApiClient } from "../src/lib/api-client.ts";
-import type { ExperimentsApi, PresetInfo } from "../src/experiments/experiments-api.ts";
+import type { ExperimentsApi, PresetInfo } from "../src/lib/experiments-api.ts";
 import { createAppStore, type AppStore } from "../src/store/app-store.ts";
 import { RESULTS_REFRESH_MS } from "../src/store/experiments-slice.ts";
 import { experimentDetail, progress } from "./experiment-fixtures.ts";

@@ -6,9 +6,9 @@ import {
   type DatasetKind,
   type DraftProblems,
   type ExperimentDraft,
-} from "./experiment-draft.ts";
+} from "../lib/experiment-draft.ts";
 import { TextField, NUMERIC } from "../components/text-field.tsx";
-import { previewJsonl } from "./jsonl-preview.ts";
+import { previewJsonl } from "../lib/jsonl-preview.ts";
 
 const KINDS: { kind: DatasetKind; label: string }[] = [
   { kind: "preset", label: "Preset" },

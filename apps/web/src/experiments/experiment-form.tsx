@@ -13,7 +13,7 @@ import {
   validateDraft,
   type DraftProblems,
   type ExperimentDraft,
-} from "./experiment-draft.ts";
+} from "../lib/experiment-draft.ts";
 import { DECIMAL, TextField, NUMERIC } from "../components/text-field.tsx";
 
 type SetDraft = (patch: Partial<ExperimentDraft>) => void;

@@ -9,12 +9,12 @@ import {
   DEFAULT_PRESET_ID,
   validateDraft,
   type ExperimentDraft,
-} from "../experiments/experiment-draft.ts";
+} from "../lib/experiment-draft.ts";
 import {
   createExperimentsApi,
   type ExperimentsApi,
   type PresetInfo,
-} from "../experiments/experiments-api.ts";
+} from "../lib/experiments-api.ts";
 import type { LoadState } from "./library-slice.ts";
 import type { SliceCreator } from "./store-types.ts";
 

@@ -1,6 +1,6 @@
 import type { StateCreator } from "zustand";
 import type { ClientMessage } from "@thinkscope/protocol";
-import type { ExperimentsApi } from "../experiments/experiments-api.ts";
+import type { ExperimentsApi } from "../lib/experiments-api.ts";
 import type { ApiClient } from "../lib/api-client.ts";
 import type { CompareSlice } from "./compare-slice.ts";
 import type { ConnectionSlice } from "./connection-slice.ts";

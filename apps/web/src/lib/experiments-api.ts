@@ -4,7 +4,7 @@ import type {
   ExperimentList,
   ExperimentPresetInfo,
 } from "@thinkscope/protocol";
-import { createJsonCall, type JsonCall } from "../lib/api-client.ts";
+import { createJsonCall, type JsonCall } from "./api-client.ts";
 
 /**
  * What the page knows about a preset. The server may say more than the

@@ -5,7 +5,7 @@
  * and the request it sends (`POST /api/experiments`).
  */
 import type { BudgetForcing, ExperimentCreate, Sweep } from "@thinkscope/protocol";
-import { formatCount } from "../lib/format.ts";
+import { formatCount } from "./format.ts";
 import type { PresetInfo } from "./experiments-api.ts";
 import { columnProblem, type ColumnChoice, type JsonlPreview } from "./jsonl-preview.ts";
 
