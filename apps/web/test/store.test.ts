@@ -9,7 +9,7 @@ import type {
 import { ApiError, type ApiClient } from "../src/lib/api-client.ts";
 import { segmentText } from "../src/lib/trace-fold.ts";
 import { createAppStore, type AppStore } from "../src/store/app-store.ts";
-import { runBlocker } from "../src/store/connection-slice.ts";
+import { runBlocker } from "../src/store/selectors.ts";
 import { REPLAY_TICK_MS } from "../src/store/library-slice.ts";
 import { EventScript, twoWaitRun } from "./fixtures.ts";
 

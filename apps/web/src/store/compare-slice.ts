@@ -1,7 +1,7 @@
 import { DEFAULT_LADDER, ladderRungs, rungLabel, type LadderSettings } from "../lib/ladder.ts";
 import { toRunSpec, validateSettings } from "../lib/run-settings.ts";
-import { isActive } from "./runs-slice.ts";
-import type { SliceCreator } from "./store-types.ts";
+import { isActive } from "./live-run.ts";
+import type { Notices, RunControl, SettingsState, SliceCreator } from "./slice.ts";
 
 export interface Comparison {
   ladder: LadderSettings;
@@ -20,7 +20,9 @@ export interface CompareSlice {
   stopLadder(): void;
 }
 
-export const createCompareSlice: SliceCreator<CompareSlice> = () => (set, get) => ({
+type Creator = SliceCreator<CompareSlice, SettingsState & RunControl & Notices>;
+
+export const createCompareSlice: Creator = () => (set, get) => ({
   ladder: { ...DEFAULT_LADDER, values: [...DEFAULT_LADDER.values] },
   comparison: null,
   setLadder: (ladder) => set({ ladder }),

@@ -15,8 +15,7 @@ import {
   type ExperimentsApi,
   type PresetInfo,
 } from "../lib/experiments-api.ts";
-import type { LoadState } from "./library-slice.ts";
-import type { SliceCreator } from "./store-types.ts";
+import type { ConnectionState, LoadState, SliceCreator } from "./slice.ts";
 
 /** The experiment the page shows in detail (`#/experiments/<id>`). */
 export interface OpenedExperiment {
@@ -76,7 +75,9 @@ function further(a: ExperimentSummary, b: ExperimentSummary): boolean {
   return reached(a) > reached(b);
 }
 
-export const createExperimentsSlice: SliceCreator<ExperimentsSlice> = (deps) => (set, get, api) => {
+type Creator = SliceCreator<ExperimentsSlice, ConnectionState>;
+
+export const createExperimentsSlice: Creator = (deps) => (set, get, api) => {
   const experiments: ExperimentsApi = deps.experiments ?? createExperimentsApi();
   /** Experiments the server sends this page progress for, on the current connection. */
   const subscribed = new Set<string>();

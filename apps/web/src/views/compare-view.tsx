@@ -1,8 +1,8 @@
 import { memo, useId, useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { useApp, useAppStore } from "../store/app-store.ts";
-import { runBlocker } from "../store/connection-slice.ts";
-import { isActive } from "../store/runs-slice.ts";
+import { runBlocker } from "../store/selectors.ts";
+import { isActive } from "../store/live-run.ts";
 import {
   DEFAULT_LADDERS,
   LADDER_PARAMS,

@@ -1,7 +1,7 @@
 import { useMemo } from "react";
 import { useApp, useAppStore } from "../store/app-store.ts";
-import { runBlocker } from "../store/connection-slice.ts";
-import { isActive } from "../store/runs-slice.ts";
+import { runBlocker } from "../store/selectors.ts";
+import { isActive } from "../store/live-run.ts";
 import { validateSettings } from "../lib/run-settings.ts";
 import { useCtrlEnter } from "../lib/use-ctrl-enter.ts";
 import { RunPanel } from "../components/run-panel/run-panel.tsx";

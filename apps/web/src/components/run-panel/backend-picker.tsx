@@ -1,7 +1,7 @@
 import { useId } from "react";
 import type { BackendInfo } from "@thinkscope/protocol";
 import { useApp } from "../../store/app-store.ts";
-import { selectedBackend } from "../../store/connection-slice.ts";
+import { selectedBackend } from "../../store/selectors.ts";
 import { formatCount } from "../../lib/format.ts";
 import { ProgressBar } from "../status/progress-bar.tsx";
 import { backendOptionLabel, ModelSelect } from "./model-select.tsx";

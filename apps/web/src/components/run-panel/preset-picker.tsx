@@ -1,6 +1,6 @@
 import { matchingPreset, PRESETS } from "../../lib/presets.ts";
 import { useApp } from "../../store/app-store.ts";
-import { selectedBackend } from "../../store/connection-slice.ts";
+import { selectedBackend } from "../../store/selectors.ts";
 
 /** One-click budget setups; the one the settings match shows as pressed. */
 export function PresetPicker() {
