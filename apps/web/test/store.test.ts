@@ -168,7 +168,10 @@ describe("the runs slice", () => {
     store.getState().setSettings({ minThinkingTokens: 900, maxThinkingTokens: 512 });
     store.getState().runPlayground();
     expect(sent).toHaveLength(0);
-    expect(store.getState().notice?.text).toMatch(/above the maximum of 512/i);
+    // The protocol's own words for the rule (budgetProblems), as the server would refuse it.
+    expect(store.getState().notice?.text).toMatch(
+      /min_thinking_tokens \(900\) is above max_thinking_tokens \(512\)/,
+    );
   });
 
   it("tells the user when the run could not be sent, and keeps no ghost run", () => {

@@ -1,4 +1,13 @@
-import type { BudgetForcing, PromptMode, RunSpec, Sampling } from "@thinkscope/protocol";
+import {
+  BUDGET_DEFAULTS,
+  budgetProblems,
+  SAMPLING_DEFAULTS,
+  samplingProblems,
+  type BudgetForcing,
+  type PromptMode,
+  type RunSpec,
+  type Sampling,
+} from "@thinkscope/protocol";
 
 export type FormatChoice = "think-tags" | "s1" | "custom";
 
@@ -31,33 +40,27 @@ export interface PlaygroundSettings {
   seed: number | null;
 }
 
-/**
- * The engine's defaults (packages/core/src/settings.ts `DEFAULTS`), repeated
- * here because the page must not bundle engine code. A default is never
- * written to the URL, so the two must agree; the server stays the authority.
- */
+/** A fresh panel: the protocol's defaults, which a link never repeats. */
 export const DEFAULT_SETTINGS: Readonly<PlaygroundSettings> = Object.freeze({
   prompt: "How many r's are in the word raspberry?",
   mode: "chat",
   backend: "",
   model: "",
-  format: "think-tags",
+  format: BUDGET_DEFAULTS.format,
   customStart: "<think>",
   customEnd: "</think>",
   customForcedEnd: "",
-  maxThinkingTokens: 2048,
-  minThinkingTokens: 0,
-  numWaits: 0,
-  waitStrings: ["Wait"],
-  finalAnswerPrefix: "Final Answer:",
-  maxAnswerTokens: 1024,
-  temperature: 0,
-  topP: 1,
+  maxThinkingTokens: BUDGET_DEFAULTS.max_thinking_tokens,
+  minThinkingTokens: BUDGET_DEFAULTS.min_thinking_tokens,
+  numWaits: BUDGET_DEFAULTS.num_waits,
+  waitStrings: [BUDGET_DEFAULTS.wait_string],
+  finalAnswerPrefix: BUDGET_DEFAULTS.final_answer_prefix,
+  maxAnswerTokens: BUDGET_DEFAULTS.max_answer_tokens,
+  temperature: SAMPLING_DEFAULTS.temperature,
+  topP: SAMPLING_DEFAULTS.top_p,
   seed: null,
 });
 
-/** Hard cap on extensions per run on the server (core `DEFAULTS.max_extensions`). */
-export const MAX_WAITS = 64;
 /** Upper ends of the sliders; the number fields accept any valid value beyond them. */
 export const SLIDER_LIMITS = {
   maxThinkingTokens: 16_384,
@@ -69,41 +72,44 @@ export const SLIDER_LIMITS = {
 
 export type SettingsProblems = Partial<Record<keyof PlaygroundSettings, string>>;
 
-const isCount = (value: number) => Number.isInteger(value) && value >= 0;
+/** A field of the request's `budget_forcing` or `sampling`, as the protocol names problems. */
+type SettingField = keyof BudgetForcing | keyof Sampling;
 
 /**
- * The checks the server also makes (core `resolveSettings`), done here so the
- * Run button can say what is wrong before anything is sent.
+ * The panel's control for each field, so a problem the protocol finds shows
+ * beside what edits it. The page sends neither `max_extensions` nor `top_k`;
+ * their entries only say where a problem with them would show.
+ */
+const CONTROL_OF: Record<SettingField, keyof PlaygroundSettings> = {
+  format: "format",
+  max_thinking_tokens: "maxThinkingTokens",
+  min_thinking_tokens: "minThinkingTokens",
+  num_waits: "numWaits",
+  wait_string: "waitStrings",
+  final_answer_prefix: "finalAnswerPrefix",
+  max_answer_tokens: "maxAnswerTokens",
+  max_extensions: "numWaits",
+  temperature: "temperature",
+  top_p: "topP",
+  top_k: "temperature",
+  seed: "seed",
+};
+
+/**
+ * What is wrong with the settings, by control: the protocol's rules (the
+ * server's own), checked here so the Run button can say what is wrong
+ * before anything is sent.
  */
 export function validateSettings(settings: PlaygroundSettings): SettingsProblems {
   const problems: SettingsProblems = {};
   if (settings.prompt.trim() === "") problems.prompt = "Write a prompt to run.";
-  for (const key of [
-    "maxThinkingTokens",
-    "minThinkingTokens",
-    "numWaits",
-    "maxAnswerTokens",
-  ] as const) {
-    if (!isCount(settings[key])) problems[key] = "A whole number, 0 or more.";
+  const { budget_forcing = {}, sampling = {} } = toRunSpec(settings);
+  for (const { field, message } of [
+    ...budgetProblems(budget_forcing),
+    ...samplingProblems(sampling),
+  ]) {
+    problems[CONTROL_OF[field as SettingField]] ??= message;
   }
-  if (!problems.minThinkingTokens && settings.minThinkingTokens > settings.maxThinkingTokens) {
-    problems.minThinkingTokens = `Above the maximum of ${settings.maxThinkingTokens} thinking tokens.`;
-  }
-  if (!problems.numWaits && settings.numWaits > MAX_WAITS) {
-    problems.numWaits = `At most ${MAX_WAITS} (the server's cap on extensions per run).`;
-  }
-  if (settings.waitStrings.length === 0 || settings.waitStrings.some((s) => s === "")) {
-    problems.waitStrings = "At least one wait string, none empty.";
-  }
-  if (settings.format === "custom") {
-    if (settings.customStart === "") problems.customStart = "The start delimiter is needed.";
-    if (settings.customEnd === "") problems.customEnd = "The end delimiter is needed.";
-  }
-  if (!(settings.temperature >= 0 && settings.temperature <= 5)) {
-    problems.temperature = "From 0 to 5.";
-  }
-  if (!(settings.topP > 0 && settings.topP <= 1)) problems.topP = "Above 0 and at most 1.";
-  if (settings.seed !== null && !Number.isInteger(settings.seed)) problems.seed = "A whole number.";
   return problems;
 }
 
@@ -125,13 +131,13 @@ export function toRunSpec(settings: PlaygroundSettings): RunSpec {
     num_waits: settings.numWaits,
     wait_string:
       settings.waitStrings.length === 1
-        ? (settings.waitStrings[0] ?? "Wait")
+        ? (settings.waitStrings[0] ?? BUDGET_DEFAULTS.wait_string)
         : [...settings.waitStrings],
     final_answer_prefix: settings.finalAnswerPrefix,
     max_answer_tokens: settings.maxAnswerTokens,
   };
   const sampling: Sampling = { temperature: settings.temperature };
-  if (settings.topP !== 1) sampling.top_p = settings.topP;
+  if (settings.topP !== SAMPLING_DEFAULTS.top_p) sampling.top_p = settings.topP;
   if (settings.seed !== null) sampling.seed = settings.seed;
   const spec: RunSpec = {
     prompt: settings.prompt,

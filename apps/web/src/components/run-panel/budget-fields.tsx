@@ -1,4 +1,5 @@
-import { MAX_WAITS, SLIDER_LIMITS } from "../../lib/run-settings.ts";
+import { BUDGET_DEFAULTS } from "@thinkscope/protocol";
+import { SLIDER_LIMITS } from "../../lib/run-settings.ts";
 import { MONO, TextField } from "../text-field.tsx";
 import { SliderField } from "./slider-field.tsx";
 import { useSettings } from "./use-settings.ts";
@@ -42,7 +43,7 @@ export function BudgetFields() {
         onChange={(v) => set({ numWaits: v })}
         min={0}
         max={SLIDER_LIMITS.numWaits}
-        inputMax={MAX_WAITS}
+        inputMax={BUDGET_DEFAULTS.max_extensions}
         hint="Ignore the model's end this many times."
         problem={problems.numWaits}
       />

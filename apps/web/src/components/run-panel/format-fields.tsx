@@ -36,21 +36,21 @@ export function FormatFields() {
             </label>
           ))}
         </div>
-        <span className="hint">{current?.hint}</span>
+        <span className={problems.format ? "problem" : "hint"}>
+          {problems.format ?? current?.hint}
+        </span>
       </div>
       {settings.format === "custom" && (
         <>
           <TextField
             label="Start delimiter"
             value={settings.customStart}
-            problem={problems.customStart}
             onChange={(v) => set({ customStart: v })}
             inputProps={MONO}
           />
           <TextField
             label="End delimiter"
             value={settings.customEnd}
-            problem={problems.customEnd}
             onChange={(v) => set({ customEnd: v })}
             inputProps={MONO}
           />
