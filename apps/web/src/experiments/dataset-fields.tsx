@@ -36,14 +36,10 @@ function PresetChoice({ draft, set }: { draft: ExperimentDraft; set: SetDraft })
         {presets.map((p) => (
           <option key={p.id} value={p.id}>
             {p.title}
-            {p.available === false ? " (not available here)" : ""}
           </option>
         ))}
       </select>
       {chosen && <span className="hint">{chosen.description}</span>}
-      {chosen?.available === false && chosen.unavailableReason && (
-        <span className="problem">{chosen.unavailableReason}</span>
-      )}
     </div>
   );
 }

@@ -294,7 +294,7 @@ export function ExperimentForm() {
   const set = useApp((s) => s.setExperimentDraft);
   const create = useApp((s) => s.createExperiment);
   const problems = useMemo(() => validateDraft(draft, presets), [draft, presets]);
-  const plan = useMemo(() => planItems(draft, presets), [draft, presets]);
+  const plan = useMemo(() => planItems(draft), [draft]);
   const firstProblem = Object.values(problems)[0];
   const preset = draft.datasetKind === "preset" ? presetOf(presets, draft) : undefined;
   const id = useId();

@@ -1,5 +1,6 @@
 import type {
   ExperimentDetail,
+  ExperimentPresetInfo,
   ExperimentProgressMessage,
   ExperimentSummary,
 } from "@thinkscope/protocol";
@@ -10,11 +11,7 @@ import {
   validateDraft,
   type ExperimentDraft,
 } from "../lib/experiment-draft.ts";
-import {
-  createExperimentsApi,
-  type ExperimentsApi,
-  type PresetInfo,
-} from "../lib/experiments-api.ts";
+import { createExperimentsApi, type ExperimentsApi } from "../lib/experiments-api.ts";
 import type { ConnectionState, LoadState, SliceCreator } from "./slice.ts";
 
 /** The experiment the page shows in detail (`#/experiments/<id>`). */
@@ -32,7 +29,7 @@ export type ExperimentAction = "create" | "cancel" | "resume" | "delete";
 
 export interface ExperimentsSlice {
   /** null until `GET /api/experiments/presets` answered. */
-  experimentPresets: PresetInfo[] | null;
+  experimentPresets: ExperimentPresetInfo[] | null;
   experimentDraft: ExperimentDraft;
   experimentList: ExperimentSummary[];
   experimentTotal: number;
@@ -174,7 +171,7 @@ export const createExperimentsSlice: Creator = (deps) => (set, get, api) => {
     },
 
     async loadExperimentPresets() {
-      let presets: PresetInfo[];
+      let presets: ExperimentPresetInfo[];
       try {
         presets = await experiments.presets();
       } catch {
@@ -183,9 +180,7 @@ export const createExperimentsSlice: Creator = (deps) => (set, get, api) => {
       }
       set((state) => {
         const draft = state.experimentDraft;
-        const preferred =
-          presets.find((p) => p.id === DEFAULT_PRESET_ID && p.available !== false) ??
-          presets.find((p) => p.available !== false);
+        const preferred = presets.find((p) => p.id === DEFAULT_PRESET_ID) ?? presets[0];
         // The bundled model's preset is what a first visit should run, unless the user chose otherwise.
         if (draft.datasetTouched || !preferred) return { experimentPresets: presets };
         return {
