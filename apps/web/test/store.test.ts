@@ -34,6 +34,9 @@ function fakeApi(overrides: Partial<ApiClient> = {}): ApiClient {
   return {
     health: async () => ({ status: "ok" }),
     backends: async () => [backend],
+    preview: async () => {
+      throw new ApiError("not_found", "This server has no previews.", 404);
+    },
     listRuns: async () => ({ runs: [], total: 0 }),
     getRun: async () => {
       throw new ApiError("not_found", "No such run.", 404);

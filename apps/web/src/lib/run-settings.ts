@@ -1,13 +1,16 @@
 import {
   BUDGET_DEFAULTS,
   budgetProblems,
+  fitToContext,
   SAMPLING_DEFAULTS,
   samplingProblems,
   type BudgetForcing,
+  type ContextRoom,
   type PromptMode,
   type RunSpec,
   type Sampling,
 } from "@thinkscope/protocol";
+import { contextProblem } from "./context-room.ts";
 
 export type FormatChoice = "think-tags" | "s1" | "custom";
 
@@ -40,7 +43,11 @@ export interface PlaygroundSettings {
   seed: number | null;
 }
 
-/** A fresh panel: the protocol's defaults, which a link never repeats. */
+/**
+ * A fresh panel: the protocol's defaults, which a link never repeats. A
+ * token budget at its default is left out of the request, so the server
+ * fits it to the model's context (`fitToContext`); the panel shows it fitted.
+ */
 export const DEFAULT_SETTINGS: Readonly<PlaygroundSettings> = Object.freeze({
   prompt: "How many r's are in the word raspberry?",
   mode: "chat",
@@ -72,8 +79,8 @@ export const SLIDER_LIMITS = {
 
 export type SettingsProblems = Partial<Record<keyof PlaygroundSettings, string>>;
 
-/** A field of the request's `budget_forcing` or `sampling`, as the protocol names problems. */
-type SettingField = keyof BudgetForcing | keyof Sampling;
+/** A field of the request (`prompt`, `budget_forcing`, `sampling`), as problems are named. */
+type SettingField = "prompt" | keyof BudgetForcing | keyof Sampling;
 
 /**
  * The panel's control for each field, so a problem the protocol finds shows
@@ -81,6 +88,7 @@ type SettingField = keyof BudgetForcing | keyof Sampling;
  * their entries only say where a problem with them would show.
  */
 const CONTROL_OF: Record<SettingField, keyof PlaygroundSettings> = {
+  prompt: "prompt",
   format: "format",
   max_thinking_tokens: "maxThinkingTokens",
   min_thinking_tokens: "minThinkingTokens",
@@ -96,21 +104,75 @@ const CONTROL_OF: Record<SettingField, keyof PlaygroundSettings> = {
 };
 
 /**
- * What is wrong with the settings, by control: the protocol's rules (the
- * server's own), checked here so the Run button can say what is wrong
- * before anything is sent.
+ * The server's refusal of the panel's settings: a 400 from the preview of
+ * `spec` (the request as JSON), which it stands for until the settings change.
  */
-export function validateSettings(settings: PlaygroundSettings): SettingsProblems {
+export interface Refusal {
+  spec: string;
+  code: string;
+  message: string;
+}
+
+/** The field a refusal concerns, by its code; any other is said at the backend picker. */
+const REFUSED_FIELD: Partial<Record<string, SettingField>> = {
+  prompt_too_long: "prompt",
+  budget_exceeds_context: "max_thinking_tokens",
+};
+
+/**
+ * What is wrong with the settings, by control: the protocol's rules (the
+ * server's own); with the last preview's counts, whether the budgets fit
+ * the model's context; and the server's refusal of exactly these settings.
+ * Checked here so the Run button can say what is wrong before anything is sent.
+ */
+export function validateSettings(
+  settings: PlaygroundSettings,
+  room: ContextRoom | null = null,
+  refusal: Refusal | null = null,
+): SettingsProblems {
   const problems: SettingsProblems = {};
   if (settings.prompt.trim() === "") problems.prompt = "Write a prompt to run.";
-  const { budget_forcing = {}, sampling = {} } = toRunSpec(settings);
+  const spec = toRunSpec(settings);
+  const { budget_forcing = {}, sampling = {} } = spec;
+  const found = budgetProblems(budget_forcing);
+  const fits = found.length === 0 && room ? contextProblem(budget_forcing, room) : null;
   for (const { field, message } of [
-    ...budgetProblems(budget_forcing),
+    ...found,
     ...samplingProblems(sampling),
+    ...(fits ? [fits] : []),
   ]) {
     problems[CONTROL_OF[field as SettingField]] ??= message;
   }
+  if (refusal && refusal.spec === JSON.stringify(spec)) {
+    const field = REFUSED_FIELD[refusal.code];
+    problems[field ? CONTROL_OF[field] : "backend"] ??= refusal.message;
+  }
   return problems;
+}
+
+/**
+ * The token budgets as a run of these settings would use them: one the user
+ * set as set, one left at its default fitted to the model's context with the
+ * last preview's prompt tokens (the server's own rule, so the same numbers).
+ */
+export function fittedBudgets(
+  settings: PlaygroundSettings,
+  room: ContextRoom | null,
+): Pick<PlaygroundSettings, "maxThinkingTokens" | "maxAnswerTokens"> {
+  if (!room) return settings;
+  const fitted = fitToContext(toRunSpec(settings).budget_forcing ?? {}, room);
+  return {
+    maxThinkingTokens: fitted.max_thinking_tokens,
+    maxAnswerTokens: fitted.max_answer_tokens,
+  };
+}
+
+/** The settings with their budgets as fitted: what the panel shows and presets act on. */
+export function shownSettings(
+  settings: PlaygroundSettings,
+  room: ContextRoom | null,
+): PlaygroundSettings {
+  return { ...settings, ...fittedBudgets(settings, room) };
 }
 
 export function formatOf(settings: PlaygroundSettings): BudgetForcing["format"] {
@@ -122,11 +184,14 @@ export function formatOf(settings: PlaygroundSettings): BudgetForcing["format"] 
   };
 }
 
-/** The wire request for these settings. Empty choices are left out so the server's defaults apply. */
+/**
+ * The wire request for these settings. Empty choices are left out so the
+ * server's defaults apply, and so are token budgets at their defaults, so
+ * the server fits them to the model's context.
+ */
 export function toRunSpec(settings: PlaygroundSettings): RunSpec {
   const budget: BudgetForcing = {
     format: formatOf(settings),
-    max_thinking_tokens: settings.maxThinkingTokens,
     min_thinking_tokens: settings.minThinkingTokens,
     num_waits: settings.numWaits,
     wait_string:
@@ -134,8 +199,13 @@ export function toRunSpec(settings: PlaygroundSettings): RunSpec {
         ? (settings.waitStrings[0] ?? BUDGET_DEFAULTS.wait_string)
         : [...settings.waitStrings],
     final_answer_prefix: settings.finalAnswerPrefix,
-    max_answer_tokens: settings.maxAnswerTokens,
   };
+  if (settings.maxThinkingTokens !== BUDGET_DEFAULTS.max_thinking_tokens) {
+    budget.max_thinking_tokens = settings.maxThinkingTokens;
+  }
+  if (settings.maxAnswerTokens !== BUDGET_DEFAULTS.max_answer_tokens) {
+    budget.max_answer_tokens = settings.maxAnswerTokens;
+  }
   const sampling: Sampling = { temperature: settings.temperature };
   if (settings.topP !== SAMPLING_DEFAULTS.top_p) sampling.top_p = settings.topP;
   if (settings.seed !== null) sampling.seed = settings.seed;
@@ -194,35 +264,5 @@ export function settingsFromRun(run: {
     temperature: run.sampling.temperature ?? DEFAULT_SETTINGS.temperature,
     topP: run.sampling.top_p ?? DEFAULT_SETTINGS.topP,
     seed: run.sampling.seed ?? null,
-  };
-}
-
-/** Room left for the prompt when budgets are fitted to a small context. */
-const PROMPT_ROOM = 256;
-
-/**
- * The default budgets (2,048 + 1,024 tokens) do not fit a small model's
- * context (the bundled tiny reasoner has 1,024), and the server would refuse
- * the first run. Budgets the user has not touched are fitted to the context;
- * budgets the user chose are left alone (the server then says what is wrong).
- */
-export function fitDefaultBudgets(
-  settings: PlaygroundSettings,
-  contextLength: number | undefined,
-): PlaygroundSettings {
-  const untouched =
-    settings.maxThinkingTokens === DEFAULT_SETTINGS.maxThinkingTokens &&
-    settings.maxAnswerTokens === DEFAULT_SETTINGS.maxAnswerTokens;
-  if (!untouched || contextLength === undefined) return settings;
-  if (settings.maxThinkingTokens + settings.maxAnswerTokens + PROMPT_ROOM <= contextLength) {
-    return settings;
-  }
-  const maxAnswerTokens = Math.min(settings.maxAnswerTokens, Math.floor(contextLength / 8));
-  const maxThinkingTokens = Math.max(0, contextLength - maxAnswerTokens - PROMPT_ROOM);
-  return {
-    ...settings,
-    maxAnswerTokens,
-    maxThinkingTokens,
-    minThinkingTokens: Math.min(settings.minThinkingTokens, maxThinkingTokens),
   };
 }

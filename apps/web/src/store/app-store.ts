@@ -6,6 +6,7 @@ import { createDisplaySlice, type DisplaySlice } from "./display-slice.ts";
 import { createExperimentsSlice, type ExperimentsSlice } from "./experiments-slice.ts";
 import { createLibrarySlice, type LibrarySlice } from "./library-slice.ts";
 import { createRunsSlice, type RunsSlice } from "./runs-slice.ts";
+import { createPreviewSlice, type PreviewSlice } from "./preview-slice.ts";
 import { createMessageRouter, type MessageRouter } from "./server-messages.ts";
 import { createSettingsSlice, type SettingsSlice } from "./settings-slice.ts";
 import type { StoreDeps } from "./slice.ts";
@@ -14,6 +15,7 @@ export type { StoreDeps } from "./slice.ts";
 
 /** The whole page state: one bound store built from slices (zustand's slices pattern). */
 export type AppState = SettingsSlice &
+  PreviewSlice &
   RunsSlice &
   CompareSlice &
   LibrarySlice &
@@ -33,6 +35,7 @@ export type AppStore = StoreApi<AppState>;
 export function createAppStore(deps: StoreDeps, initial: Partial<AppState> = {}): AppStore {
   const store = createStore<AppState>()((...args) => ({
     ...createSettingsSlice(deps)(...args),
+    ...createPreviewSlice(deps)(...args),
     ...createRunsSlice(deps)(...args),
     ...createCompareSlice(deps)(...args),
     ...createLibrarySlice(deps)(...args),

@@ -1,9 +1,7 @@
 import type { BackendReadiness } from "@thinkscope/protocol";
 import { ApiError } from "../lib/api-client.ts";
-import { fitDefaultBudgets } from "../lib/run-settings.ts";
 import type { SocketStatus } from "../lib/run-socket.ts";
-import { selectedBackend } from "./selectors.ts";
-import type { ConnectionState, Notice, Notices, SettingsState, SliceCreator } from "./slice.ts";
+import type { ConnectionState, Notice, Notices, SliceCreator } from "./slice.ts";
 
 export interface ConnectionSlice extends ConnectionState, Notices {
   backendsError: string | null;
@@ -18,9 +16,7 @@ export interface ConnectionSlice extends ConnectionState, Notices {
   retryConnection(): void;
 }
 
-type Creator = SliceCreator<ConnectionSlice, SettingsState>;
-
-export const createConnectionSlice: Creator = (deps) => (set, get) => ({
+export const createConnectionSlice: SliceCreator<ConnectionSlice> = (deps) => (set, get) => ({
   socket: { state: "connecting", attempt: 0, retryInMs: null },
   server: "unknown",
   backends: null,
@@ -38,9 +34,6 @@ export const createConnectionSlice: Creator = (deps) => (set, get) => ({
     try {
       const backends = await deps.api.backends();
       set({ backends, backendsError: null, server: "ok" });
-      const context = selectedBackend(get())?.capabilities.contextLength;
-      const fitted = fitDefaultBudgets(get().settings, context);
-      if (fitted !== get().settings) set({ settings: fitted });
     } catch (error) {
       const unreachable = error instanceof ApiError && error.unreachable;
       set({

@@ -5,6 +5,7 @@ import { isActive, TERMINAL, type LiveRun, type LiveRunStatus, type RunGroup } f
 import {
   errorNotice,
   type Notices,
+  type PreviewState,
   type RunControl,
   type SettingsState,
   type SliceCreator,
@@ -46,7 +47,7 @@ function statusOf(run: LiveRun, trace: TraceState): LiveRunStatus {
   return "running";
 }
 
-type Creator = SliceCreator<RunsSlice, SettingsState & Notices>;
+type Creator = SliceCreator<RunsSlice, SettingsState & PreviewState & Notices>;
 
 export const createRunsSlice: Creator = (deps) => (set, get) => ({
   runs: {},
@@ -83,7 +84,9 @@ export const createRunsSlice: Creator = (deps) => (set, get) => ({
 
   runPlayground() {
     const state = get();
-    const problems = Object.values(validateSettings(state.settings));
+    const problems = Object.values(
+      validateSettings(state.settings, state.contextRoom, state.refusal),
+    );
     if (problems.length > 0) {
       state.setNotice({ tone: "error", text: `Fix the settings first: ${problems.join(" ")}` });
       return;

@@ -1,7 +1,7 @@
 import { PRESETS } from "../lib/presets.ts";
-import { DEFAULT_SETTINGS, type PlaygroundSettings } from "../lib/run-settings.ts";
+import { DEFAULT_SETTINGS, shownSettings, type PlaygroundSettings } from "../lib/run-settings.ts";
 import { selectedBackend } from "./selectors.ts";
-import type { ConnectionState, SettingsState, SliceCreator } from "./slice.ts";
+import type { ConnectionState, PreviewState, SettingsState, SliceCreator } from "./slice.ts";
 
 /** The run panel's settings (`settings`, mirrored in the URL's query string). */
 export interface SettingsSlice extends SettingsState {
@@ -13,7 +13,7 @@ export interface SettingsSlice extends SettingsState {
   dismissUrlProblems(): void;
 }
 
-type Creator = SliceCreator<SettingsSlice, ConnectionState>;
+type Creator = SliceCreator<SettingsSlice, ConnectionState & PreviewState>;
 
 export const createSettingsSlice: Creator = () => (set, get) => ({
   settings: { ...DEFAULT_SETTINGS, waitStrings: [...DEFAULT_SETTINGS.waitStrings] },
@@ -25,9 +25,15 @@ export const createSettingsSlice: Creator = () => (set, get) => ({
     if (!preset) return;
     const state = get();
     const contextLength = selectedBackend(state)?.capabilities.contextLength;
-    set({
-      settings: preset.apply(state.settings, contextLength === undefined ? {} : { contextLength }),
-    });
+    // A preset acts on the budgets as shown (fitted). One that sets no budget leaves them
+    // to the server's fitting; one that sets one gives both, as it sized them.
+    const shown = shownSettings(state.settings, state.contextRoom);
+    const next = preset.apply(shown, contextLength === undefined ? {} : { contextLength });
+    const setsBudget =
+      next.maxThinkingTokens !== shown.maxThinkingTokens ||
+      next.maxAnswerTokens !== shown.maxAnswerTokens;
+    const { maxThinkingTokens, maxAnswerTokens } = state.settings;
+    set({ settings: setsBudget ? next : { ...next, maxThinkingTokens, maxAnswerTokens } });
   },
   dismissUrlProblems: () => set({ urlProblems: [] }),
 });

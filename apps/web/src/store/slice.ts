@@ -6,10 +6,10 @@
  * so no slice imports another and the store has no import cycle.
  */
 import type { StateCreator } from "zustand";
-import type { BackendInfo, ClientMessage, RunSpec } from "@thinkscope/protocol";
+import type { BackendInfo, ClientMessage, ContextRoom, RunSpec } from "@thinkscope/protocol";
 import type { ApiClient } from "../lib/api-client.ts";
 import type { ExperimentsApi } from "../lib/experiments-api.ts";
-import type { PlaygroundSettings } from "../lib/run-settings.ts";
+import type { PlaygroundSettings, Refusal } from "../lib/run-settings.ts";
 import type { SocketStatus } from "../lib/run-socket.ts";
 import type { LiveRun, RunGroup } from "./live-run.ts";
 
@@ -58,6 +58,18 @@ export interface Notices {
 /** The run panel's settings (the settings slice). */
 export interface SettingsState {
   settings: PlaygroundSettings;
+}
+
+/** What the server said of the panel's settings when asked for their preview (the preview slice). */
+export interface PreviewState {
+  /**
+   * The prompt's tokens and the model's context from the last preview that
+   * answered, kept while the next is on its way: budgets left out are fitted
+   * to it. null before the first answer, or when the context is unknown.
+   */
+  contextRoom: ContextRoom | null;
+  /** The server's refusal of the settings as they were last previewed. */
+  refusal: Refusal | null;
 }
 
 export type ServerState = "unknown" | "ok" | "unreachable";

@@ -59,7 +59,7 @@ function Readiness({ backend }: { backend: BackendInfo }) {
 
 /** Backend and model, from /api/backends, with what each backend can do. */
 export function BackendPicker() {
-  const { settings, set } = useSettings();
+  const { settings, set, problems } = useSettings();
   const backends = useApp((s) => s.backends);
   const backendsError = useApp((s) => s.backendsError);
   const backend = useApp(selectedBackend);
@@ -104,6 +104,8 @@ export function BackendPicker() {
         {unknownBackend && (
           <span className="problem">This link names a backend this server does not have.</span>
         )}
+        {/* What this server refuses of the settings that no other control is for (its caps). */}
+        {problems.backend && <span className="problem">{problems.backend}</span>}
       </div>
       <ModelSelect
         id={`${id}-model`}

@@ -1,4 +1,5 @@
 import { BUDGET_DEFAULTS } from "@thinkscope/protocol";
+import { formatCount } from "../../lib/format.ts";
 import { SLIDER_LIMITS } from "../../lib/run-settings.ts";
 import { MONO, TextField } from "../text-field.tsx";
 import { SliderField } from "./slider-field.tsx";
@@ -13,18 +14,26 @@ export const TOKEN_STOPS = [
 
 /** The budget-forcing parameters (docs/engine.md, "Settings"). */
 export function BudgetFields() {
-  const { settings, set, problems } = useSettings();
+  const { settings, shown, room, set, problems } = useSettings();
+  // Said when a budget left at its default is fitted, so the number shown is never a surprise.
+  const fitted = room
+    ? `Fitted to the model's context of ${formatCount(room.contextLength)} tokens (the prompt takes ${formatCount(room.promptTokens)}).`
+    : undefined;
   return (
     <fieldset>
       <legend>Budget forcing</legend>
       <SliderField
         label="Max thinking tokens"
-        value={settings.maxThinkingTokens}
+        value={shown.maxThinkingTokens}
         onChange={(v) => set({ maxThinkingTokens: v })}
         min={0}
         max={SLIDER_LIMITS.maxThinkingTokens}
         stops={TOKEN_STOPS}
-        hint="At this count the close is forced."
+        hint={
+          shown.maxThinkingTokens !== settings.maxThinkingTokens
+            ? fitted
+            : "At this count the close is forced."
+        }
         problem={problems.maxThinkingTokens}
       />
       <SliderField
@@ -61,11 +70,12 @@ export function BudgetFields() {
       />
       <SliderField
         label="Max answer tokens"
-        value={settings.maxAnswerTokens}
+        value={shown.maxAnswerTokens}
         onChange={(v) => set({ maxAnswerTokens: v })}
         min={0}
         max={SLIDER_LIMITS.maxAnswerTokens}
         stops={TOKEN_STOPS.filter((v) => v <= SLIDER_LIMITS.maxAnswerTokens)}
+        hint={shown.maxAnswerTokens !== settings.maxAnswerTokens ? fitted : undefined}
         problem={problems.maxAnswerTokens}
       />
     </fieldset>
