@@ -249,14 +249,14 @@ describe("the runs slice", () => {
 describe("the compare slice", () => {
   it("runs one prompt per rung with the ladder's setting varied", () => {
     const { store, sent } = harness();
-    store.getState().setSettings({ prompt: "Q", minThinkingTokens: 300 });
+    store.getState().setSettings({ prompt: "Q", minThinkingTokens: 200 });
     store.getState().setLadder({ param: "max_thinking_tokens", values: [256, 512, 1024] });
     store.getState().runLadder();
     const specs = sent.map((m) => (m.type === "run" ? m.spec.budget_forcing : null));
     expect(specs.map((bf) => [bf?.max_thinking_tokens, bf?.min_thinking_tokens])).toEqual([
-      [256, 256], // the minimum follows a cap below it, so the rung is valid
-      [512, 300],
-      [1024, 300],
+      [256, 200],
+      [512, 200],
+      [1024, 200],
     ]);
     const comparison = store.getState().comparison!;
     expect(comparison.keys).toHaveLength(3);
@@ -265,6 +265,18 @@ describe("the compare slice", () => {
       "cap 512",
       "cap 1024",
     ]);
+  });
+
+  it("refuses a ladder a value makes invalid, says which rung and why, and sends nothing", () => {
+    const { store, sent } = harness();
+    store.getState().setSettings({ prompt: "Q", minThinkingTokens: 300 });
+    store.getState().setLadder({ param: "max_thinking_tokens", values: [256, 512] });
+    store.getState().runLadder();
+    expect(sent).toEqual([]);
+    expect(store.getState().comparison).toBeNull();
+    expect(store.getState().notice?.text).toBe(
+      'Rung "cap 256": min_thinking_tokens (300) is above max_thinking_tokens (256).',
+    );
   });
 
   it("replaces the previous comparison and stops its runs", () => {

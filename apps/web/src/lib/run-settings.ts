@@ -9,6 +9,7 @@ import {
   type PromptMode,
   type RunSpec,
   type Sampling,
+  type SettingProblem,
 } from "@thinkscope/protocol";
 import { contextProblem } from "./context-room.ts";
 
@@ -120,9 +121,24 @@ const REFUSED_FIELD: Partial<Record<string, SettingField>> = {
 };
 
 /**
- * What is wrong with the settings, by control: the protocol's rules (the
- * server's own); with the last preview's counts, whether the budgets fit
- * the model's context; and the server's refusal of exactly these settings.
+ * Everything wrong with a request, by field: an empty prompt, the
+ * protocol's rules (the server's own), and, with the last preview's counts,
+ * budgets that do not fit the model's context.
+ */
+export function runProblems(spec: RunSpec, room: ContextRoom | null): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  if (spec.prompt.trim() === "") {
+    problems.push({ field: "prompt", code: "invalid_prompt", message: "Write a prompt to run." });
+  }
+  const { budget_forcing = {}, sampling = {} } = spec;
+  const found = budgetProblems(budget_forcing);
+  const fits = found.length === 0 && room ? contextProblem(budget_forcing, room) : null;
+  return [...problems, ...found, ...(fits ? [fits] : []), ...samplingProblems(sampling)];
+}
+
+/**
+ * What is wrong with the panel's settings, by control: the problems of the
+ * request it would send, and the server's refusal of exactly that request.
  * Checked here so the Run button can say what is wrong before anything is sent.
  */
 export function validateSettings(
@@ -131,16 +147,8 @@ export function validateSettings(
   refusal: Refusal | null = null,
 ): SettingsProblems {
   const problems: SettingsProblems = {};
-  if (settings.prompt.trim() === "") problems.prompt = "Write a prompt to run.";
   const spec = toRunSpec(settings);
-  const { budget_forcing = {}, sampling = {} } = spec;
-  const found = budgetProblems(budget_forcing);
-  const fits = found.length === 0 && room ? contextProblem(budget_forcing, room) : null;
-  for (const { field, message } of [
-    ...found,
-    ...samplingProblems(sampling),
-    ...(fits ? [fits] : []),
-  ]) {
+  for (const { field, message } of runProblems(spec, room)) {
     problems[CONTROL_OF[field as SettingField]] ??= message;
   }
   if (refusal && refusal.spec === JSON.stringify(spec)) {
