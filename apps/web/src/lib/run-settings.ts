@@ -159,28 +159,22 @@ export function validateSettings(
 }
 
 /**
- * The token budgets as a run of these settings would use them: one the user
- * set as set, one left at its default fitted to the model's context with the
- * last preview's prompt tokens (the server's own rule, so the same numbers).
+ * The settings with their token budgets as a run would use them, which is
+ * what the panel shows and presets act on: a budget the user set as set, one
+ * left at its default fitted to the model's context with the last preview's
+ * prompt tokens (the server's own rule on the same counts, so the same numbers).
  */
-export function fittedBudgets(
-  settings: PlaygroundSettings,
-  room: ContextRoom | null,
-): Pick<PlaygroundSettings, "maxThinkingTokens" | "maxAnswerTokens"> {
-  if (!room) return settings;
-  const fitted = fitToContext(toRunSpec(settings).budget_forcing ?? {}, room);
-  return {
-    maxThinkingTokens: fitted.max_thinking_tokens,
-    maxAnswerTokens: fitted.max_answer_tokens,
-  };
-}
-
-/** The settings with their budgets as fitted: what the panel shows and presets act on. */
 export function shownSettings(
   settings: PlaygroundSettings,
   room: ContextRoom | null,
 ): PlaygroundSettings {
-  return { ...settings, ...fittedBudgets(settings, room) };
+  if (!room) return settings;
+  const fitted = fitToContext(toRunSpec(settings).budget_forcing ?? {}, room);
+  return {
+    ...settings,
+    maxThinkingTokens: fitted.max_thinking_tokens,
+    maxAnswerTokens: fitted.max_answer_tokens,
+  };
 }
 
 export function formatOf(settings: PlaygroundSettings): BudgetForcing["format"] {
