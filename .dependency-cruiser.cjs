@@ -72,9 +72,9 @@ module.exports = {
     {
       name: "web-store-below-views",
       severity: "error",
-      comment: "State never imports what draws it.",
+      comment: "State never imports what draws it (components, views, the experiments tab).",
       from: { path: "^apps/web/src/store/" },
-      to: { path: "^apps/web/src/(components|views)/|\\.tsx$" },
+      to: { path: "^apps/web/src/(components|views|experiments)/|\\.tsx$" },
     },
   ],
   options: {

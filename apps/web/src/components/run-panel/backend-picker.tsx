@@ -1,7 +1,7 @@
 import { useId } from "react";
 import type { BackendInfo } from "@thinkscope/protocol";
 import { useApp } from "../../store/app-store.ts";
-import { selectedBackend } from "../../store/connection-slice.ts";
+import { selectedBackend } from "../../store/selectors.ts";
 import { formatCount } from "../../lib/format.ts";
 import { ProgressBar } from "../status/progress-bar.tsx";
 import { backendOptionLabel, ModelSelect } from "./model-select.tsx";
@@ -59,7 +59,7 @@ function Readiness({ backend }: { backend: BackendInfo }) {
 
 /** Backend and model, from /api/backends, with what each backend can do. */
 export function BackendPicker() {
-  const { settings, set } = useSettings();
+  const { settings, set, problems } = useSettings();
   const backends = useApp((s) => s.backends);
   const backendsError = useApp((s) => s.backendsError);
   const backend = useApp(selectedBackend);
@@ -104,6 +104,8 @@ export function BackendPicker() {
         {unknownBackend && (
           <span className="problem">This link names a backend this server does not have.</span>
         )}
+        {/* What this server refuses of the settings that no other control is for (its caps). */}
+        {problems.backend && <span className="problem">{problems.backend}</span>}
       </div>
       <ModelSelect
         id={`${id}-model`}

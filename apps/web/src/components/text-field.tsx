@@ -1,10 +1,11 @@
 import { useId, type InputHTMLAttributes } from "react";
 
 /**
- * One labelled input bound to a text value of the draft, with its hint or
- * its problem below (announced with the field, not as a separate alert).
+ * One labelled text input bound to a value, with its hint or its problem
+ * below (announced with the field, not as a separate alert). The run panel
+ * and the experiment form both use it.
  */
-export function FormField({
+export function TextField({
   label,
   value,
   onChange,
@@ -46,3 +47,5 @@ export function FormField({
 /** Numbers typed as text: a numeric keyboard on phones, no spinner that changes values on scroll. */
 export const NUMERIC = { inputMode: "numeric" } as const;
 export const DECIMAL = { inputMode: "decimal" } as const;
+/** Delimiters and prefixes, whose exact characters (spaces, newlines as \n) matter. */
+export const MONO = { className: "mono" } as const;

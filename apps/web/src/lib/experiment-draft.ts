@@ -4,10 +4,19 @@
  * validation with one message per field, the number of items it will run,
  * and the request it sends (`POST /api/experiments`).
  */
-import type { BudgetForcing, ExperimentCreate, Sweep } from "@thinkscope/protocol";
-import { formatCount } from "../lib/format.ts";
-import type { PresetInfo } from "./experiments-api.ts";
+import {
+  BUDGET_DEFAULTS,
+  samplingProblems,
+  type BudgetForcing,
+  type ExperimentCreate,
+  type ExperimentPresetInfo,
+  type Sampling,
+  type SettingProblem,
+  type Sweep,
+} from "@thinkscope/protocol";
+import { formatCount } from "./format.ts";
 import { columnProblem, type ColumnChoice, type JsonlPreview } from "./jsonl-preview.ts";
+import { sweepProblem, sweepSettings } from "./sweep.ts";
 
 export type DatasetKind = "preset" | "generator" | "path" | "upload";
 export type GeneratedKind = "addition" | "subtraction" | "multiplication" | "expression";
@@ -96,11 +105,11 @@ export const DEFAULT_DRAFT: ExperimentDraft = {
   model: "",
   promptMode: "chat",
   template: DEFAULT_TEMPLATE,
-  format: "think-tags",
+  format: BUDGET_DEFAULTS.format,
   numWaits: "0, 1, 2",
-  maxThinkingTokens: "2048",
+  maxThinkingTokens: String(BUDGET_DEFAULTS.max_thinking_tokens),
   minThinkingTokens: "",
-  waitStrings: ["Wait"],
+  waitStrings: [BUDGET_DEFAULTS.wait_string],
   maxAnswerTokens: "256",
   samples: "",
   temperature: "",
@@ -136,6 +145,25 @@ export type DraftField =
 
 export type DraftProblems = Partial<Record<DraftField, string>>;
 
+/** A field of the request's `budget_forcing` or `sampling`, as the protocol names problems. */
+type SettingField = keyof BudgetForcing | keyof Sampling;
+
+/**
+ * The form's field for each field of the request's `budget_forcing` and
+ * `sampling`, so a problem the protocol finds shows beside what edits it; a
+ * problem with a field the form has none for is said beside Start.
+ */
+const DRAFT_FIELD_OF: Partial<Record<SettingField, DraftField>> = {
+  max_thinking_tokens: "maxThinkingTokens",
+  min_thinking_tokens: "minThinkingTokens",
+  num_waits: "numWaits",
+  wait_string: "waitStrings",
+  max_answer_tokens: "maxAnswerTokens",
+  temperature: "temperature",
+  top_p: "topP",
+  seed: "seed",
+};
+
 type Parsed<T> = { value: T } | { error: string };
 
 /** A whole number in range; `empty` is what a blank field means (undefined: blank is an error). */
@@ -157,29 +185,17 @@ function parseInteger(
   return { value };
 }
 
-function parseDecimal(
-  text: string,
-  {
-    min,
-    max,
-    minExclusive,
-    what,
-  }: { min: number; max: number; minExclusive?: boolean; what: string },
-): Parsed<number | null> {
+/** A number, or blank (null). */
+function parseDecimal(text: string): Parsed<number | null> {
   const trimmed = text.trim();
   if (trimmed === "") return { value: null };
   const value = Number(trimmed);
   if (!Number.isFinite(value)) return { error: `"${trimmed}" is not a number.` };
-  if (minExclusive ? value <= min : value < min) {
-    return { error: `${capitalise(what)} must be ${minExclusive ? "above" : "at least"} ${min}.` };
-  }
-  if (value > max) return { error: `${capitalise(what)} must be at most ${max}.` };
   return { value };
 }
 
-/** A sentence's first word; a setting's own name (`top_p`) keeps its spelling. */
 function capitalise(text: string): string {
-  return text.includes("_") ? text : text.charAt(0).toUpperCase() + text.slice(1);
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**
@@ -203,6 +219,14 @@ export function parseCountList(text: string): Parsed<number[]> {
     return { error: `At most ${MAX_SWEEP_VALUES} values.` };
   }
   return { value: values };
+}
+
+/** One count, or blank (null). */
+function parseCount(text: string): Parsed<number | null> {
+  const parsed = parseCountList(text);
+  if ("error" in parsed) return parsed;
+  if (parsed.value.length > 1) return { error: "One value." };
+  return { value: parsed.value[0] ?? null };
 }
 
 const valueOf = <T>(parsed: Parsed<T>): T | undefined =>
@@ -244,6 +268,20 @@ export function draftSettings(draft: ExperimentDraft): {
   return { base, sweep, count };
 }
 
+/** The `budget_forcing` and `sweep` the form sends; null when the preset's own settings run. */
+function requestSettings(draft: ExperimentDraft): { budget: BudgetForcing; sweep: Sweep } | null {
+  if (usesPresetSettings(draft)) return null;
+  const { base, sweep } = draftSettings(draft);
+  const budget: BudgetForcing = { ...base };
+  // A preset brings its own prompt, format and answer cap; the form's are for other datasets.
+  if (draft.datasetKind !== "preset") {
+    budget.format = draft.format;
+    const answer = valueOf(parseCount(draft.maxAnswerTokens));
+    if (answer !== undefined && answer !== null) budget.max_answer_tokens = answer;
+  }
+  return { budget, sweep };
+}
+
 export interface ItemPlan {
   kind: DatasetKind;
   /** Problems after offset and limit; null when the server has to read the file to know. */
@@ -259,15 +297,18 @@ export interface ItemPlan {
 }
 
 export function presetOf(
-  presets: readonly PresetInfo[] | null,
+  presets: readonly ExperimentPresetInfo[] | null,
   draft: ExperimentDraft,
-): PresetInfo | undefined {
+): ExperimentPresetInfo | undefined {
   return presets?.find((p) => p.id === draft.presetId);
 }
 
-/** How many items (problems x settings x samples) the form will run, as far as the page can know. */
-export function planItems(draft: ExperimentDraft, presets: readonly PresetInfo[] | null): ItemPlan {
-  const preset = draft.datasetKind === "preset" ? presetOf(presets, draft) : undefined;
+/**
+ * How many items (problems x settings x samples) the form will run, as far
+ * as the page can know: a preset's own problems, settings and samples are
+ * the server's to count.
+ */
+export function planItems(draft: ExperimentDraft): ItemPlan {
   let available: number | null = null;
   switch (draft.datasetKind) {
     case "generator":
@@ -277,8 +318,6 @@ export function planItems(draft: ExperimentDraft, presets: readonly PresetInfo[]
       available = draft.upload && !draft.upload.preview.error ? draft.upload.preview.rows : null;
       break;
     case "preset":
-      available = preset?.problems ?? null;
-      break;
     case "path":
       available = null;
   }
@@ -290,13 +329,11 @@ export function planItems(draft: ExperimentDraft, presets: readonly PresetInfo[]
       : Math.max(0, Math.min(available - offset, limit ?? Number.POSITIVE_INFINITY));
   const problemsAtMost = problems === null ? (limit ?? null) : problems;
 
-  const settings = usesPresetSettings(draft)
-    ? (preset?.settings ?? null)
-    : draftSettings(draft).count;
+  const settings = usesPresetSettings(draft) ? null : draftSettings(draft).count;
   const samples =
     draft.samples.trim() === ""
       ? draft.datasetKind === "preset"
-        ? (preset?.samples ?? null)
+        ? null
         : 1
       : (valueOf(parseInteger(draft.samples, { min: 1, max: 1024, what: "samples" })) ?? null);
 
@@ -316,24 +353,24 @@ export function planItems(draft: ExperimentDraft, presets: readonly PresetInfo[]
 /** Every problem with the form, by field; empty when it can be sent. */
 export function validateDraft(
   draft: ExperimentDraft,
-  presets: readonly PresetInfo[] | null,
+  presets: readonly ExperimentPresetInfo[] | null,
 ): DraftProblems {
   const problems: DraftProblems = {};
   const check = (field: DraftField, parsed: Parsed<unknown>) => {
     if ("error" in parsed) problems[field] = parsed.error;
   };
+  /** A problem the protocol's rules found, at its field unless the field's text did not parse. */
+  const report = ({ field, message }: SettingProblem) => {
+    problems[DRAFT_FIELD_OF[field as SettingField] ?? "items"] ??= message;
+  };
 
   if (draft.name.length > 200) problems.name = "At most 200 characters.";
   switch (draft.datasetKind) {
-    case "preset": {
-      const preset = presetOf(presets, draft);
-      if (!preset) problems.dataset = `This server has no preset "${draft.presetId}".`;
-      else if (preset.available === false && draft.backend === "") {
-        // Its own model is missing; named explicitly, another backend can still run its problems.
-        problems.dataset = `${preset.unavailableReason ?? `No backend here serves the ${preset.id} preset's model.`} Pick a backend to run its problems on another model.`;
+    case "preset":
+      if (!presetOf(presets, draft)) {
+        problems.dataset = `This server has no preset "${draft.presetId}".`;
       }
       break;
-    }
     case "generator":
       check(
         "count",
@@ -371,34 +408,29 @@ export function validateDraft(
   check("offset", parseInteger(draft.offset, { min: 0, empty: 0, what: "the offset" }));
   check("limit", parseInteger(draft.limit, { min: 1, empty: null, what: "the limit" }));
 
-  if (!usesPresetSettings(draft)) {
+  const settings = requestSettings(draft);
+  if (settings) {
     const lists = {
       numWaits: parseCountList(draft.numWaits),
       maxThinkingTokens: parseCountList(draft.maxThinkingTokens),
       minThinkingTokens: parseCountList(draft.minThinkingTokens),
     };
     for (const [field, parsed] of Object.entries(lists)) check(field as DraftField, parsed);
-    const mins = valueOf(lists.minThinkingTokens) ?? [];
-    const maxes = valueOf(lists.maxThinkingTokens) ?? [];
-    // Every minimum meets every cap in the sweep's product.
-    if (mins.length > 0 && maxes.length > 0 && Math.max(...mins) > Math.min(...maxes)) {
-      problems.minThinkingTokens = `Every minimum must be at most every cap (${Math.max(...mins)} > ${Math.min(...maxes)}).`;
-    }
     if (draft.waitStrings.filter((w) => w !== "").length === 0) {
       problems.waitStrings = "Pick at least one wait string.";
     }
-    if (draftSettings(draft).count > MAX_SETTINGS) {
-      problems.items = `The sweep makes ${draftSettings(draft).count} settings; at most ${MAX_SETTINGS} run in one experiment.`;
+    if (draft.datasetKind !== "preset") check("maxAnswerTokens", parseCount(draft.maxAnswerTokens));
+    const count = draftSettings(draft).count;
+    if (count > MAX_SETTINGS) {
+      problems.items = `The sweep makes ${count} settings; at most ${MAX_SETTINGS} run in one experiment.`;
+    } else {
+      // The server checks every setting of the sweep as a run would be: so does the form.
+      const problem = sweepProblem(sweepSettings(settings.budget, settings.sweep));
+      if (problem) report(problem);
     }
   }
-  if (draft.datasetKind !== "preset") {
-    if (!draft.template.includes("{problem}")) {
-      problems.template = "The template must contain {problem}, where each problem's text goes.";
-    }
-    check(
-      "maxAnswerTokens",
-      parseInteger(draft.maxAnswerTokens, { min: 1, empty: null, what: "the answer cap" }),
-    );
+  if (draft.datasetKind !== "preset" && !draft.template.includes("{problem}")) {
+    problems.template = "The template must contain {problem}, where each problem's text goes.";
   }
 
   check(
@@ -410,15 +442,22 @@ export function validateDraft(
       what: "the samples per problem",
     }),
   );
-  check("temperature", parseDecimal(draft.temperature, { min: 0, max: 5, what: "temperature" }));
-  check("topP", parseDecimal(draft.topP, { min: 0, max: 1, minExclusive: true, what: "top_p" }));
-  check("seed", parseInteger(draft.seed, { min: -(2 ** 53 - 1), empty: null, what: "a seed" }));
+  const sampling = {
+    temperature: parseDecimal(draft.temperature),
+    topP: parseDecimal(draft.topP),
+    seed: parseInteger(draft.seed, { min: -(2 ** 53 - 1), empty: null, what: "a seed" }),
+  };
+  for (const [field, parsed] of Object.entries(sampling)) check(field as DraftField, parsed);
+  samplingProblems({
+    temperature: valueOf(sampling.temperature) ?? undefined,
+    top_p: valueOf(sampling.topP) ?? undefined,
+  }).forEach(report);
   check(
     "concurrency",
     parseInteger(draft.concurrency, { min: 1, max: 256, empty: null, what: "concurrency" }),
   );
 
-  const plan = planItems(draft, presets);
+  const plan = planItems(draft);
   if (plan.problems === 0) {
     problems.offset = `The offset leaves no problems (the dataset has ${
       draft.datasetKind === "upload" ? draft.upload?.preview.rows : "fewer"
@@ -472,14 +511,9 @@ export function buildCreateRequest(draft: ExperimentDraft): ExperimentCreate {
   if (draft.datasetKind !== "preset") {
     request.prompt = { mode: draft.promptMode, template: draft.template };
   }
-  if (!usesPresetSettings(draft)) {
-    const { base, sweep } = draftSettings(draft);
-    const budget: BudgetForcing = { ...base };
-    if (draft.datasetKind !== "preset") {
-      budget.format = draft.format;
-      const answer = int(draft.maxAnswerTokens);
-      if (answer !== undefined) budget.max_answer_tokens = answer;
-    }
+  const settings = requestSettings(draft);
+  if (settings) {
+    const { budget, sweep } = settings;
     if (Object.keys(budget).length > 0) request.budget_forcing = budget;
     // An empty sweep still replaces a preset's settings: the form's one setting is what runs.
     if (Object.keys(sweep).length > 0) request.sweep = sweep;

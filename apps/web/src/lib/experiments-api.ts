@@ -4,21 +4,7 @@ import type {
   ExperimentList,
   ExperimentPresetInfo,
 } from "@thinkscope/protocol";
-import { createJsonCall, type JsonCall } from "../lib/api-client.ts";
-
-/**
- * What the page knows about a preset. The server may say more than the
- * protocol's `ExperimentPresetInfo` (how many problems, settings and samples,
- * whether it can run here); the page uses those when present.
- */
-export interface PresetInfo extends ExperimentPresetInfo {
-  problems?: number;
-  settings?: number;
-  samples?: number;
-  /** false when no configured backend can run it (e.g. its model is missing). */
-  available?: boolean;
-  unavailableReason?: string;
-}
+import { createJsonCall, type JsonCall } from "./api-client.ts";
 
 export interface ExperimentListQuery {
   limit?: number;
@@ -27,7 +13,7 @@ export interface ExperimentListQuery {
 
 /** The experiments part of the HTTP API (`/api/experiments`). */
 export interface ExperimentsApi {
-  presets(): Promise<PresetInfo[]>;
+  presets(): Promise<ExperimentPresetInfo[]>;
   list(query?: ExperimentListQuery): Promise<ExperimentList>;
   get(id: string): Promise<ExperimentDetail>;
   create(request: ExperimentCreate): Promise<ExperimentDetail>;
@@ -57,7 +43,7 @@ export function resultsUrl(
 export function createExperimentsApi(call: JsonCall = createJsonCall()): ExperimentsApi {
   return {
     async presets() {
-      const body = await call<{ presets: PresetInfo[] }>("/api/experiments/presets");
+      const body = await call<{ presets: ExperimentPresetInfo[] }>("/api/experiments/presets");
       return body.presets;
     },
     list(query = {}) {
