@@ -7,6 +7,7 @@
 import {
   BUDGET_DEFAULTS,
   budgetProblems,
+  contextProblem,
   fitToContext,
   samplingProblems,
   type BudgetForcing,
@@ -46,13 +47,10 @@ export function resolveSettings(
   const budget = { ...input };
   const { contextLength, promptTokens = 0 } = limits;
   if (contextLength !== undefined) {
-    if (promptTokens >= contextLength) {
-      throw new InvalidRequestError(
-        "prompt_too_long",
-        `The prompt has ${promptTokens} tokens; the model's context holds ${contextLength}.`,
-      );
-    }
-    Object.assign(budget, fitToContext(input, { contextLength, promptTokens }));
+    const room = { contextLength, promptTokens };
+    const tooBig = contextProblem(input, room);
+    if (tooBig) throw new InvalidRequestError(tooBig.code, tooBig.message);
+    Object.assign(budget, fitToContext(input, room));
   }
   const wait = budget.wait_string ?? BUDGET_DEFAULTS.wait_string;
   const settings: ResolvedSettings = {
@@ -66,17 +64,6 @@ export function resolveSettings(
     maxExtensions: budget.max_extensions ?? BUDGET_DEFAULTS.max_extensions,
     sampling: resolvedSampling(sampling),
   };
-  if (contextLength !== undefined) {
-    const fitted = promptTokens + settings.maxThinkingTokens + settings.maxAnswerTokens;
-    if (fitted > contextLength) {
-      throw new InvalidRequestError(
-        "budget_exceeds_context",
-        `The prompt (${promptTokens}) plus max_thinking_tokens (${settings.maxThinkingTokens}) plus ` +
-          `max_answer_tokens (${settings.maxAnswerTokens}) is ${fitted} tokens; the model's context holds ` +
-          `${contextLength}. Lower the budgets.`,
-      );
-    }
-  }
   return settings;
 }
 

@@ -249,6 +249,36 @@ export function fitToContext(
   return { max_thinking_tokens: thinking, max_answer_tokens: answer };
 }
 
+/**
+ * Whether a prompt and the budgets (fitted by `fitToContext`) fit a model's
+ * context; the problem is said at the budget the request gives, the one to
+ * lower. The engine refuses a run with it before anything is generated; the
+ * page shows it before the run is sent.
+ */
+export function contextProblem(budget: BudgetForcing, room: ContextRoom): SettingProblem | null {
+  const { contextLength, promptTokens } = room;
+  if (promptTokens >= contextLength) {
+    return {
+      field: "prompt",
+      code: "prompt_too_long",
+      message: `The prompt has ${promptTokens} tokens; the model's context holds ${contextLength}.`,
+    };
+  }
+  const fitted = fitToContext(budget, room);
+  const total = promptTokens + fitted.max_thinking_tokens + fitted.max_answer_tokens;
+  if (total <= contextLength) return null;
+  const onlyAnswerGiven =
+    budget.max_thinking_tokens === undefined && budget.max_answer_tokens !== undefined;
+  return {
+    field: onlyAnswerGiven ? "max_answer_tokens" : "max_thinking_tokens",
+    code: "budget_exceeds_context",
+    message:
+      `The prompt (${promptTokens}) plus max_thinking_tokens (${fitted.max_thinking_tokens}) plus ` +
+      `max_answer_tokens (${fitted.max_answer_tokens}) is ${total} tokens; the model's context holds ` +
+      `${contextLength}. Lower the budgets.`,
+  };
+}
+
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(value).filter(([, field]) => field !== undefined),

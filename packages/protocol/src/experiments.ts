@@ -10,7 +10,12 @@
  */
 import { Type, type Static } from "typebox";
 import { QueryInteger } from "./runs.ts";
-import { BudgetForcingSchema, SamplingSchema, WaitStringSchema } from "./budget.ts";
+import {
+  BudgetForcingSchema,
+  SamplingSchema,
+  WaitStringSchema,
+  type BudgetForcing,
+} from "./budget.ts";
 
 const Count = Type.Integer({ minimum: 0 });
 
@@ -91,6 +96,30 @@ export const SweepSchema = Type.Object(
   { additionalProperties: false },
 );
 export type Sweep = Static<typeof SweepSchema>;
+
+/** Sweep fields in the order the product varies them (the last fastest): the schema's. */
+export const SWEEP_FIELDS = Object.keys(SweepSchema.properties) as (keyof Sweep)[];
+
+/** How many settings a sweep makes (1 when it varies nothing), known before they are made. */
+export function sweepSize(sweep: Sweep): number {
+  return SWEEP_FIELDS.reduce((size, field) => size * (sweep[field]?.length ?? 1), 1);
+}
+
+/**
+ * What a sweep varies, one entry per setting: the cartesian product of its
+ * lists (an empty sweep varies nothing). The server lays each over an
+ * experiment's base settings; the page's ladder is a sweep of one field.
+ * Check `sweepSize` first: four lists of 64 make 16 million.
+ */
+export function sweepVariations(sweep: Sweep): BudgetForcing[] {
+  let product: BudgetForcing[] = [{}];
+  for (const field of SWEEP_FIELDS) {
+    const values = sweep[field];
+    if (!values) continue;
+    product = product.flatMap((varied) => values.map((value) => ({ ...varied, [field]: value })));
+  }
+  return product;
+}
 
 export const ExperimentPromptSchema = Type.Object(
   {

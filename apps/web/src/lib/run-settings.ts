@@ -1,6 +1,7 @@
 import {
   BUDGET_DEFAULTS,
   budgetProblems,
+  contextProblem,
   fitToContext,
   SAMPLING_DEFAULTS,
   samplingProblems,
@@ -11,7 +12,6 @@ import {
   type Sampling,
   type SettingProblem,
 } from "@thinkscope/protocol";
-import { contextProblem } from "./context-room.ts";
 
 export type FormatChoice = "think-tags" | "s1" | "custom";
 

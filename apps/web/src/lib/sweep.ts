@@ -9,24 +9,15 @@
  */
 import {
   budgetProblems,
-  SweepSchema,
+  sweepVariations,
   type BudgetForcing,
   type SettingProblem,
   type Sweep,
 } from "@thinkscope/protocol";
 
-/** The fields in the order the product varies them (the last fastest): the schema's order. */
-const SWEEP_FIELDS = Object.keys(SweepSchema.properties) as (keyof Sweep)[];
-
 /** Every setting of the sweep: the base with one combination of the swept values laid over it. */
 export function sweepSettings(base: BudgetForcing, sweep: Sweep): BudgetForcing[] {
-  let product: BudgetForcing[] = [{}];
-  for (const field of SWEEP_FIELDS) {
-    const values = sweep[field];
-    if (!values) continue;
-    product = product.flatMap((varied) => values.map((value) => ({ ...varied, [field]: value })));
-  }
-  return product.map((varied) => ({ ...base, ...varied }));
+  return sweepVariations(sweep).map((varied) => ({ ...base, ...varied }));
 }
 
 /** The first problem of the first invalid setting (the server refuses the whole sweep for it). */

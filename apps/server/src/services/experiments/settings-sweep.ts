@@ -5,16 +5,16 @@
  * one is refused before anything is stored.
  */
 import { InvalidRequestError, resolveSettings, type ThinkscopeError } from "@thinkscope/core";
-import type { BudgetForcing, ExperimentSetting, Sampling, Sweep } from "@thinkscope/protocol";
+import {
+  SWEEP_FIELDS,
+  sweepSize,
+  sweepVariations,
+  type BudgetForcing,
+  type ExperimentSetting,
+  type Sampling,
+  type Sweep,
+} from "@thinkscope/protocol";
 import { toCoreSampling } from "../run-service.ts";
-
-/** Sweep fields in the order the product varies them (the last fastest). */
-export const SWEEP_FIELDS = [
-  "max_thinking_tokens",
-  "min_thinking_tokens",
-  "num_waits",
-  "wait_string",
-] as const satisfies readonly (keyof Sweep)[];
 
 export const MAX_SETTINGS = 256;
 
@@ -26,26 +26,16 @@ export function buildSettings(
   /** The operator's limits (budget caps); throws a ThinkscopeError for a setting above them. */
   checkBudgets?: (budgetForcing: BudgetForcing) => unknown,
 ): ExperimentSetting[] {
-  const varied: BudgetForcing[] = [...explicit];
-  let product: BudgetForcing[] = [{}];
-  let swept = false;
-  for (const field of SWEEP_FIELDS) {
-    const values = sweep[field];
-    if (!values) continue;
-    swept = true;
-    product = product.flatMap((partial) =>
-      values.map((value): BudgetForcing => ({ ...partial, [field]: value })),
-    );
-    if (product.length > MAX_SETTINGS) break;
-  }
-  if (swept) varied.push(...product);
-  if (varied.length === 0) varied.push({});
-  if (varied.length > MAX_SETTINGS) {
+  const swept = SWEEP_FIELDS.some((field) => sweep[field] !== undefined);
+  const count = explicit.length + (swept ? sweepSize(sweep) : 0);
+  if (count > MAX_SETTINGS) {
     throw new InvalidRequestError(
       "too_many_settings",
       `The settings and the sweep make more than ${MAX_SETTINGS} settings; at most ${MAX_SETTINGS} run in one experiment.`,
     );
   }
+  const varied = [...explicit, ...(swept ? sweepVariations(sweep) : [])];
+  if (varied.length === 0) varied.push({});
 
   const settings: ExperimentSetting[] = [];
   const seen = new Map<string, number>();
