@@ -161,7 +161,9 @@ async function longRun(server: BenchServer, fake: FakeVllm): Promise<void> {
   const used = (await server.cpuMicros()) - cpuBefore;
   const ok = p.done && intact(fake, key, p);
   fake.forget(key);
-  console.log(`one run of ${LONG_TOKENS.toLocaleString("en-US")} tokens, the upstream unthrottled:`);
+  console.log(
+    `one run of ${LONG_TOKENS.toLocaleString("en-US")} tokens, the upstream unthrottled:`,
+  );
   console.log(
     `  the server: ${(used / p.tokens).toFixed(2)} µs CPU per token (target <= 4), ` +
       `${fmt(rate(p.tokens, p.ms)).trimStart()} tokens/s${ok ? "" : "   TOKENS LOST OR REORDERED"}`,

@@ -1,8 +1,8 @@
 /**
  * A run's events as the store keeps them (the format is the protocol's
  * event-log module): consecutive deltas in chunks of up to `CHUNK_DELTAS`,
- * each compressed, in `run_chunks`; every other event as JSON in
- * `run_events`. Both carry the sequence number of their (first) event, so
+ * each compressed, in `run_chunks`; every other event as deflated JSON in
+ * `run_events` (plain JSON in rows written before, read as they are). Both carry the sequence number of their (first) event, so
  * a run reads back in order.
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
@@ -16,6 +16,12 @@ import {
 
 /** Deltas per chunk: enough that a chunk compresses well, few enough that a chunk is cheap to rewrite. */
 export const CHUNK_DELTAS = 256;
+/**
+ * ...and at most about this much text (UTF-16 units): a fast upstream's
+ * deltas hold hundreds of tokens each, and the open chunk is written again
+ * at every flush.
+ */
+export const CHUNK_TEXT = 16_384;
 
 export type LogRow =
   | { kind: "chunk"; seq: number; deltas: DeltaEvent[] }
@@ -35,6 +41,25 @@ export function unpackChunk(data: Uint8Array): DeltaEvent[] {
   return decodeDeltaChunk(inflateRawSync(data));
 }
 
+/** A rare event as `run_events` keeps it: its JSON, deflated (a run's start and end repeat much of theirs). */
+export function packEvent(event: EngineEvent): Buffer {
+  return deflateRawSync(Buffer.from(JSON.stringify(event), "utf8"), { level: 1 });
+}
+
+export function unpackEvent(data: Uint8Array | string): EngineEvent {
+  const json = typeof data === "string" ? data : inflateRawSync(data).toString("utf8");
+  return JSON.parse(json) as EngineEvent;
+}
+
+/** A run's whole text as the runs table keeps it (it is in the chunks too, but lists and search need it at hand). */
+export function packText(text: string): Buffer {
+  return deflateRawSync(Buffer.from(text, "utf8"), { level: 1 });
+}
+
+export function unpackText(data: Uint8Array | null): string {
+  return data === null ? "" : inflateRawSync(data).toString("utf8");
+}
+
 /**
  * Groups one run's events into rows as they come. The chunk being filled
  * stays open (and is written again as it grows) until it is full or another
@@ -42,7 +67,7 @@ export function unpackChunk(data: Uint8Array): DeltaEvent[] {
  */
 export class LogBuilder {
   private closed: LogRow[] = [];
-  private open: { seq: number; deltas: DeltaEvent[] } | null = null;
+  private open: { seq: number; deltas: DeltaEvent[]; text: number } | null = null;
 
   constructor(private next = 0) {}
 
@@ -53,10 +78,11 @@ export class LogBuilder {
 
   append(event: EngineEvent): void {
     if (event.type === "delta" && isChunkable(event)) {
-      this.open ??= { seq: this.next, deltas: [] };
+      this.open ??= { seq: this.next, deltas: [], text: 0 };
       this.open.deltas.push(event);
+      this.open.text += event.text.length;
       this.next += 1;
-      if (this.open.deltas.length >= CHUNK_DELTAS) this.close();
+      if (this.open.deltas.length >= CHUNK_DELTAS || this.open.text >= CHUNK_TEXT) this.close();
       return;
     }
     this.close();

@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
 import { isChunkable, type DeltaEvent, type EngineEvent } from "@thinkscope/protocol";
-import { CHUNK_DELTAS, packChunk } from "./event-log.ts";
+import { CHUNK_DELTAS, packChunk, packText } from "./event-log.ts";
 
 /**
  * Schema versions, applied in order and recorded in `schema_migrations`.
@@ -211,6 +211,38 @@ export const MIGRATIONS: Migration[] = [
         }
         close();
       }
+    },
+  },
+  {
+    version: 7,
+    name: "run text compressed, search index contentless",
+    up(db, features) {
+      // A run's text is kept once, deflated; the search index no longer reads it
+      // from the table (the store feeds it the text when a run ends).
+      db.exec(`
+        DROP TRIGGER IF EXISTS runs_fts_insert;
+        DROP TRIGGER IF EXISTS runs_fts_delete;
+        DROP TRIGGER IF EXISTS runs_fts_update;
+        DROP TABLE IF EXISTS runs_fts;
+        ALTER TABLE runs ADD COLUMN text_z BLOB;
+      `);
+      const rows = db.prepare("SELECT row, prompt, text FROM runs").all() as {
+        row: number;
+        prompt: string;
+        text: string;
+      }[];
+      const pack = db.prepare("UPDATE runs SET text_z = ? WHERE row = ?");
+      for (const { row, text } of rows) pack.run(packText(text), row);
+      db.exec("ALTER TABLE runs DROP COLUMN text");
+      if (!features.fts5) return;
+      db.exec(`
+        CREATE VIRTUAL TABLE runs_fts USING fts5 (prompt, text, content = '', contentless_delete = 1);
+        CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
+          DELETE FROM runs_fts WHERE rowid = old.row;
+        END;
+      `);
+      const index = db.prepare("INSERT INTO runs_fts (rowid, prompt, text) VALUES (?, ?, ?)");
+      for (const { row, prompt, text } of rows) index.run(row, prompt, text);
     },
   },
 ];

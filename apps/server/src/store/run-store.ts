@@ -41,9 +41,13 @@ import {
   LogBuilder,
   eventsOfRows,
   packChunk,
+  packEvent,
+  packText,
   rowKey,
   rowsOf,
   unpackChunk,
+  unpackEvent,
+  unpackText,
   type LogRow,
 } from "./event-log.ts";
 import { newRunId } from "./run-id.ts";
@@ -116,7 +120,8 @@ interface RunRow {
   mode: PromptMode;
   settings: string;
   summary: string | null;
-  text: string;
+  /** The run's text, deflated; null until it ends. */
+  text_z: Buffer | null;
   answer: string;
   error_code: string | null;
   error_message: string | null;
@@ -211,12 +216,22 @@ export class RunStore {
     this.lockWaitMs = options.lockWaitMs ?? 5_000;
     this.retryIntervalMs = options.retryIntervalMs ?? 1_000;
     this.fts = hasFtsTable(db);
-    this.statements = prepareStatements(db);
+    // Searching a run's text for what the word index cannot find (`</>`, `?`).
+    db.function("text_contains", { deterministic: true }, (packed: unknown, term: unknown) =>
+      packed instanceof Uint8Array &&
+      unpackText(packed).toLowerCase().includes(String(term).toLowerCase())
+        ? 1
+        : 0,
+    );
+    this.statements = prepareStatements(db, this.fts);
     const { insertRun, finishRun } = this.statements;
     this.writeQueued = db.transaction((run: QueuedRun) => {
       if (run.row) insertRun.run(run.row);
       for (const row of run.unwritten.values()) this.writeRow(run.id, row);
-      if (run.end) finishRun.run(outcomeParams(run.id, run.end.updatedAt, run.end.outcome));
+      if (run.end) {
+        finishRun.run(outcomeParams(run.id, run.end.updatedAt, run.end.outcome));
+        this.index(run.id, run.end.outcome.text);
+      }
     });
     const { exists, insertImported } = this.statements;
     const rowsOfImported = new WeakMap<RunDetail, LogRow[]>();
@@ -237,6 +252,7 @@ export class RunStore {
             const id = exists.get(detail.id) === undefined ? detail.id : newRunId();
             ids.push(id);
             insertImported.run(importedParams(detail, id, importId));
+            this.index(id, detail.text);
           } else {
             const id = ids[run]!;
             const row = rows[event]!;
@@ -272,6 +288,10 @@ export class RunStore {
       // In WAL mode NORMAL loses nothing on a process crash, only possibly on power loss.
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
+      // The WAL is copied into the database every 1 MB written and kept at that size,
+      // so it holds little beyond the database (and each checkpoint is short).
+      db.pragma("wal_autocheckpoint = 256");
+      db.pragma(`journal_size_limit = ${1024 * 1024}`);
       // The CLI and the server may write to the same file at once; a longer wait is retried later (see the header).
       db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
       migrate(db, detectFeatures(db));
@@ -420,17 +440,20 @@ export class RunStore {
     for (const row of rows) {
       if (this.queue.has(row.id) || processAlive(row.owner_pid)) continue;
       const transcript = this.transcriptOf(row.id);
-      this.statements.finishRun.run(
-        outcomeParams(row.id, new Date().toISOString(), {
-          status: "interrupted",
-          summary: transcript.summary(),
-          text: transcript.text,
-          answer: transcript.answerText,
-          error: transcript.error
-            ? { code: transcript.error.code, message: transcript.error.message }
-            : null,
-        }),
-      );
+      this.db.transaction(() => {
+        this.statements.finishRun.run(
+          outcomeParams(row.id, new Date().toISOString(), {
+            status: "interrupted",
+            summary: transcript.summary(),
+            text: transcript.text,
+            answer: transcript.answerText,
+            error: transcript.error
+              ? { code: transcript.error.code, message: transcript.error.message }
+              : null,
+          }),
+        );
+        this.index(row.id, transcript.text);
+      })();
       recovered += 1;
     }
     return recovered;
@@ -556,12 +579,17 @@ export class RunStore {
     this.db.close();
   }
 
+  /** Puts an ended run's prompt and text into the word index (it keeps no copy of its own). */
+  private index(runId: string, text: string): void {
+    this.statements.indexRun?.run({ id: runId, text });
+  }
+
   /** One row of a run's log. */
   private writeRow(runId: string, row: LogRow): void {
     if (row.kind === "chunk") {
       this.statements.upsertChunk.run(runId, row.seq, row.deltas.length, packChunk(row.deltas));
     } else {
-      this.statements.insertEvent.run(runId, row.seq, JSON.stringify(row.event));
+      this.statements.insertEvent.run(runId, row.seq, packEvent(row.event));
     }
   }
 
@@ -667,9 +695,8 @@ export class RunStore {
     for (const { seq, data } of this.statements.chunks.all(id) as { seq: number; data: Buffer }[]) {
       rows.push({ kind: "chunk", seq, deltas: unpackChunk(data) });
     }
-    for (const { seq, data } of this.statements.events.all(id) as { seq: number; data: string }[]) {
-      rows.push({ kind: "event", seq, event: JSON.parse(data) as EngineEvent });
-    }
+    const events = this.statements.events.all(id) as { seq: number; data: Buffer | string }[];
+    for (const { seq, data } of events) rows.push({ kind: "event", seq, event: unpackEvent(data) });
     const queued = this.queue.get(id);
     if (queued) rows.push(...queued.unwritten.values(), ...queued.log.peek());
     return eventsOfRows(rows);
@@ -695,7 +722,7 @@ export class RunStore {
     const queued = this.queue.get(row.id);
     const events = this.eventsOf(row.id);
     const summary = this.summaryOf(row);
-    let text = queued?.end?.outcome.text ?? row.text;
+    let text = queued?.end?.outcome.text ?? unpackText(row.text_z);
     if (summary.status === "running") {
       const transcript = new RunTranscript();
       for (const event of events) transcript.apply(event);
@@ -730,8 +757,9 @@ export class RunStore {
     terms
       .filter((term) => !words.includes(term))
       .forEach((term, i) => {
-        clauses.push(`(prompt LIKE @term${i} ESCAPE '\\' OR text LIKE @term${i} ESCAPE '\\')`);
-        params[`term${i}`] = `%${term.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
+        clauses.push(`(prompt LIKE @like${i} ESCAPE '\\' OR text_contains(text_z, @term${i}) = 1)`);
+        params[`like${i}`] = `%${term.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
+        params[`term${i}`] = term;
       });
     return { where: "WHERE " + clauses.join(" AND "), params };
   }
@@ -752,8 +780,8 @@ function importedParams(run: RunDetail, id: string, importId: string) {
     rendered_prompt: run.renderedPrompt,
     mode: run.mode,
     settings: JSON.stringify(settings),
-    summary: run.summary ? JSON.stringify(run.summary) : null,
-    text: run.text,
+    summary: packSummary(run.summary, run.text),
+    text_z: packText(run.text),
     answer: run.answer,
     error_code: run.error?.code ?? null,
     error_message: run.error?.message ?? null,
@@ -781,8 +809,8 @@ function outcomeParams(id: string, updatedAt: string, outcome: RunOutcome) {
     id,
     updated_at: updatedAt,
     status: outcome.status,
-    summary: outcome.summary ? JSON.stringify(outcome.summary) : null,
-    text: outcome.text,
+    summary: packSummary(outcome.summary, outcome.text),
+    text_z: packText(outcome.text),
     answer: outcome.answer,
     error_code: outcome.error?.code ?? null,
     error_message: outcome.error?.message ?? null,
@@ -797,7 +825,7 @@ export class RunBusyError extends ThinkscopeError {
   }
 }
 
-function prepareStatements(db: Database) {
+function prepareStatements(db: Database, fts: boolean) {
   const statement = (sql: string): Statement => db.prepare(sql);
   return {
     insertRun: statement(`INSERT INTO runs
@@ -807,15 +835,21 @@ function prepareStatements(db: Database) {
        @settings, @experiment_id, @owner_pid)`),
     insertImported: statement(`INSERT INTO runs
       (id, created_at, updated_at, status, source, backend, model, prompt, rendered_prompt, mode, settings,
-       summary, text, answer, error_code, error_message, experiment_id, import_id)
+       summary, text_z, answer, error_code, error_message, experiment_id, import_id)
       VALUES (@id, @created_at, @updated_at, @status, @source, @backend, @model, @prompt, @rendered_prompt, @mode,
-       @settings, @summary, @text, @answer, @error_code, @error_message, @experiment_id, @import_id)`),
+       @settings, @summary, @text_z, @answer, @error_code, @error_message, @experiment_id, @import_id)`),
     finishRun:
       statement(`UPDATE runs SET updated_at = @updated_at, status = @status, summary = @summary,
-      text = @text, answer = @answer, error_code = @error_code, error_message = @error_message, owner_pid = NULL
+      text_z = @text_z, answer = @answer, error_code = @error_code, error_message = @error_message, owner_pid = NULL
       WHERE id = @id`),
     insertEvent: statement("INSERT INTO run_events (run_id, seq, data) VALUES (?, ?, ?)"),
     getRun: statement(`SELECT * FROM runs WHERE id = ? AND ${VISIBLE}`),
+    // Without FTS5 (a rare SQLite build) every term is searched with text_contains.
+    indexRun: fts
+      ? statement(
+          "INSERT INTO runs_fts (rowid, prompt, text) SELECT row, prompt, @text FROM runs WHERE id = @id",
+        )
+      : null,
     exists: statement("SELECT 1 FROM runs WHERE id = ?"),
     deleteRun: statement(`DELETE FROM runs WHERE id = ? AND ${VISIBLE}`),
     events: statement("SELECT seq, data FROM run_events WHERE run_id = ? ORDER BY seq"),
@@ -855,7 +889,7 @@ function toSummary(row: RunRow): RunSummary {
     mode: row.mode,
     budgetForcing: settings.budget_forcing,
     sampling: settings.sampling,
-    summary: row.summary ? (JSON.parse(row.summary) as BudgetForcingSummary) : null,
+    summary: unpackSummary(row.summary, () => unpackText(row.text_z)),
     answer: row.answer,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     experimentId: row.experiment_id,
@@ -884,4 +918,47 @@ export function processAlive(pid: number | null): boolean {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * A summary as stored: its segments concatenate to the run's text, so each
+ * keeps only its length and the text is not stored twice (the segments of
+ * a long run's summary are as long as the run). A summary whose segments do
+ * not make up the text (an import from elsewhere) is kept whole.
+ */
+function packSummary(summary: BudgetForcingSummary | null, text: string): string | null {
+  if (!summary) return null;
+  if (summary.segments.map((segment) => segment.text).join("") !== text) {
+    return JSON.stringify(summary);
+  }
+  const segments = summary.segments.map(({ type, tokens, text: segmentText }) => ({
+    type,
+    tokens,
+    length: segmentText.length,
+  }));
+  return JSON.stringify({ ...summary, segments });
+}
+
+function unpackSummary(stored: string | null, textOf: () => string): BudgetForcingSummary | null {
+  if (stored === null) return null;
+  const summary = JSON.parse(stored) as Omit<BudgetForcingSummary, "segments"> & {
+    segments: Array<BudgetForcingSummary["segments"][number] | StoredSegment>;
+  };
+  let at = 0;
+  let text: string | undefined;
+  const segments = summary.segments.map((segment) => {
+    if (!("length" in segment)) return segment;
+    text ??= textOf();
+    const { type, tokens, length } = segment;
+    at += length;
+    return { type, tokens, text: text.slice(at - length, at) };
+  });
+  return { ...summary, segments };
+}
+
+interface StoredSegment {
+  type: BudgetForcingSummary["segments"][number]["type"];
+  tokens: number;
+  /** Its text's length: it is the next `length` characters of the run's text. */
+  length: number;
 }
