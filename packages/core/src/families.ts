@@ -8,7 +8,8 @@ import type { FamilyId, FamilyMatch, FamilyProfile } from "@thinkscope/protocol"
 /**
  * " Wait" (with its space) is one token in every family's byte-level BPE and
  * stays that token after a letter, a full stop, a space or a newline; "Wait"
- * merges with a full stop before it into other tokens.
+ * merges with a full stop before it into other tokens. A byte-level BPE of no
+ * known family most likely splits words the same way.
  */
 const CLEAN_WAIT = [" Wait"];
 
@@ -99,8 +100,7 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyId, FamilyProfile>> = {
     format: "think-tags",
     templateOpensThinking: false,
     history: "as-given",
-    // The engine's default: an unknown tokenizer gives no reason to prefer another.
-    waitStrings: ["Wait"],
+    waitStrings: CLEAN_WAIT,
     contextLength: 4096,
     maxThinkingTokens: 2048,
   },
