@@ -41,7 +41,7 @@ describe.each(FAMILY_IDS)("%s through the vLLM adapter", (family) => {
     const backend = createVllmBackend({ url: `${server.url}/v1`, model });
 
     // The chat prompt as the server's template renders it, plus the start a run adds.
-    const rendered = await backend.applyChatTemplate([...FAMILY_QUESTION], {});
+    const rendered = (await backend.applyChatTemplate?.([...FAMILY_QUESTION], {})) ?? "";
     expect(rendered).toBe(tokenizer.render(FAMILY_QUESTION));
     const prompt = script.opening === "" ? withThinkingStart(format, rendered) : rendered;
     expect(prompt).toBe(script.prompt);

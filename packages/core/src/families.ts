@@ -98,7 +98,6 @@ export const FAMILY_PROFILES: Readonly<Record<FamilyId, FamilyProfile>> = {
     id: "think-tags",
     label: "think tags (generic)",
     format: "think-tags",
-    templateOpensThinking: false,
     history: "as-given",
     waitStrings: CLEAN_WAIT,
     contextLength: 4096,

@@ -85,9 +85,10 @@ export async function checkFamily(input: FamilyCheckInput): Promise<FamilyCheck>
     const prompt = await input.renderTemplate(SAMPLE_QUESTION);
     const opensThinking = promptOpensThinking(format, prompt);
     template = { prompt, opensThinking };
-    if (opensThinking !== profile.templateOpensThinking) {
+    const expected = profile.templateOpensThinking;
+    if (expected !== undefined && opensThinking !== expected) {
       warnings.push(
-        `the ${profile.label} template ${profile.templateOpensThinking ? "opens" : "does not open"} the thinking, ` +
+        `the ${profile.label} template ${expected ? "opens" : "does not open"} the thinking, ` +
           `but this model's template ${opensThinking ? "does" : "does not"} (its prompt ends ${show(prompt.slice(-40))}): ` +
           "the template or the family is wrong",
       );

@@ -31,9 +31,10 @@ export const FamilyProfileSchema = Type.Object({
   /**
    * The family's own chat template ends inside the thinking (it writes the
    * start delimiter itself, as QwQ and DeepSeek-R1 do); otherwise the model
-   * opens its thinking or the run pre-inserts the start.
+   * opens its thinking or the run pre-inserts the start. Absent when the
+   * family has no one template (the generic profile): either is fine.
    */
-  templateOpensThinking: Type.Boolean(),
+  templateOpensThinking: Type.Optional(Type.Boolean()),
   /** What the template does with the thinking of earlier assistant turns. */
   history: Type.Union([Type.Literal("thinking-dropped"), Type.Literal("as-given")]),
   /** Wait strings whose tokens are the same alone and after any text (they merge with nothing). */
