@@ -3,6 +3,7 @@
  * how to stream tokens from a prompt; it knows nothing about thinking, budgets
  * or injections. The engine is the one place that does.
  */
+import type { ModelFacts } from "./families.ts";
 import type {
   BackendCapabilities,
   BackendKind,
@@ -116,6 +117,12 @@ export interface Backend {
    * the caller then uses a family template from `@thinkscope/core`.
    */
   applyChatTemplate?(messages: ChatMessage[], options: { model?: string }): Promise<string>;
+  /**
+   * What the model itself says about its family (its GGUF name, pre-tokenizer,
+   * architecture and chat template), to match it to a family profile. Absent
+   * when the backend knows no more than the model's name.
+   */
+  modelFacts?(options: { model?: string }): Promise<ModelFacts>;
   /**
    * Forward an OpenAI-style request body unchanged to the upstream server (for
    * requests without `budget_forcing`). Server backends only.

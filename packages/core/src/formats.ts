@@ -27,9 +27,24 @@ export const S1: ThinkingFormat = {
   answerStopMarkers: ["<|im_end|>"],
 };
 
+/**
+ * gpt-oss's harmony: the thinking is the `analysis` channel's message, which
+ * the model ends with `<|end|>`; the close starts the `final` channel, whose
+ * message is the answer and ends with `<|return|>` (or `<|end|>`).
+ */
+export const HARMONY: ThinkingFormat = {
+  name: "harmony",
+  start: "<|channel|>analysis<|message|>",
+  endMarkers: ["<|end|>"],
+  naturalClose: "<|end|><|start|>assistant<|channel|>final<|message|>",
+  forcedClose: "<|end|><|start|>assistant<|channel|>final<|message|>",
+  answerStopMarkers: ["<|return|>", "<|end|>"],
+};
+
 export function resolveFormat(input: FormatInput): ThinkingFormat {
   if (input === "think-tags") return THINK_TAGS;
   if (input === "s1") return S1;
+  if (input === "harmony") return HARMONY;
   const endMarkers = (Array.isArray(input.end) ? input.end : [input.end]).filter((m) => m !== "");
   const primaryEnd = endMarkers[0] ?? "";
   return {

@@ -6,4 +6,6 @@ export * from "./delimiter-matcher.ts";
 export * from "./engine.ts";
 export * from "./run-transcript.ts";
 export * from "./chat-templates.ts";
+export * from "./families.ts";
+export * from "./family-check.ts";
 export * from "./eval/index.ts";

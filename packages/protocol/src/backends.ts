@@ -3,6 +3,7 @@
  * (how exact a token count is), and whether it is ready. Never a URL or a key.
  */
 import { Type, type Static } from "typebox";
+import { FamilyMatchSchema } from "./families.ts";
 
 export const BackendKindSchema = Type.Union([
   Type.Literal("embedded"),
@@ -55,6 +56,8 @@ export const BackendInfoSchema = Type.Object({
   default: Type.Boolean(),
   capabilities: BackendCapabilitiesSchema,
   readiness: BackendReadinessSchema,
+  /** The model family budget forcing follows for the default model (docs/models.md). */
+  family: Type.Optional(FamilyMatchSchema),
 });
 export type BackendInfo = Static<typeof BackendInfoSchema>;
 

@@ -23,9 +23,15 @@ export const CustomFormatSchema = Type.Object(
 );
 export type CustomFormat = Static<typeof CustomFormatSchema>;
 
+/**
+ * `think-tags` (`<think>` … `</think>`), `s1` (`<|im_start|>think` …
+ * `<|im_start|>answer`), `harmony` (gpt-oss: the `analysis` channel is the
+ * thinking, the `final` channel the answer), or a custom format.
+ */
 export const FormatSchema = Type.Union([
   Type.Literal("think-tags"),
   Type.Literal("s1"),
+  Type.Literal("harmony"),
   CustomFormatSchema,
 ]);
 export type FormatInput = Static<typeof FormatSchema>;
@@ -103,10 +109,11 @@ function formatProblem(input: unknown): SettingProblem | null {
     code: "invalid_format",
     message,
   });
-  if (input === undefined || input === "think-tags" || input === "s1") return null;
+  if (input === undefined || input === "think-tags" || input === "s1" || input === "harmony")
+    return null;
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return problem(
-      `Unknown format ${JSON.stringify(input)}: use "think-tags", "s1", or { "start", "end", "forced_end" }.`,
+      `Unknown format ${JSON.stringify(input)}: use "think-tags", "s1", "harmony", or { "start", "end", "forced_end" }.`,
     );
   }
   const custom = input as Record<string, unknown>;

@@ -33,7 +33,12 @@ export type FinishReason = Static<typeof FinishReasonSchema>;
 
 /** How a model opens and closes its thinking, and what the engine appends on a close. */
 export const ThinkingFormatSchema = Type.Object({
-  name: Type.Union([Type.Literal("think-tags"), Type.Literal("s1"), Type.Literal("custom")]),
+  name: Type.Union([
+    Type.Literal("think-tags"),
+    Type.Literal("s1"),
+    Type.Literal("harmony"),
+    Type.Literal("custom"),
+  ]),
   /** The thinking start delimiter as it appears in the text. */
   start: Type.String(),
   /** What the model writes to end its thinking; the engine stops on these. */

@@ -6,6 +6,7 @@
  *
  * - budget: budget forcing and sampling settings, defaults, rules, fitting to a context;
  * - backends: a backend's kind, capabilities and readiness;
+ * - families: model families' profiles and which one a model matched;
  * - events: the engine's event stream and the run's summary;
  * - runs: starting a run, stored runs;
  * - socket: the page's WebSocket messages;
@@ -14,6 +15,7 @@
  */
 export * from "./budget.ts";
 export * from "./backends.ts";
+export * from "./families.ts";
 export * from "./events.ts";
 export * from "./runs.ts";
 export * from "./socket.ts";

@@ -5,12 +5,13 @@
  */
 import {
   InvalidRequestError,
+  matchFamily,
   ThinkscopeError,
   type Backend,
+  type ModelFacts,
   type ModelInfo,
 } from "@thinkscope/core";
-import type { BackendReadiness } from "@thinkscope/protocol";
-import type { BackendInfo } from "@thinkscope/protocol";
+import type { BackendInfo, BackendReadiness, FamilyMatch } from "@thinkscope/protocol";
 
 export interface RegisteredBackend {
   /** Defaults to `backend.id`; a repeated id gets a `-2`, `-3`... suffix. */
@@ -154,15 +155,38 @@ export class BackendRegistry {
   /** What `/api/backends` shows: never a URL or a key. */
   async info(): Promise<BackendInfo[]> {
     return Promise.all(
-      this.entries.map(async (entry) => ({
-        id: entry.id,
-        kind: entry.backend.kind,
-        models: ((await this.models(entry)) ?? []).map((m) => m.id),
-        default: entry.isDefault,
-        capabilities: entry.backend.capabilities,
-        readiness: await this.readiness(entry),
-      })),
+      this.entries.map(async (entry) => {
+        const models = ((await this.models(entry)) ?? []).map((m) => m.id);
+        const readiness = await this.readiness(entry);
+        return {
+          id: entry.id,
+          kind: entry.backend.kind,
+          models,
+          default: entry.isDefault,
+          capabilities: entry.backend.capabilities,
+          readiness,
+          family: await this.family(entry, models, readiness),
+        };
+      }),
     );
+  }
+
+  /**
+   * The family budget forcing follows for the backend's default model: from
+   * what the model says of itself once it is ready (a GGUF's metadata and
+   * template), else from its name. Never loads a model, never throws.
+   */
+  private async family(
+    entry: BackendEntry,
+    models: readonly string[],
+    readiness: BackendReadiness,
+  ): Promise<FamilyMatch> {
+    let facts: ModelFacts = { names: models.slice(0, 1) };
+    if (readiness.state === "ready" && entry.backend.modelFacts) {
+      facts = await entry.backend.modelFacts({}).catch(() => facts);
+    }
+    const { family, label, matchedBy } = matchFamily(facts);
+    return { family, label, matchedBy };
   }
 
   /** Readiness that never throws, even from an adapter that does; its message scrubbed. */

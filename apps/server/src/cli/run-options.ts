@@ -59,7 +59,7 @@ export function addBudgetOptions(command: Command): Command {
     )
     .addOption(
       new Option("--format <format>", "thinking format")
-        .choices(["think-tags", "s1", "custom"])
+        .choices(["think-tags", "s1", "harmony", "custom"])
         .default("think-tags"),
     )
     .option("--think-start <text>", "custom format: the thinking start delimiter")

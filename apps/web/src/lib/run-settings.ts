@@ -244,7 +244,13 @@ export function settingsFromRun(run: {
     mode: run.mode,
     backend: run.backend,
     model: run.model ?? "",
-    format: typeof format === "string" ? format : custom ? "custom" : DEFAULT_SETTINGS.format,
+    // The page offers no harmony choice (gpt-oss): such a run reopens with the default format.
+    format:
+      format === "think-tags" || format === "s1"
+        ? format
+        : custom
+          ? "custom"
+          : DEFAULT_SETTINGS.format,
     customStart: custom?.start ?? DEFAULT_SETTINGS.customStart,
     customEnd: custom
       ? Array.isArray(custom.end)

@@ -6,7 +6,13 @@
  */
 import { join } from "node:path";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import { ThinkscopeError, type Backend, type ChatMessage, type ModelInfo } from "@thinkscope/core";
+import {
+  ThinkscopeError,
+  type Backend,
+  type ChatMessage,
+  type ModelFacts,
+  type ModelInfo,
+} from "@thinkscope/core";
 import type { BackendCapabilities, BackendReadiness } from "@thinkscope/protocol";
 import { ChatTemplate } from "./chat-template.ts";
 import { EmbeddedSession } from "./embedded-session.ts";
@@ -237,6 +243,20 @@ export class EmbeddedBackend implements Backend {
       );
     }
     return loaded.chatTemplate.render(messages);
+  }
+
+  /** The GGUF's name, pre-tokenizer, architecture and chat template (loads the model). */
+  async modelFacts(options: { model?: string } = {}): Promise<ModelFacts> {
+    this.checkModel(options.model);
+    const { model } = await this.load();
+    const metadata = model.fileInfo.metadata;
+    const template = metadata?.tokenizer?.chat_template;
+    return {
+      names: [metadata?.general?.name, this.modelId],
+      preTokenizer: metadata?.tokenizer?.ggml?.pre,
+      architecture: metadata?.general?.architecture,
+      chatTemplate: typeof template === "string" ? template : undefined,
+    };
   }
 
   async close(): Promise<void> {

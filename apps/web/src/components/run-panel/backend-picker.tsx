@@ -39,6 +39,18 @@ function Capabilities({ backend }: { backend: BackendInfo }) {
       {c.contextLength !== undefined && (
         <span className="badge">context {formatCount(c.contextLength)}</span>
       )}
+      {backend.family && (
+        <span
+          className="badge"
+          title={`Budget forcing follows the ${backend.family.label} profile (${
+            backend.family.matchedBy === "fallback"
+              ? "no known family matched"
+              : `matched by ${backend.family.matchedBy}`
+          }): its delimiters, wait strings and template. \`thinkscope doctor\` checks it.`}
+        >
+          profile {backend.family.label}
+        </span>
+      )}
     </div>
   );
 }
