@@ -17,6 +17,9 @@ let browser: Browser;
 let attacker: Server;
 let attackerUrl: string;
 let runLine: string;
+/** Valid run ids, so that only the cross-site rule can refuse the attacker's import. */
+const PLANTED_ID = "run_a77ac4e2000000aa";
+const IMPORTED_ID = "run_a77ac4e2000000bb";
 
 /** A run exported from this server, renamed so an import of it can be told apart. */
 async function exportedRun(url: string, id: string): Promise<string> {
@@ -55,7 +58,7 @@ beforeAll(async () => {
     name: "security",
     backends: [`embedded:${models.counting}`],
   });
-  runLine = await exportedRun(server.url, "run_planted_by_another_site");
+  runLine = await exportedRun(server.url, PLANTED_ID);
   attacker = createServer((_request, response) => {
     response.setHeader("content-type", "text/html");
     response.end(attackPage(server.url, runLine));
@@ -75,8 +78,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function planted(): Promise<boolean> {
-  const response = await fetch(`${server.url}/api/runs/run_planted_by_another_site`);
+async function stored(id: string): Promise<boolean> {
+  const response = await fetch(`${server.url}/api/runs/${id}`);
   return response.status === 200;
 }
 
@@ -90,7 +93,7 @@ describe("another site's page in the user's browser", () => {
     // The form post and the beacon are fire-and-forget: give them time to land.
     await page.waitForTimeout(1_000);
     await screenshot(page, "security-cross-site-attacker");
-    expect(await planted()).toBe(false);
+    expect(await stored(PLANTED_ID)).toBe(false);
     const runsAfter = ((await (await fetch(`${server.url}/api/runs`)).json()) as { total: number })
       .total;
     expect(runsAfter).toBe(runsBefore);
@@ -125,17 +128,18 @@ describe("another site's page in the user's browser", () => {
     const page = await browser.newPage();
     await page.goto(server.url);
     const status = await page.evaluate(
-      async (line) =>
+      async ({ line, from, to }) =>
         (
           await fetch("/api/runs/import", {
             method: "POST",
             headers: { "content-type": "application/x-ndjson" },
-            body: line.replace("run_planted_by_another_site", "run_imported_by_the_page") + "\n",
+            body: line.replace(from, to) + "\n",
           })
         ).status,
-      runLine,
+      { line: runLine, from: PLANTED_ID, to: IMPORTED_ID },
     );
     expect(status).toBe(200);
+    expect(await stored(IMPORTED_ID)).toBe(true);
     await page.close();
   });
 });
