@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 export interface BenchServer {
   url: string;
   pid: number;
+  /** Its data directory (the database lives here). */
+  dataDir: string;
   /** The server's memory, after a full garbage collection when `gc` is true. */
   memory(gc?: boolean): Promise<NodeJS.MemoryUsage>;
   /** CPU time the server process has used so far (microseconds, user + system). */
@@ -94,6 +96,7 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
   return {
     url,
     pid: child.pid!,
+    dataDir,
     memory: async (gc = true) => (await ask(gc)).usage,
     cpuMicros: async () => {
       const { cpu } = await ask(false);

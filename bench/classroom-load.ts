@@ -1,5 +1,5 @@
 /**
- * A class on one Thinkscope instance (issue 7): simulated students, each a
+ * A class on one Thinkscope instance (docs/deploy.md): simulated students, each a
  * WebSocket client like the page, signed in with the class token, running
  * budget-forced chat runs one after another (1-2 waits, a few hundred
  * thinking tokens, a short pause between runs) against a local vLLM-compatible
@@ -19,7 +19,7 @@
  * BENCH_CLASSROOM_TPS (40: tokens/s per stream from the upstream).
  */
 import { randomBytes } from "node:crypto";
-import type { EngineEvent } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import type { ServerMessage } from "@thinkscope/protocol";
 import { WebSocket } from "ws";
 import { cpuWaitNote, schedStat, startBenchServer, type BenchServer } from "./bench-server.ts";

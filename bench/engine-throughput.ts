@@ -12,7 +12,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama, type Token } from "node-llama-cpp";
-import { BudgetForcingRun, RunTranscript, type BudgetForcingInput } from "@thinkscope/core";
+import { BudgetForcingRun, RunTranscript } from "@thinkscope/core";
+import type { BudgetForcing } from "@thinkscope/protocol";
 import { createEmbeddedBackend, type EmbeddedBackend } from "@thinkscope/backends";
 import { COUNTING_TRANSITIONS, getTestModel } from "@thinkscope/backends/testing";
 
@@ -21,7 +22,7 @@ const ROUNDS = 5;
 const THREADS = 1;
 const PROMPT = "<|im_start|>user\nCount<|im_end|>\n<|im_start|>assistant\n<think>\n";
 
-async function engineRun(backend: EmbeddedBackend, budgetForcing: BudgetForcingInput) {
+async function engineRun(backend: EmbeddedBackend, budgetForcing: BudgetForcing) {
   const session = await backend.openSession({});
   try {
     const run = await BudgetForcingRun.prepare(session, backend.capabilities, {

@@ -15,8 +15,10 @@
  * it writes `think` tokens and then tries to close with `</think>` (a stop
  * token id, left out of the text as vLLM does); after the close it answers
  * `answer` tokens and ends with its end-of-sequence token. The n-th token
- * it generates for a run has id `GENERATED_BASE + n` and text ` tN`, where
- * n counts on across the run's continuations (read off the prompt).
+ * it generates for a run has id `GENERATED_BASE + n`, where n counts on
+ * across the run's continuations (read off the prompt), and a word of a
+ * small vocabulary as its text (a model's text repeats its words, which the
+ * run store's compression and search index rely on; a counter would not).
  *
  * A run is named by a marker in its prompt, `[run:KEY think=N answer=M tps=P]`
  * (all but the key optional; `tps` paces this run); `sentIds(KEY)` is every id the upstream
@@ -92,12 +94,30 @@ export function runMarker(
   return `[${parts.join(" ")}]`;
 }
 
+/** What the fake model says: a hundred-odd words a reasoning trace uses, picked by each token's number. */
+const WORDS = (
+  "the of and to a in is that we so let me check this step first then wait number sum carry " +
+  "digit add each column result answer because it be can for with not are but if as on at by " +
+  "two three four five six seven eight nine ten one zero plus minus times equal equals gives " +
+  "now next again right wrong again hmm maybe actually correct careful look back recheck total " +
+  "value write down keep track left over units tens hundreds thousands place move into same " +
+  "other another way method try simple find need know see note clear done final so thus hence " +
+  "therefore since given problem question asks compute answer boxed check each again last part"
+).split(" ");
+
+/** A 32-bit integer hash (no short period), so the words do not repeat in a pattern a compressor could learn. */
+function scramble(n: number): number {
+  let x = Math.imul(n ^ (n >>> 16), 0x45d9f3b);
+  x = Math.imul(x ^ (x >>> 16), 0x45d9f3b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
 /** The fake model's text for a token id. */
 export function tokenText(id: number): string {
   const special = SPECIAL_TEXT.get(id);
   if (special !== undefined) return special;
   if (id >= CHAR_BASE) return String.fromCodePoint(id - CHAR_BASE);
-  if (id >= GENERATED_BASE) return ` t${id - GENERATED_BASE}`;
+  if (id >= GENERATED_BASE) return ` ${WORDS[scramble(id - GENERATED_BASE) % WORDS.length]}`;
   throw new Error(`unknown token id ${id}`);
 }
 

@@ -9,6 +9,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   proxy: () => import("./proxy-overhead.ts"),
   classroom: () => import("./classroom-load.ts"),
   page: () => import("./page-streaming.ts"),
+  hostile: () => import("./hostile-client.ts"),
 };
 
 const wanted = process.argv.slice(2);

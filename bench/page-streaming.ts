@@ -1,5 +1,5 @@
 /**
- * The page under a long, fast stream (issue 4: "stream 20,000 thinking tokens
+ * The page under a long, fast stream ("stream 20,000 thinking tokens
  * at 1,000 tokens/s into the page; report the longest main-thread task and
  * the frame rate while streaming, whether the page stays interactive, and
  * memory after the run").

@@ -3,27 +3,39 @@
  * routes (as the official Fastify demo does; registered explicitly rather
  * than autoloaded, so the order is visible here):
  *
- *   config -> error handler -> store -> backends -> services -> websocket
- *   -> rate limit -> auth -> routes (/api, /v1, /ws) -> page
+ *   config -> error handler -> websocket -> host check -> cross-site check
+ *   -> security headers -> store -> backends -> services -> rate limit ->
+ *   auth -> request meter -> routes (/api, /v1, /ws) -> page
+ *
+ * Every request (and WebSocket upgrade) meets the `onRequest` hooks in that
+ * order: a foreign `Host` is refused first, then a cross-site write, then a
+ * request without the token, and only then is it counted against its
+ * client's rate. Access and metering read the flags of the route the router
+ * matched (lib/route-config.ts), never the URL's text.
  */
 import fastifyWebsocket from "@fastify/websocket";
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { RegisteredBackend } from "./backends/registry.ts";
 import { loadConfig, type ServerConfig } from "./config/config.ts";
-import experimentsPlugin from "./experiments/experiments-plugin.ts";
+import experimentsPlugin from "./plugins/experiments.ts";
+import experimentRoutes from "./routes/api/experiments.ts";
 import { loggerOptions, type LogDestination } from "./lib/logger.ts";
 import { createScrubber } from "./lib/secrets.ts";
 import authPlugin from "./plugins/auth.ts";
+import crossSitePlugin from "./plugins/cross-site.ts";
+import hostCheckPlugin from "./plugins/host-check.ts";
+import securityHeadersPlugin from "./plugins/security-headers.ts";
 import backendsPlugin from "./plugins/backends.ts";
 import configPlugin from "./plugins/config.ts";
 import errorHandlerPlugin, { formatValidationErrors } from "./plugins/error-handler.ts";
-import rateLimitPlugin from "./plugins/rate-limit.ts";
+import rateLimitPlugin, { meterRequests } from "./plugins/rate-limit.ts";
 import servicesPlugin from "./plugins/services.ts";
 import spaPlugin from "./plugins/spa.ts";
 import storePlugin from "./plugins/store.ts";
 import authRoutes from "./routes/api/auth.ts";
 import healthRoutes from "./routes/api/health.ts";
+import runPreviewRoutes from "./routes/api/run-preview.ts";
 import runsRoutes from "./routes/api/runs.ts";
 import openaiRoutes from "./routes/v1/openai.ts";
 import wsRoutes from "./routes/ws.ts";
@@ -50,7 +62,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
     logger:
       options.log === false
         ? false
-        : loggerOptions(config.logLevel, scrub, options.log ?? process.stdout),
+        : loggerOptions(config.logLevel ?? "info", scrub, options.log ?? process.stdout),
     bodyLimit: config.bodyLimit,
     schemaErrorFormatter: formatValidationErrors,
     // Stopping must not wait on clients' keep-alive sockets: by then (preClose)
@@ -65,19 +77,24 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
 
   await fastify.register(configPlugin, { config });
   await fastify.register(errorHandlerPlugin);
+  // Before any hook that may refuse a request: the plugin's own hooks close a refused upgrade's socket.
+  await fastify.register(fastifyWebsocket, { options: { maxPayload: config.bodyLimit } });
+  await fastify.register(hostCheckPlugin);
+  await fastify.register(crossSitePlugin);
+  await fastify.register(securityHeadersPlugin);
   await fastify.register(storePlugin, { store: options.store, storeOptions: options.storeOptions });
   await fastify.register(backendsPlugin, { backends: options.backends });
   await fastify.register(servicesPlugin);
-  await fastify.register(fastifyWebsocket, { options: { maxPayload: config.bodyLimit } });
-  // Before every route: the token check runs first on each request (and WebSocket upgrade),
-  // then the per-client rate limit (route hooks, keyed by the client the token check found).
   await fastify.register(rateLimitPlugin);
   await fastify.register(authPlugin);
+  await fastify.register(meterRequests);
 
   await fastify.register(authRoutes);
   await fastify.register(healthRoutes);
   await fastify.register(runsRoutes);
+  await fastify.register(runPreviewRoutes);
   await fastify.register(experimentsPlugin);
+  await fastify.register(experimentRoutes);
   await fastify.register(openaiRoutes);
   await fastify.register(wsRoutes);
   await fastify.register(spaPlugin);

@@ -39,5 +39,6 @@ export {
   type RunQuery,
   type RunStoreOptions,
 } from "./store/run-store.ts";
-export { parseRunsJsonl } from "./store/run-import.ts";
+export { importRunsJsonl, type ImportOptions } from "./store/run-import.ts";
+export { StorageError, type StorageFaultCode } from "./store/storage-error.ts";
 export { createScrubber, type Scrubber } from "./lib/secrets.ts";

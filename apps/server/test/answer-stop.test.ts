@@ -1,4 +1,4 @@
-import type { DeltaEvent, EngineEvent, RunStats } from "@thinkscope/core";
+import type { DeltaEvent, EngineEvent, RunStats } from "@thinkscope/protocol";
 import { describe, expect, it } from "vitest";
 import { stopAnswerAt } from "../src/services/answer-stop.ts";
 

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BackendReadiness } from "@thinkscope/core";
+import type { BackendReadiness } from "@thinkscope/protocol";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../src/auth/credentials.ts";
@@ -271,7 +271,11 @@ describe("the API", () => {
       url: "/api/health",
       headers: { authorization: `Bearer ${TOKEN}` },
     });
-    expect(signedIn.body).toContain("10.1.2.3");
+    // Signed in, the message is told, but not the upstream's address (that stays in the log).
+    expect(signedIn.json().backends[1].readiness.message).toBe(
+      "vllm: connection refused at [upstream]",
+    );
+    expect(signedIn.body).not.toContain("10.1.2.3");
   });
 
   it("never writes the token to the log, even from a URL", async () => {

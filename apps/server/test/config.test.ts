@@ -67,6 +67,26 @@ describe("loadConfig", () => {
   });
 });
 
+describe("slow clients", () => {
+  it("hold 1 MiB for a page and wait 30 s for a client that reads nothing, unless set", () => {
+    expect(loadConfig({ env: {}, cwd: dir })).toMatchObject({
+      sendBufferLimit: 1024 * 1024,
+      stalledClientTimeoutMs: 30_000,
+    });
+    const env = {
+      THINKSCOPE_SEND_BUFFER_LIMIT: "262144",
+      THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS: "5000",
+    };
+    expect(loadConfig({ env, cwd: dir })).toMatchObject({
+      sendBufferLimit: 262_144,
+      stalledClientTimeoutMs: 5_000,
+    });
+    expect(() => loadConfig({ env: { THINKSCOPE_SEND_BUFFER_LIMIT: "10" }, cwd: dir })).toThrow(
+      /THINKSCOPE_SEND_BUFFER_LIMIT must be a whole number from 16384/,
+    );
+  });
+});
+
 describe("backend lists", () => {
   it("split at commas that start a new backend only", () => {
     expect(splitBackendList("vllm:http://a:8000/v1, embedded")).toEqual([

@@ -30,8 +30,12 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+const SLOW_BACKEND = { replies: [THOUGHT + "</think>", "Ten."], chunkDelayMs: 10 };
+
 /** Starts `node --import tsx src/main.ts` and resolves with its URL once it listens. */
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(
+  backend: object = SLOW_BACKEND,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ["--import", TSX, MAIN], {
     cwd: dataDir,
     env: {
@@ -41,7 +45,7 @@ async function startServer(): Promise<{ child: ChildProcess; url: string }> {
       THINKSCOPE_DATA_DIR: dataDir,
       THINKSCOPE_WEB_DIST: join(dataDir, "no-web-build"),
       THINKSCOPE_ENABLE_TEST_BACKENDS: "1",
-      THINKSCOPE_BACKEND: `scripted:${JSON.stringify({ replies: [THOUGHT + "</think>", "Ten."], chunkDelayMs: 10 })}`,
+      THINKSCOPE_BACKEND: `scripted:${JSON.stringify(backend)}`,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -108,6 +112,68 @@ describe("a server killed mid-run", () => {
         total: number;
       };
       expect(found.total).toBe(1);
+    } finally {
+      second.child.kill("SIGTERM");
+      await new Promise((resolve) => second.child.once("exit", resolve));
+    }
+  });
+});
+
+describe("a server killed in the middle of a long, fast run", () => {
+  it("loses at most the last 250 ms of a 20,000-token run", async () => {
+    // One token a letter (the scripted tokenizer), 20,000 of them, streaming for a few seconds.
+    const thought = Array.from({ length: 20_000 }, (_, i) =>
+      String.fromCharCode(97 + (i % 26)),
+    ).join("");
+    const first = await startServer({
+      replies: [thought + "</think>", "Done."],
+      tokensPerChunk: 8,
+      chunkDelayMs: 1,
+    });
+    const response = await fetch(`${first.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        prompt: THINK_PROMPT,
+        stream: true,
+        budget_forcing: { max_thinking_tokens: 30_000, max_answer_tokens: 10 },
+      }),
+    });
+    const runId = response.headers.get("x-thinkscope-run-id")!;
+    /** When the client had each count of tokens (`received[n]` = the time it had n + 1). */
+    const receivedAt: number[] = [];
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let pending = "";
+    while (receivedAt.length < 10_000) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the run ended before the kill");
+      pending += decoder.decode(value, { stream: true });
+      const blocks = pending.split("\n\n");
+      pending = blocks.pop()!;
+      const now = performance.now();
+      for (const block of blocks.filter((b) => b.startsWith("data: {"))) {
+        const chunk = JSON.parse(block.slice(6)) as { choices: Array<{ text: string }> };
+        for (let i = 0; i < chunk.choices[0]!.text.length; i++) receivedAt.push(now);
+      }
+    }
+    const killedAt = performance.now();
+    first.child.kill("SIGKILL");
+    await new Promise((resolve) => first.child.once("exit", resolve));
+    await reader.cancel().catch(() => {});
+
+    const second = await startServer();
+    try {
+      const run = (await (await fetch(`${second.url}/api/runs/${runId}`)).json()) as {
+        status: string;
+        text: string;
+      };
+      expect(run.status).toBe("interrupted");
+      expect(thought.startsWith(run.text)).toBe(true);
+      // Every token the client had 250 ms before the kill is stored.
+      const before = receivedAt.filter((time) => time <= killedAt - 250).length;
+      expect(before).toBeGreaterThan(1_000);
+      expect(run.text.length).toBeGreaterThanOrEqual(before);
     } finally {
       second.child.kill("SIGTERM");
       await new Promise((resolve) => second.child.once("exit", resolve));

@@ -148,8 +148,8 @@ describe("creating and reading an experiment", () => {
     expect(done.results.problems[0]!.settings[0]!.answers).toEqual(["5"]);
   });
 
-  it("reads a dataset from the data directory, with a column mapping", async () => {
-    const dir = join(server.dataDir, "sets");
+  it("reads a dataset from the data directory's datasets folder, with a column mapping", async () => {
+    const dir = join(server.dataDir, "datasets", "sets");
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, "mapped.jsonl"),
@@ -230,16 +230,17 @@ describe("bad input", () => {
     const elsewhere = mkdtempSync(join(tmpdir(), "thinkscope-outside-"));
     try {
       writeFileSync(join(elsewhere, "set.jsonl"), '{"problem": "What is 1 + 1?", "answer": 2}\n');
-      symlinkSync(join(elsewhere, "set.jsonl"), join(server.dataDir, "link.jsonl"));
-      expect((await refused({ dataset: { path: join(server.dataDir, "link.jsonl") } })).code).toBe(
-        "dataset_path_not_allowed",
-      );
+      mkdirSync(join(server.dataDir, "datasets"), { recursive: true });
+      symlinkSync(join(elsewhere, "set.jsonl"), join(server.dataDir, "datasets", "link.jsonl"));
+      expect(
+        (await refused({ dataset: { path: join(server.dataDir, "datasets", "link.jsonl") } })).code,
+      ).toBe("dataset_path_not_allowed");
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
-    expect((await refused({ dataset: { path: join(server.dataDir, "none.jsonl") } })).code).toBe(
-      "dataset_not_found",
-    );
+    expect(
+      (await refused({ dataset: { path: join(server.dataDir, "datasets", "none.jsonl") } })).code,
+    ).toBe("dataset_not_found");
   });
 
   it("answers 404 for an unknown experiment", async () => {

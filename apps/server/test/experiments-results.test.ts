@@ -1,10 +1,13 @@
 /** The pure parts of experiments: the settings grid, the results' statistics, the CSV export. */
 import type { ExperimentSpec } from "@thinkscope/protocol";
 import { describe, expect, it } from "vitest";
-import { computeResults, majorityAccuracy } from "../src/experiments/experiment-results.ts";
-import type { ItemRecord } from "../src/experiments/experiment-store.ts";
-import { toCsv } from "../src/experiments/results-csv.ts";
-import { buildSettings } from "../src/experiments/settings-sweep.ts";
+import {
+  computeResults,
+  majorityAccuracy,
+} from "../src/services/experiments/experiment-results.ts";
+import type { ItemRecord } from "../src/store/experiment-store.ts";
+import { toCsv } from "../src/services/experiments/results-csv.ts";
+import { buildSettings } from "../src/services/experiments/settings-sweep.ts";
 
 describe("the settings grid", () => {
   it("is the explicit settings, then the sweep's product (the last field fastest), over the base", () => {

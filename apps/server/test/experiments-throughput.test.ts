@@ -129,7 +129,9 @@ describe("an experiment on a server backend", () => {
     }
     const span = openOverTime.at(-1)![0];
     const mean = weighted / span;
-    expect(mean).toBeGreaterThan(6);
+    // Below 8 by the gaps inside each run (its tokenize round trip and store writes between its
+    // two requests): on 2 loaded cores 6-7; a runner that waited for a batch would give about 4.
+    expect(mean).toBeGreaterThan(5.5);
     expect(done.throughput!.peakInFlight).toBe(8);
     console.info(
       `vLLM replay, 24 runs (48 upstream requests) at concurrency 8 in ${span} ms: ` +

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type {
   Backend,
-  BackendCapabilities,
   ChatMessage,
   GenerationSession,
   ModelInfo,
   PassthroughRequest,
 } from "@thinkscope/core";
+import type { BackendCapabilities } from "@thinkscope/protocol";
 import { ScriptedBackend, type ScriptedBackendOptions } from "@thinkscope/core/testing";
-import type { EngineEvent } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import type { ServerMessage } from "@thinkscope/protocol";
 import { WebSocket } from "ws";
 import { buildApp, type App } from "../src/app.ts";
@@ -55,6 +55,10 @@ export class ScriptPerRun implements Backend {
 
   async readiness() {
     return { state: "ready" as const };
+  }
+
+  tokenize(text: string, options: { special: boolean }): Promise<number[]> {
+    return new ScriptedBackend(this.options).tokenize(text, options);
   }
 
   async openSession(): Promise<GenerationSession> {

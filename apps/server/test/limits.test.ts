@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EngineEvent } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config/config.ts";
 import {
@@ -166,7 +166,12 @@ describe("client identity", () => {
   it("counts a signed-in page by its session, so students behind one address each get their own", async () => {
     const server = await buildTestApp({
       backends: [slow],
-      config: { maxConcurrentRunsPerClient: 1, authToken: "classroom-token-2024" },
+      // A class behind one NAT: the address gets room for all of them, each session its own share.
+      config: {
+        maxConcurrentRunsPerClient: 1,
+        maxConcurrentRunsPerAddress: 2,
+        authToken: "classroom-token-2024",
+      },
     });
     try {
       const base = await listen(server.app);

@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvalidRequestError, type EngineEvent } from "@thinkscope/core";
+import { InvalidRequestError } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackendRegistry } from "../src/backends/registry.ts";

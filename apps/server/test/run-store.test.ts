@@ -7,11 +7,14 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BudgetForcingRun, type EngineEvent } from "@thinkscope/core";
+import { Readable } from "node:stream";
+import { BudgetForcingRun } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import { ScriptedBackend } from "@thinkscope/core/testing";
 import type { RunDetail } from "@thinkscope/protocol";
+import type { FastifyBaseLogger } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseRunsJsonl } from "../src/store/run-import.ts";
+import { importRunsJsonl } from "../src/store/run-import.ts";
 import { RunStore, type NewRun } from "../src/store/run-store.ts";
 import { THINK_PROMPT } from "./helpers.ts";
 
@@ -91,24 +94,31 @@ describe("writing runs", () => {
     expect(detail.summary!.segments.map((s) => s.type)).toEqual(["thinking", "end", "answer"]);
   });
 
-  it("writes queued events in batches: at 64 events, or within the flush interval", async () => {
+  it("writes queued events in batches: a full chunk of deltas, or within the flush interval", async () => {
     const run = newRun();
     store.createRun(run);
-    const events = await engineEvents(["x".repeat(100) + "</think>", "42"], run.id);
+    const events = await engineEvents(["x".repeat(300) + "</think>", "42"], run.id);
+    /** Events on disk: JSON rows plus the deltas their chunks hold. */
     const count = () =>
       (
-        store.db.prepare("SELECT count(*) AS n FROM run_events WHERE run_id = ?").get(run.id) as {
-          n: number;
-        }
+        store.db
+          .prepare(
+            `SELECT (SELECT count(*) FROM run_events WHERE run_id = @id) +
+              (SELECT coalesce(sum(count), 0) FROM run_chunks WHERE run_id = @id) AS n`,
+          )
+          .get({ id: run.id }) as { n: number }
       ).n;
-    for (const event of events.slice(0, 63)) store.appendEvent(run.id, event);
+    for (const event of events.slice(0, 255)) store.appendEvent(run.id, event);
     expect(count()).toBe(0);
-    store.appendEvent(run.id, events[63]!);
-    expect(count()).toBe(64);
-    store.appendEvent(run.id, events[64]!);
-    expect(count()).toBe(64);
+    store.appendEvent(run.id, events[255]!);
+    expect(count()).toBe(256);
+    store.appendEvent(run.id, events[256]!);
+    expect(count()).toBe(256);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(count()).toBe(65);
+    expect(count()).toBe(257);
+    // The deltas are in chunks, a few bytes each; only the start is a JSON row.
+    const json = store.db.prepare("SELECT count(*) AS n FROM run_events WHERE run_id = ?");
+    expect((json.get(run.id) as { n: number }).n).toBe(1);
   });
 
   it("shows a streaming run as it is now", async () => {
@@ -175,6 +185,13 @@ describe("finding runs", () => {
   });
 });
 
+/** Imports a JSONL body the way the import route does (streamed). */
+function importJsonl(into: RunStore, body: string) {
+  const log = { warn: () => {} } as unknown as FastifyBaseLogger;
+  const tooLarge = () => new Error("too large");
+  return importRunsJsonl(into, Readable.from([body]), { maxBytes: 1e9, tooLarge, log });
+}
+
 describe("export and import", () => {
   it("round-trips every run through JSONL, keeping ids, or renaming them on conflict", async () => {
     await storeRun(["One.</think>", "1"]);
@@ -186,14 +203,14 @@ describe("export and import", () => {
     const otherDir = mkdtempSync(join(tmpdir(), "thinkscope-store-test-"));
     const other = RunStore.open(otherDir);
     try {
-      expect(other.importRuns(parseRunsJsonl(lines.join("")))).toEqual({
+      expect(await importJsonl(other, lines.join(""))).toEqual({
         imported: 2,
         renamed: [],
       });
       for (const original of originals) expect(other.get(original.id)).toEqual(original);
       expect(other.list({ q: "two" }).total).toBe(1);
 
-      const again = other.importRuns(parseRunsJsonl(lines.join("")));
+      const again = await importJsonl(other, lines.join(""));
       expect(again.renamed.map((r) => r.from)).toEqual(originals.map((r) => r.id));
       const copy = other.get(again.renamed[0]!.to)!;
       expect(copy.text).toBe(originals[0]!.text);
@@ -210,10 +227,11 @@ describe("export and import", () => {
     const good = [...store.exportLines()][0]!.trim();
     const broken = { ...JSON.parse(good), status: "finished" };
     const body = [good, "{nope", JSON.stringify(broken), "", good].join("\n");
-    expect(() => parseRunsJsonl(body)).toThrow(
+    await expect(importJsonl(store, body)).rejects.toThrow(
       /^Nothing was imported: 2 of 4 lines are not valid runs\. line 2: not JSON \(.*\); line 3: status must be one of "running", "completed"/,
     );
-    expect(() => parseRunsJsonl("\n\n")).toThrow(/holds no runs/);
+    await expect(importJsonl(store, "\n\n")).rejects.toThrow(/holds no runs/);
+    expect(store.list().total).toBe(1);
   });
 });
 

@@ -52,6 +52,19 @@ describe("listing and reading runs", () => {
     expect(page).toMatchObject({ total: 3, runs: [{ prompt: "How many pears?" }] });
   });
 
+  it("takes only whole numbers as limit and offset", async () => {
+    for (const query of ["limit=1.5", "offset=0.5", "limit=abc", "offset=-1"]) {
+      const response = await server.app.inject({ url: `/api/runs?${query}` });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe("invalid_request");
+    }
+    const fraction = await server.app.inject({ url: "/api/runs?limit=1.5" });
+    expect(fraction.json().error.message).toBe("querystring/limit must be an integer");
+    expect(
+      (await server.app.inject({ url: "/api/runs?limit=2&offset=1" })).json().runs,
+    ).toHaveLength(2);
+  });
+
   it("gets one run with its rendered prompt, text and events", async () => {
     const [first] = (await server.app.inject({ url: "/api/runs?q=colour" })).json().runs;
     const detail = (await server.app.inject({ url: `/api/runs/${first.id}` })).json();

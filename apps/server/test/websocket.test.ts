@@ -2,7 +2,7 @@
  * The page's WebSocket: runs in, batched events out, errors as messages on a
  * connection that stays open, aborts, and the origin check.
  */
-import type { EngineEvent } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScriptPerRun, WsClient, buildTestApp, listen, waitFor, type TestApp } from "./helpers.ts";
 

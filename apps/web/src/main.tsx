@@ -2,7 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { preloadCharts } from "./components/chart/lazy-charts.tsx";
-import { createExperimentsApi } from "./experiments/experiments-api.ts";
+import { createExperimentsApi } from "./lib/experiments-api.ts";
 import { createApiClient, createJsonCall } from "./lib/api-client.ts";
 import { createAuthClient } from "./lib/auth-client.ts";
 import { readDisplayPrefs, syncDisplay, syncSettingsToUrl } from "./lib/page-sync.ts";

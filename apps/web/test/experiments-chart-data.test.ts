@@ -11,7 +11,7 @@ import {
   shortLabel,
 } from "../src/experiments/experiment-chart-data.ts";
 import { fileSlug, standaloneSvg } from "../src/experiments/chart-export.ts";
-import { columnProblem, previewJsonl } from "../src/experiments/jsonl-preview.ts";
+import { columnProblem, previewJsonl } from "../src/lib/jsonl-preview.ts";
 import { setting, settingResult, twoSettingResults } from "./experiment-fixtures.ts";
 
 describe("experiment chart data", () => {

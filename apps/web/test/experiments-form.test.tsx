@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { act, fireEvent, render, screen } from "@testing-library/react";
-import type { BackendInfo } from "@thinkscope/protocol";
+import {
+  budgetProblems,
+  samplingProblems,
+  type BackendInfo,
+  type ExperimentPresetInfo,
+} from "@thinkscope/protocol";
 import {
   buildCreateRequest,
   DEFAULT_DRAFT,
@@ -9,20 +14,17 @@ import {
   planItems,
   validateDraft,
   type ExperimentDraft,
-} from "../src/experiments/experiment-draft.ts";
+} from "../src/lib/experiment-draft.ts";
 import { ExperimentForm } from "../src/experiments/experiment-form.tsx";
-import type { ExperimentsApi, PresetInfo } from "../src/experiments/experiments-api.ts";
-import { previewJsonl } from "../src/experiments/jsonl-preview.ts";
+import type { ExperimentsApi } from "../src/lib/experiments-api.ts";
+import { previewJsonl } from "../src/lib/jsonl-preview.ts";
 import type { ApiClient } from "../src/lib/api-client.ts";
 import { createAppStore, StoreProvider } from "../src/store/app-store.ts";
 
-const TINY: PresetInfo = {
+const TINY: ExperimentPresetInfo = {
   id: "tiny-reasoner",
   title: "Tiny reasoner: forced waits and budget caps",
   description: "200 held-out problems, 8 settings, 4 samples.",
-  problems: 200,
-  settings: 8,
-  samples: 4,
 };
 
 const draft = (patch: Partial<ExperimentDraft>): ExperimentDraft => ({
@@ -40,7 +42,6 @@ describe("the experiment form's item count", () => {
         waitStrings: ["Wait", "Hmm"],
         samples: "4",
       }),
-      null,
     );
     expect(plan).toMatchObject({ problems: 10, settings: 12, samples: 4, items: 480 });
     expect(itemSummary(plan)).toBe("10 problems × 12 settings × 4 samples = 480 items");
@@ -48,38 +49,34 @@ describe("the experiment form's item count", () => {
 
   it("applies the slice: offset and limit", () => {
     const base = { generator: { ...DEFAULT_DRAFT.generator, count: "50" }, numWaits: "0" };
-    expect(planItems(draft({ ...base, offset: "45" }), null).problems).toBe(5);
-    expect(planItems(draft({ ...base, offset: "10", limit: "20" }), null).problems).toBe(20);
-    expect(planItems(draft({ ...base, offset: "60" }), null).problems).toBe(0);
+    expect(planItems(draft({ ...base, offset: "45" })).problems).toBe(5);
+    expect(planItems(draft({ ...base, offset: "10", limit: "20" })).problems).toBe(20);
+    expect(planItems(draft({ ...base, offset: "60" })).problems).toBe(0);
   });
 
   it("counts an upload's rows, and says 'up to' for a server file it cannot read", () => {
     const text = ['{"problem":"a","answer":1}', '{"problem":"b","answer":2}'].join("\n");
     const upload = { name: "two.jsonl", text, preview: previewJsonl(text) };
-    expect(
-      itemSummary(planItems(draft({ datasetKind: "upload", upload, numWaits: "0" }), null)),
-    ).toBe("2 problems × 1 setting × 1 sample = 2 items");
-    expect(itemSummary(planItems(draft({ datasetKind: "path", limit: "30" }), null))).toBe(
+    expect(itemSummary(planItems(draft({ datasetKind: "upload", upload, numWaits: "0" })))).toBe(
+      "2 problems × 1 setting × 1 sample = 2 items",
+    );
+    expect(itemSummary(planItems(draft({ datasetKind: "path", limit: "30" })))).toBe(
       "up to 30 problems × 3 settings × 1 sample = at most 90 items",
     );
-    expect(itemSummary(planItems(draft({ datasetKind: "path" }), null))).toBe(
+    expect(itemSummary(planItems(draft({ datasetKind: "path" })))).toBe(
       "every problem in the file × 3 settings × 1 sample",
     );
   });
 
-  it("uses the preset's own numbers, and the form's when they replace them", () => {
+  it("leaves a preset's own numbers to the server, and counts the form's when they replace them", () => {
+    // The server does not say how large a preset is (ExperimentPresetInfo).
     const preset = draft({ datasetKind: "preset", presetId: "tiny-reasoner" });
-    expect(itemSummary(planItems(preset, [TINY]))).toBe(
-      "200 problems × 8 settings × 4 samples = 6,400 items",
-    );
-    expect(
-      planItems({ ...preset, limit: "20", samples: "2", presetSettings: false }, [TINY]),
-    ).toMatchObject({ problems: 20, settings: 3, samples: 2, items: 120 });
-    // A server that does not say how large its preset is.
-    const bare = { id: TINY.id, title: TINY.title, description: TINY.description };
-    expect(itemSummary(planItems(preset, [bare]))).toBe(
+    expect(itemSummary(planItems(preset))).toBe(
       "the preset's problems × the preset's settings × the preset's samples",
     );
+    expect(
+      planItems({ ...preset, limit: "20", samples: "2", presetSettings: false }),
+    ).toMatchObject({ problemsAtMost: 20, settings: 3, samples: 2, itemsAtMost: 120 });
   });
 });
 
@@ -114,14 +111,24 @@ describe("the experiment form's validation", () => {
       kinds: "Pick at least one kind of problem.",
       limit: "The limit must be at least 1.",
       numWaits: '"-1" is not a whole number of 0 or more.',
-      minThinkingTokens: "Every minimum must be at most every cap (600 > 256).",
+      // The protocol's rules, on every setting of the sweep (the first that breaks one).
+      minThinkingTokens: budgetProblems({ min_thinking_tokens: 600, max_thinking_tokens: 256 })[0]!
+        .message,
       waitStrings: "Pick at least one wait string.",
       template: "The template must contain {problem}, where each problem's text goes.",
       samples: "The samples per problem must be at least 1.",
-      temperature: "Temperature must be at most 5.",
-      topP: "top_p must be above 0.",
+      temperature: samplingProblems({ temperature: 6 })[0]!.message,
+      topP: samplingProblems({ top_p: 0 })[0]!.message,
       concurrency: "Concurrency must be at most 256.",
     });
+  });
+
+  it("checks every setting of the sweep with the protocol's rules, as the server does", () => {
+    const problems = validateDraft(draft({ numWaits: "0, 65", minThinkingTokens: "64" }), null);
+    expect(problems).toEqual({
+      numWaits: budgetProblems({ num_waits: 65 })[0]!.message,
+    });
+    expect(validateDraft(draft({ maxAnswerTokens: "0" }), null)).toEqual({});
   });
 
   it("refuses an empty slice and more items than one experiment runs", () => {
@@ -165,14 +172,9 @@ describe("the experiment form's validation", () => {
     );
   });
 
-  it("refuses a preset the server does not have or cannot run", () => {
+  it("refuses a preset the server does not have", () => {
     const preset = draft({ datasetKind: "preset", presetId: "tiny-reasoner" });
     expect(validateDraft(preset, []).dataset).toBe('This server has no preset "tiny-reasoner".');
-    const missing = [{ ...TINY, available: false, unavailableReason: "No model." }];
-    expect(validateDraft(preset, missing).dataset).toBe(
-      "No model. Pick a backend to run its problems on another model.",
-    );
-    expect(validateDraft({ ...preset, backend: "vllm" }, missing)).toEqual({});
     expect(validateDraft(preset, [TINY])).toEqual({});
   });
 });
@@ -268,7 +270,7 @@ const backend: BackendInfo = {
   readiness: { state: "ready" },
 };
 
-function mountForm(presets: PresetInfo[] = [TINY]) {
+function mountForm(presets: ExperimentPresetInfo[] = [TINY]) {
   const api: ExperimentsApi = {
     presets: async () => presets,
     list: async () => ({ experiments: [], total: 0 }),
@@ -311,14 +313,14 @@ describe("the experiment form", () => {
       "tiny-reasoner",
     );
     expect(screen.getByTestId("experiment-item-count").textContent).toBe(
-      "200 problems × 8 settings × 4 samples = 6,400 items",
+      "the preset's problems × the preset's settings × the preset's samples",
     );
     // The preset brings its own prompt; its fields are not shown.
     expect(screen.queryByLabelText("Prompt template")).toBeNull();
 
     fireEvent.change(screen.getByLabelText("Take at most (limit)"), { target: { value: "20" } });
     expect(screen.getByTestId("experiment-item-count").textContent).toBe(
-      "20 problems × 8 settings × 4 samples = 640 items",
+      "up to 20 problems × the preset's settings × the preset's samples",
     );
     expect(
       (screen.getByRole("button", { name: /Start experiment/ }) as HTMLButtonElement).disabled,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseHash, routeHref } from "../src/lib/hash-route.ts";
-import { resultsUrl } from "../src/experiments/experiments-api.ts";
+import { resultsUrl } from "../src/lib/experiments-api.ts";
 
 describe("experiment routes and links", () => {
   it("reads and writes #/experiments and #/experiments/<id>", () => {

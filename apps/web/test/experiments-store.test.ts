@@ -3,15 +3,16 @@ import type {
   ClientMessage,
   ExperimentCreate,
   ExperimentDetail,
+  ExperimentPresetInfo,
   ExperimentProgressMessage,
 } from "@thinkscope/protocol";
 import { ApiError, type ApiClient } from "../src/lib/api-client.ts";
-import type { ExperimentsApi, PresetInfo } from "../src/experiments/experiments-api.ts";
+import type { ExperimentsApi } from "../src/lib/experiments-api.ts";
 import { createAppStore, type AppStore } from "../src/store/app-store.ts";
 import { RESULTS_REFRESH_MS } from "../src/store/experiments-slice.ts";
 import { experimentDetail, progress } from "./experiment-fixtures.ts";
 
-const TINY: PresetInfo = {
+const TINY: ExperimentPresetInfo = {
   id: "tiny-reasoner",
   title: "Tiny reasoner",
   description: "The bundled model on its held-out problems.",
@@ -235,7 +236,7 @@ describe("the experiments store", () => {
     );
   });
 
-  it("preselects the tiny-reasoner preset, unless the user chose a dataset or it cannot run", async () => {
+  it("preselects the tiny-reasoner preset, unless the user chose a dataset", async () => {
     const first = harness();
     await first.store.getState().loadExperimentPresets();
     expect(first.store.getState().experimentDraft).toMatchObject({
@@ -247,10 +248,6 @@ describe("the experiments store", () => {
     touched.store.getState().setExperimentDraft({ datasetKind: "upload", datasetTouched: true });
     await touched.store.getState().loadExperimentPresets();
     expect(touched.store.getState().experimentDraft.datasetKind).toBe("upload");
-
-    const missing = harness({}, { presets: async () => [{ ...TINY, available: false }] });
-    await missing.store.getState().loadExperimentPresets();
-    expect(missing.store.getState().experimentDraft.datasetKind).toBe("generator");
 
     const old = harness({}, { presets: async () => Promise.reject(new Error("404")) });
     await old.store.getState().loadExperimentPresets();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { matchingPreset, PRESETS } from "../src/lib/presets.ts";
-import { DEFAULT_SETTINGS, validateSettings } from "../src/lib/run-settings.ts";
-import { ladderRungs, parseLadderValues } from "../src/lib/ladder.ts";
+import { budgetProblems } from "@thinkscope/protocol";
+import { DEFAULT_SETTINGS, toRunSpec, validateSettings } from "../src/lib/run-settings.ts";
+import { ladderProblem, ladderRungs, parseLadderValues } from "../src/lib/ladder.ts";
 
 const preset = (id: string) => PRESETS.find((p) => p.id === id)!;
 
@@ -53,15 +54,33 @@ describe("ladders", () => {
     expect(parseLadderValues("1,2,3,4,5,6,7,8,9")).toHaveProperty("error");
   });
 
-  it("keep every rung valid when a cap goes below the minimum", () => {
-    const rungs = ladderRungs(
-      { ...DEFAULT_SETTINGS, minThinkingTokens: 600 },
-      { param: "max_thinking_tokens", values: [256, 1024] },
-    );
-    expect(rungs.map((r) => [r.maxThinkingTokens, r.minThinkingTokens])).toEqual([
-      [256, 256],
+  it("refuse a value that makes its rung invalid, with the reason, never adjusting it", () => {
+    const base = toRunSpec({ ...DEFAULT_SETTINGS, minThinkingTokens: 600 });
+    const rungs = ladderRungs(base, { param: "max_thinking_tokens", values: [1024, 256] });
+    expect(
+      rungs.map((r) => [
+        r.spec.budget_forcing?.max_thinking_tokens,
+        r.spec.budget_forcing?.min_thinking_tokens,
+      ]),
+    ).toEqual([
       [1024, 600],
+      [256, 600],
     ]);
-    for (const rung of rungs) expect(validateSettings(rung)).toEqual({});
+    expect(ladderProblem(rungs, null)).toBe(
+      `Rung "cap 256": ${budgetProblems(rungs[1]!.spec.budget_forcing!)[0]!.message}`,
+    );
+  });
+
+  it("send a swept value as given, and refuse one that does not fit the model's context", () => {
+    const rungs = ladderRungs(toRunSpec(DEFAULT_SETTINGS), {
+      param: "max_thinking_tokens",
+      values: [512, 2048],
+    });
+    // 2,048 is the default, yet sent: a rung's value is never left to be fitted.
+    expect(rungs.map((r) => r.spec.budget_forcing?.max_thinking_tokens)).toEqual([512, 2048]);
+    expect(ladderProblem(rungs, { contextLength: 8192, promptTokens: 20 })).toBeNull();
+    expect(ladderProblem(rungs, { contextLength: 1024, promptTokens: 20 })).toMatch(
+      /^Rung "cap 2048": .*the model's context holds 1024/,
+    );
   });
 });

@@ -9,7 +9,7 @@ import type {
 import { ApiError, type ApiClient } from "../src/lib/api-client.ts";
 import { segmentText } from "../src/lib/trace-fold.ts";
 import { createAppStore, type AppStore } from "../src/store/app-store.ts";
-import { runBlocker } from "../src/store/connection-slice.ts";
+import { runBlocker } from "../src/store/selectors.ts";
 import { REPLAY_TICK_MS } from "../src/store/library-slice.ts";
 import { EventScript, twoWaitRun } from "./fixtures.ts";
 
@@ -34,6 +34,9 @@ function fakeApi(overrides: Partial<ApiClient> = {}): ApiClient {
   return {
     health: async () => ({ status: "ok" }),
     backends: async () => [backend],
+    preview: async () => {
+      throw new ApiError("not_found", "This server has no previews.", 404);
+    },
     listRuns: async () => ({ runs: [], total: 0 }),
     getRun: async () => {
       throw new ApiError("not_found", "No such run.", 404);
@@ -168,7 +171,10 @@ describe("the runs slice", () => {
     store.getState().setSettings({ minThinkingTokens: 900, maxThinkingTokens: 512 });
     store.getState().runPlayground();
     expect(sent).toHaveLength(0);
-    expect(store.getState().notice?.text).toMatch(/above the maximum of 512/i);
+    // The protocol's own words for the rule (budgetProblems), as the server would refuse it.
+    expect(store.getState().notice?.text).toMatch(
+      /min_thinking_tokens \(900\) is above max_thinking_tokens \(512\)/,
+    );
   });
 
   it("tells the user when the run could not be sent, and keeps no ghost run", () => {
@@ -243,14 +249,14 @@ describe("the runs slice", () => {
 describe("the compare slice", () => {
   it("runs one prompt per rung with the ladder's setting varied", () => {
     const { store, sent } = harness();
-    store.getState().setSettings({ prompt: "Q", minThinkingTokens: 300 });
+    store.getState().setSettings({ prompt: "Q", minThinkingTokens: 200 });
     store.getState().setLadder({ param: "max_thinking_tokens", values: [256, 512, 1024] });
     store.getState().runLadder();
     const specs = sent.map((m) => (m.type === "run" ? m.spec.budget_forcing : null));
     expect(specs.map((bf) => [bf?.max_thinking_tokens, bf?.min_thinking_tokens])).toEqual([
-      [256, 256], // the minimum follows a cap below it, so the rung is valid
-      [512, 300],
-      [1024, 300],
+      [256, 200],
+      [512, 200],
+      [1024, 200],
     ]);
     const comparison = store.getState().comparison!;
     expect(comparison.keys).toHaveLength(3);
@@ -259,6 +265,18 @@ describe("the compare slice", () => {
       "cap 512",
       "cap 1024",
     ]);
+  });
+
+  it("refuses a ladder a value makes invalid, says which rung and why, and sends nothing", () => {
+    const { store, sent } = harness();
+    store.getState().setSettings({ prompt: "Q", minThinkingTokens: 300 });
+    store.getState().setLadder({ param: "max_thinking_tokens", values: [256, 512] });
+    store.getState().runLadder();
+    expect(sent).toEqual([]);
+    expect(store.getState().comparison).toBeNull();
+    expect(store.getState().notice?.text).toBe(
+      'Rung "cap 256": min_thinking_tokens (300) is above max_thinking_tokens (256).',
+    );
   });
 
   it("replaces the previous comparison and stops its runs", () => {

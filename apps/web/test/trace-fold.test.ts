@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { BudgetForcingRun, RunTranscript, type EngineEvent } from "@thinkscope/core";
+import { BudgetForcingRun, RunTranscript } from "@thinkscope/core";
+import type { EngineEvent } from "@thinkscope/protocol";
 import { ScriptedBackend } from "@thinkscope/core/testing";
 import {
   BLOCK_CHARS,

@@ -7,7 +7,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BudgetForcingRun, RunTranscript, type BudgetForcingInput } from "@thinkscope/core";
+import { BudgetForcingRun, RunTranscript } from "@thinkscope/core";
+import type { BudgetForcing } from "@thinkscope/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedBackend, type EmbeddedBackend, type EmbeddedSession } from "../src/index.ts";
 import { getTestModel } from "../src/testing/index.ts";
@@ -30,7 +31,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function run(budgetForcing: BudgetForcingInput) {
+async function run(budgetForcing: BudgetForcing) {
   const session = (await backend.openSession({})) as EmbeddedSession;
   const positions: number[] = [];
   try {

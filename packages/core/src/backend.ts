@@ -3,41 +3,17 @@
  * how to stream tokens from a prompt; it knows nothing about thinking, budgets
  * or injections. The engine is the one place that does.
  */
-
-export type BackendKind = "embedded" | "vllm" | "llamacpp" | "openai" | "ollama" | "scripted";
-
-/** What a backend can do, so the engine and the page can say how exact a count is. */
-export interface BackendCapabilities {
-  /** Every generated token arrives with its exact id. */
-  exactTokenIds: boolean;
-  /** A prompt may be given as token ids (continuations need no re-tokenizing). */
-  tokenIdPrompts: boolean;
-  /** Generation can stop on token ids, so a delimiter never reaches the text. */
-  stopTokenIds: boolean;
-  /** Per-token probabilities are available (see `GenerateRequest.probeTokenIds`). */
-  logprobs: boolean;
-  /** `tokenize` is available. */
-  tokenizer: boolean;
-  /**
-   * Generation state survives between requests of one session (an in-process
-   * KV cache): a continuation evaluates only the tokens that are new.
-   */
-  persistentSequence: boolean;
-  /** The model's context length in tokens, when known. */
-  contextLength?: number;
-}
+import type { ModelFacts } from "./families.ts";
+import type {
+  BackendCapabilities,
+  BackendKind,
+  BackendReadiness,
+  SamplingSettings,
+} from "@thinkscope/protocol";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
-}
-
-export interface SamplingSettings {
-  /** 0 decodes greedily, as the s1 paper does. */
-  temperature: number;
-  topP?: number;
-  topK?: number;
-  seed?: number;
 }
 
 /** A prompt is either text or exact token ids; backends that take ids prefer them. */
@@ -130,11 +106,23 @@ export interface Backend {
   readiness(): Promise<BackendReadiness>;
   openSession(options: { model?: string; signal?: AbortSignal }): Promise<GenerationSession>;
   /**
+   * Text to token ids with the model's tokenizer, as a session's `tokenize`
+   * does, but without holding a session (to count a prompt before running
+   * it). Present when `capabilities.tokenizer` is.
+   */
+  tokenize?(text: string, options: { special: boolean; model?: string }): Promise<number[]>;
+  /**
    * Render chat messages with the model's own chat template and return the
    * text just before the assistant's reply. Absent when the backend cannot;
    * the caller then uses a family template from `@thinkscope/core`.
    */
   applyChatTemplate?(messages: ChatMessage[], options: { model?: string }): Promise<string>;
+  /**
+   * What the model itself says about its family (its GGUF name, pre-tokenizer,
+   * architecture and chat template), to match it to a family profile. Absent
+   * when the backend knows no more than the model's name.
+   */
+  modelFacts?(options: { model?: string }): Promise<ModelFacts>;
   /**
    * Forward an OpenAI-style request body unchanged to the upstream server (for
    * requests without `budget_forcing`). Server backends only.
@@ -142,11 +130,6 @@ export interface Backend {
   passthrough?(request: PassthroughRequest): Promise<Response>;
   close(): Promise<void>;
 }
-
-export type BackendReadiness =
-  | { state: "ready" }
-  | { state: "loading"; message: string; progress?: number }
-  | { state: "unavailable"; message: string };
 
 export interface PassthroughRequest {
   /** `/completions` or `/chat/completions`, relative to the backend's OpenAI base URL. */

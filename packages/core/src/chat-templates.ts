@@ -1,9 +1,11 @@
 import type { ChatMessage } from "./backend.ts";
 import { InvalidRequestError } from "./errors.ts";
-import { withThinkingStart, type ThinkingFormat } from "./formats.ts";
+import type { FamilyId, ThinkingFormat } from "@thinkscope/protocol";
+import { matchFamily } from "./families.ts";
+import { withThinkingStart } from "./formats.ts";
 
 /**
- * Chat templates of the reasoning-model families in BUDGET_FORCING.md, for
+ * Chat templates of the reasoning-model families (docs/models.md), for
  * backends that cannot render the model's own template (plain OpenAI
  * servers, Ollama in raw mode). A backend that can (embedded GGUF, vLLM,
  * llama-server) uses the model's own template instead.
@@ -55,14 +57,22 @@ const RENDERERS: Record<ChatTemplateFamily, (messages: ChatMessage[]) => string>
   chatml: (messages) => chatml(messages),
 };
 
-/** The family a model name belongs to, judged from the usual repository names. */
+/** The template that stands in for each family's own (gpt-oss has none here: ChatML). */
+const FAMILY_TEMPLATES: Readonly<Record<FamilyId, ChatTemplateFamily>> = {
+  qwen3: "qwen3",
+  "qwen3-thinking-2507": "qwq",
+  qwq: "qwq",
+  "deepseek-r1": "deepseek-r1",
+  "r1-distill-qwen": "deepseek-r1",
+  "r1-distill-llama": "deepseek-r1",
+  s1: "s1",
+  "gpt-oss": "chatml",
+  "think-tags": "chatml",
+};
+
+/** The family template for a model name (`matchFamily` on the name alone). */
 export function chatTemplateFamilyFor(model: string | undefined): ChatTemplateFamily {
-  const name = (model ?? "").toLowerCase();
-  if (/(^|[/_-])s1(\.1)?([-_.]|$)/.test(name)) return "s1";
-  if (name.includes("deepseek-r1") || name.includes("r1-distill")) return "deepseek-r1";
-  if (name.includes("qwq")) return "qwq";
-  if (name.includes("qwen3")) return "qwen3";
-  return "chatml";
+  return FAMILY_TEMPLATES[matchFamily({ names: [model] }).family];
 }
 
 /**

@@ -1,15 +1,6 @@
 import type {
   BackendCapabilities,
-  GenerateRequest,
-  GenerationEvent,
-  GenerationSession,
-  GenerationUsage,
-  PromptInput,
-  SamplingSettings,
-} from "./backend.ts";
-import { DelimiterMatcher } from "./delimiter-matcher.ts";
-import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
-import type {
+  BudgetForcing,
   DeltaEvent,
   EngineEvent,
   FinishReason,
@@ -17,11 +8,24 @@ import type {
   InjectionKind,
   InjectionReason,
   Phase,
+  ResolvedSettings,
   RunStartedEvent,
   RunStats,
-} from "./events.ts";
-import { forcedCloseText, promptOpensThinking, type ThinkingFormat } from "./formats.ts";
-import { resolveSettings, type BudgetForcingInput, type ResolvedSettings } from "./settings.ts";
+  SamplingSettings,
+  ThinkingFormat,
+} from "@thinkscope/protocol";
+import { quantizeProbability } from "@thinkscope/protocol";
+import type {
+  GenerateRequest,
+  GenerationEvent,
+  GenerationSession,
+  GenerationUsage,
+  PromptInput,
+} from "./backend.ts";
+import { DelimiterMatcher } from "./delimiter-matcher.ts";
+import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
+import { forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { resolveSettings } from "./settings.ts";
 
 export interface RunRequest {
   /**
@@ -30,7 +34,7 @@ export interface RunRequest {
    * thinking itself).
    */
   prompt: string;
-  budgetForcing?: BudgetForcingInput;
+  budgetForcing?: BudgetForcing;
   sampling?: Partial<SamplingSettings>;
   runId?: string;
 }
@@ -49,7 +53,7 @@ interface Piece {
 }
 
 /**
- * Budget forcing for one run (BUDGET_FORCING.md). `prepare` tokenizes the
+ * Budget forcing for one run (docs/engine.md). `prepare` tokenizes the
  * prompt and validates the settings, refusing bad ones before anything is
  * generated; `events` then drives the backend and yields the typed events.
  *
@@ -60,6 +64,18 @@ interface Piece {
  * - text: stop strings plus a delimiter matcher that works across chunk
  *   boundaries; counts come from the backend and are marked approximate.
  */
+/**
+ * How many tokens a prompt is, counted as a run counts it: with the model's
+ * tokenizer (special tokens parsed), or estimated when there is none.
+ */
+export async function countPromptTokens(
+  prompt: string,
+  tokenize?: (text: string, options: { special: boolean }) => Promise<number[]>,
+): Promise<{ tokens: number; exact: boolean }> {
+  if (!tokenize) return { tokens: estimateTokens(prompt), exact: false };
+  return { tokens: (await tokenize(prompt, { special: true })).length, exact: true };
+}
+
 export class BudgetForcingRun {
   private constructor(
     private readonly session: GenerationSession,
@@ -304,7 +320,10 @@ class RunDriver {
             const event = step.value;
             if (event.type === "finish") {
               usage = event.usage;
-              this.lastEndProbability = event.probeProbability;
+              this.lastEndProbability =
+                event.probeProbability === undefined
+                  ? undefined
+                  : quantizeProbability(event.probeProbability);
               outcome = outcomeOf(
                 event.reason,
                 event.stoppedBy !== undefined && !event.endOfSequence,
@@ -548,7 +567,10 @@ class RunDriver {
       time: this.time(),
     };
     if (piece.ids) event.tokenIds = piece.ids;
-    if (probabilities) event.endProbabilities = probabilities.slice(0, piece.tokens);
+    // On the stored grid (16 bits), so what was streamed is exactly what a replay shows.
+    if (probabilities) {
+      event.endProbabilities = probabilities.slice(0, piece.tokens).map(quantizeProbability);
+    }
     this.outbox.push(event);
   }
 
@@ -616,7 +638,8 @@ function cutAtFirstMarker(text: string, markers: readonly string[]): string {
 }
 
 /** Rough count for backends that give no tokens at all: about four characters a token. */
-function estimateTokens(text: string): number {
+/** A text-only backend's token count: about four characters a token. */
+export function estimateTokens(text: string): number {
   return Math.max(1, Math.round(text.length / 4));
 }
 

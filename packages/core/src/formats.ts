@@ -1,33 +1,8 @@
 /**
  * Thinking formats: how a model opens and closes its thinking, and what the
- * engine appends on a natural or a forced close (BUDGET_FORCING.md).
+ * engine appends on a natural or a forced close (docs/engine.md, "Formats").
  */
-export interface ThinkingFormat {
-  name: "think-tags" | "s1" | "custom";
-  /** The thinking start delimiter as it appears in the text. */
-  start: string;
-  /** What the model writes to end its thinking; the engine stops on these. */
-  endMarkers: string[];
-  /** Exact end token ids, when the user gave them (custom formats). */
-  endTokenIds?: number[];
-  /** Appended when the model's close is accepted. */
-  naturalClose: string;
-  /** Appended (before the answer lead-in) when the budget forces the close. */
-  forcedClose: string;
-  /** What ends the answer, besides the model's end of sequence. */
-  answerStopMarkers: string[];
-}
-
-/** A format as the API and the CLI accept it. */
-export type FormatInput =
-  | "think-tags"
-  | "s1"
-  | {
-      start: string;
-      end: string | string[];
-      forced_end?: string;
-      end_token_ids?: number[];
-    };
+import type { FormatInput, ThinkingFormat } from "@thinkscope/protocol";
 
 export const THINK_TAGS: ThinkingFormat = {
   name: "think-tags",
@@ -52,9 +27,24 @@ export const S1: ThinkingFormat = {
   answerStopMarkers: ["<|im_end|>"],
 };
 
+/**
+ * gpt-oss's harmony: the thinking is the `analysis` channel's message, which
+ * the model ends with `<|end|>`; the close starts the `final` channel, whose
+ * message is the answer and ends with `<|return|>` (or `<|end|>`).
+ */
+export const HARMONY: ThinkingFormat = {
+  name: "harmony",
+  start: "<|channel|>analysis<|message|>",
+  endMarkers: ["<|end|>"],
+  naturalClose: "<|end|><|start|>assistant<|channel|>final<|message|>",
+  forcedClose: "<|end|><|start|>assistant<|channel|>final<|message|>",
+  answerStopMarkers: ["<|return|>", "<|end|>"],
+};
+
 export function resolveFormat(input: FormatInput): ThinkingFormat {
   if (input === "think-tags") return THINK_TAGS;
   if (input === "s1") return S1;
+  if (input === "harmony") return HARMONY;
   const endMarkers = (Array.isArray(input.end) ? input.end : [input.end]).filter((m) => m !== "");
   const primaryEnd = endMarkers[0] ?? "";
   return {

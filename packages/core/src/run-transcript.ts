@@ -1,34 +1,11 @@
-import type { EngineEvent, FinishReason, InjectionKind, RunStats } from "./events.ts";
-
-export type SegmentType = "thinking" | InjectionKind | "answer";
-
-export interface Segment {
-  type: SegmentType;
-  text: string;
-  tokens: number;
-}
-
-/**
- * The `budget_forcing` object of the HTTP API (ARCHITECTURE.md, contract),
- * plus a few extra fields. Also what `thinkscope run --json` prints.
- */
-export interface BudgetForcingSummary {
-  /** Thinking tokens: generated plus injected waits; never above max_thinking_tokens. */
-  thinking_tokens: number;
-  /** Every token the engine inserted: waits and the close. */
-  injected_tokens: number;
-  answer_tokens: number;
-  waits: number;
-  forced_end: boolean;
-  token_counts_exact: boolean;
-  upstream_requests: number;
-  segments: Segment[];
-  /** Extensions to the contract: the close's tokens, how the run ended, and cache figures. */
-  close_tokens: number;
-  finish_reason: FinishReason | null;
-  reprefilled_tokens: number;
-  cached_prompt_tokens: number;
-}
+import type {
+  BudgetForcingSummary,
+  EngineEvent,
+  FinishReason,
+  RunStats,
+  Segment,
+  SegmentType,
+} from "@thinkscope/protocol";
 
 /**
  * Folds an engine event stream into the run as a whole: the exact

@@ -3,7 +3,7 @@ import { S1, THINK_TAGS, chatTemplateFamilyFor, renderChatPrompt } from "../src/
 
 const ask = [{ role: "user" as const, content: "Q" }];
 
-describe("family chat templates (BUDGET_FORCING.md)", () => {
+describe("family chat templates (docs/models.md)", () => {
   it("renders each family exactly as the brief shows, ending where the model thinks", () => {
     expect(renderChatPrompt(ask, { model: "Qwen/Qwen3-8B", format: THINK_TAGS })).toBe(
       "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n",

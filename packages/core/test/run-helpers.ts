@@ -1,9 +1,5 @@
-import {
-  BudgetForcingRun,
-  RunTranscript,
-  type EngineEvent,
-  type RunRequest,
-} from "../src/index.ts";
+import type { EngineEvent } from "@thinkscope/protocol";
+import { BudgetForcingRun, RunTranscript, type RunRequest } from "../src/index.ts";
 import { ScriptedBackend, type ScriptedBackendOptions } from "../src/testing/index.ts";
 
 export const PROMPT = "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\n";

@@ -6,64 +6,18 @@
  * Naming: records (`ExperimentSummary`, `ExperimentProgress`) are camelCase
  * like `RunSummary`; request bodies and results are snake_case like the
  * API's `budget_forcing`, because `ExperimentResults.settings` is the public
- * JSON contract of `thinkscope experiment --json` (issue 5).
+ * JSON contract of `thinkscope experiment --json`.
  */
 import { Type, type Static } from "typebox";
-import type { BudgetForcing, Sampling } from "./index.ts";
+import { QueryInteger } from "./runs.ts";
+import {
+  BudgetForcingSchema,
+  SamplingSchema,
+  WaitStringSchema,
+  type BudgetForcing,
+} from "./budget.ts";
 
-// index.ts re-exports this module, so its schemas cannot be imported here as
-// values (an ES module cycle leaves them uninitialised). The few this module
-// needs are restated; `Same` below fails the typecheck if they ever drift.
 const Count = Type.Integer({ minimum: 0 });
-const WaitStringSchema = Type.Union([
-  Type.String({ minLength: 1 }),
-  Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-]);
-const ExperimentBudgetForcingSchema = Type.Object(
-  {
-    format: Type.Optional(
-      Type.Union([
-        Type.Literal("think-tags"),
-        Type.Literal("s1"),
-        Type.Object(
-          {
-            start: Type.String({ minLength: 1 }),
-            end: Type.Union([
-              Type.String({ minLength: 1 }),
-              Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-            ]),
-            forced_end: Type.Optional(Type.String()),
-            end_token_ids: Type.Optional(Type.Array(Count)),
-          },
-          { additionalProperties: false },
-        ),
-      ]),
-    ),
-    max_thinking_tokens: Type.Optional(Count),
-    min_thinking_tokens: Type.Optional(Count),
-    num_waits: Type.Optional(Count),
-    wait_string: Type.Optional(WaitStringSchema),
-    final_answer_prefix: Type.Optional(Type.String()),
-    max_answer_tokens: Type.Optional(Count),
-    max_extensions: Type.Optional(Count),
-  },
-  { additionalProperties: false },
-);
-const ExperimentSamplingSchema = Type.Object(
-  {
-    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
-    top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-    top_k: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** The base seed: sample i of every item runs with `seed + i`. */
-    seed: Type.Optional(Type.Integer()),
-  },
-  { additionalProperties: false },
-);
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const budgetForcingInStep: Same<Static<typeof ExperimentBudgetForcingSchema>, BudgetForcing> = true;
-const samplingInStep: Same<Static<typeof ExperimentSamplingSchema>, Sampling> = true;
-void budgetForcingInStep;
-void samplingInStep;
 
 // ---- Create request --------------------------------------------------------
 
@@ -143,6 +97,30 @@ export const SweepSchema = Type.Object(
 );
 export type Sweep = Static<typeof SweepSchema>;
 
+/** Sweep fields in the order the product varies them (the last fastest): the schema's. */
+export const SWEEP_FIELDS = Object.keys(SweepSchema.properties) as (keyof Sweep)[];
+
+/** How many settings a sweep makes (1 when it varies nothing), known before they are made. */
+export function sweepSize(sweep: Sweep): number {
+  return SWEEP_FIELDS.reduce((size, field) => size * (sweep[field]?.length ?? 1), 1);
+}
+
+/**
+ * What a sweep varies, one entry per setting: the cartesian product of its
+ * lists (an empty sweep varies nothing). The server lays each over an
+ * experiment's base settings; the page's ladder is a sweep of one field.
+ * Check `sweepSize` first: four lists of 64 make 16 million.
+ */
+export function sweepVariations(sweep: Sweep): BudgetForcing[] {
+  let product: BudgetForcing[] = [{}];
+  for (const field of SWEEP_FIELDS) {
+    const values = sweep[field];
+    if (!values) continue;
+    product = product.flatMap((varied) => values.map((value) => ({ ...varied, [field]: value })));
+  }
+  return product;
+}
+
 export const ExperimentPromptSchema = Type.Object(
   {
     /** `chat` (default): the template is the user message; `raw`: the exact text to continue. */
@@ -173,9 +151,9 @@ export const ExperimentCreateSchema = Type.Object(
     model: Type.Optional(Type.String({ maxLength: 500 })),
     prompt: Type.Optional(ExperimentPromptSchema),
     /** Settings shared by every swept setting. */
-    budget_forcing: Type.Optional(ExperimentBudgetForcingSchema),
+    budget_forcing: Type.Optional(BudgetForcingSchema),
     /** Explicit settings, each laid over `budget_forcing`; listed before the sweep's. */
-    settings: Type.Optional(Type.Array(ExperimentBudgetForcingSchema, { maxItems: 256 })),
+    settings: Type.Optional(Type.Array(BudgetForcingSchema, { maxItems: 256 })),
     sweep: Type.Optional(SweepSchema),
     /** Samples per problem and setting (for majority vote and pass@k). Default 1. */
     samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
@@ -183,7 +161,7 @@ export const ExperimentCreateSchema = Type.Object(
      * Default: greedy for one sample; temperature 0.6, top_p 0.95 (Yue et
      * al.) for several. `seed` is the base seed (default 0).
      */
-    sampling: Type.Optional(ExperimentSamplingSchema),
+    sampling: Type.Optional(SamplingSchema),
     /** Items run at once. Default: the embedded backend's sequences, 8 for a server backend. */
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   },
@@ -193,203 +171,252 @@ export type ExperimentCreate = Static<typeof ExperimentCreateSchema>;
 
 // ---- Stored experiment ------------------------------------------------------
 
+const Share = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+const ErrorInfo = Type.Union([
+  Type.Object({ code: Type.String(), message: Type.String() }),
+  Type.Null(),
+]);
+
 /**
  * `running`: items are being run; `completed`: every item is done;
  * `failed`: the runner stopped with failed items (resume retries them);
  * `cancelled`: stopped by its user; `interrupted`: the server stopped or
  * crashed while it ran. All but `running` and `completed` can be resumed.
  */
-export type ExperimentStatus = "running" | "completed" | "failed" | "cancelled" | "interrupted";
+export const ExperimentStatusSchema = Type.Union([
+  Type.Literal("running"),
+  Type.Literal("completed"),
+  Type.Literal("failed"),
+  Type.Literal("cancelled"),
+  Type.Literal("interrupted"),
+]);
+export type ExperimentStatus = Static<typeof ExperimentStatusSchema>;
 
 export type ExperimentItemStatus = "pending" | "running" | "done" | "failed";
 
-export interface ExperimentProgress {
+export const ExperimentProgressSchema = Type.Object({
   /** problems x settings x samples. */
-  total: number;
-  done: number;
-  running: number;
-  failed: number;
-  pending: number;
+  total: Count,
+  done: Count,
+  running: Count,
+  failed: Count,
+  pending: Count,
   /** Tokens generated by done items: thinking (injections included) plus answer. */
-  tokens: number;
-  thinkingTokens: number;
+  tokens: Count,
+  thinkingTokens: Count,
   /** Time spent running, over every resume (ms). */
-  elapsedMs: number;
+  elapsedMs: Type.Number({ minimum: 0 }),
   /** Time left at the current pace (ms); null until an item is done in this session. */
-  etaMs: number | null;
+  etaMs: NullableNumber,
   /** Requests in flight now (items running), and the configured bound. */
-  inFlight: number;
-  concurrency: number;
-}
+  inFlight: Count,
+  concurrency: Count,
+});
+export type ExperimentProgress = Static<typeof ExperimentProgressSchema>;
 
-export interface ExperimentDatasetInfo {
+export const ExperimentDatasetInfoSchema = Type.Object({
   /** What the problems came from: a file's name, `upload`, the generator, a preset. */
-  name: string;
-  source: "path" | "upload" | "generator" | "preset";
+  name: Type.String(),
+  source: Type.Union([
+    Type.Literal("path"),
+    Type.Literal("upload"),
+    Type.Literal("generator"),
+    Type.Literal("preset"),
+  ]),
   /** The detected row shape (`aime`, `math`, `gsm8k`, `question-answer`, `mapped`, `generated`). */
-  shape: string;
+  shape: Type.String(),
   /** Problems in the whole file before slicing. */
-  available: number;
-  offset: number;
+  available: Count,
+  offset: Count,
   /** Problems in the experiment (after offset and limit). */
-  problems: number;
-}
+  problems: Count,
+});
+export type ExperimentDatasetInfo = Static<typeof ExperimentDatasetInfoSchema>;
 
-export interface ExperimentSummary {
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-  status: ExperimentStatus;
-  preset: string | null;
-  dataset: ExperimentDatasetInfo;
-  backend: string;
+const SummaryProperties = {
+  id: Type.String(),
+  name: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  status: ExperimentStatusSchema,
+  preset: Type.Union([Type.String(), Type.Null()]),
+  dataset: ExperimentDatasetInfoSchema,
+  backend: Type.String(),
   /** The model asked for; null runs the backend's default model. */
-  model: string | null;
+  model: Type.Union([Type.String(), Type.Null()]),
   /** Number of settings and samples per problem and setting. */
-  settings: number;
-  samples: number;
-  progress: ExperimentProgress;
+  settings: Count,
+  samples: Count,
+  progress: ExperimentProgressSchema,
   /** Why it stopped (`failed`), or the last item error. */
-  error: { code: string; message: string } | null;
-}
+  error: ErrorInfo,
+};
+export const ExperimentSummarySchema = Type.Object(SummaryProperties);
+export type ExperimentSummary = Static<typeof ExperimentSummarySchema>;
 
 /** One swept setting: its `budget_forcing` (the base with the swept values laid over it). */
-export interface ExperimentSetting {
-  index: number;
+export const ExperimentSettingSchema = Type.Object({
+  index: Count,
   /** Short text for legends: `num_waits=2 max_thinking_tokens=512`, or `base`. */
-  label: string;
+  label: Type.String(),
   /** Only the fields this setting varies (from `settings` or `sweep`). */
-  varied: BudgetForcing;
-  budget_forcing: BudgetForcing;
-}
+  varied: BudgetForcingSchema,
+  budget_forcing: BudgetForcingSchema,
+});
+export type ExperimentSetting = Static<typeof ExperimentSettingSchema>;
 
 /** Everything the runner needs, resolved from the request (and preset) and stored. */
-export interface ExperimentSpec {
-  prompt: { mode: "chat" | "raw"; template: string };
-  settings: ExperimentSetting[];
-  samples: number;
+export const ExperimentSpecSchema = Type.Object({
+  prompt: Type.Object({
+    mode: Type.Union([Type.Literal("chat"), Type.Literal("raw")]),
+    template: Type.String(),
+  }),
+  settings: Type.Array(ExperimentSettingSchema),
+  samples: Count,
   /** Base sampling; sample i runs with `seed + i`. */
-  sampling: Sampling & { seed: number };
-  concurrency: number;
-}
+  sampling: Type.Intersect([SamplingSchema, Type.Object({ seed: Type.Integer() })]),
+  concurrency: Count,
+});
+export type ExperimentSpec = Static<typeof ExperimentSpecSchema>;
 
 /** Requests in flight at a moment, `t` ms after the current (or last) session started. */
-export interface ThroughputPoint {
-  t: number;
-  inFlight: number;
-}
+export const ThroughputPointSchema = Type.Object({ t: Type.Number(), inFlight: Count });
+export type ThroughputPoint = Static<typeof ThroughputPointSchema>;
 
-export interface ExperimentThroughput {
-  concurrency: number;
+export const ExperimentThroughputSchema = Type.Object({
+  concurrency: Count,
   /** Highest number of requests in flight seen. */
-  peakInFlight: number;
+  peakInFlight: Count,
   /** Time-weighted mean of requests in flight while the session ran. */
-  meanInFlight: number;
+  meanInFlight: Type.Number({ minimum: 0 }),
   /** Change points, downsampled to a few hundred. */
-  points: ThroughputPoint[];
-}
+  points: Type.Array(ThroughputPointSchema),
+});
+export type ExperimentThroughput = Static<typeof ExperimentThroughputSchema>;
 
-export interface ExperimentDetail extends ExperimentSummary {
-  spec: ExperimentSpec;
-  /** The latest session's requests in flight over time (the runner keeps the backend busy). */
-  throughput: ExperimentThroughput | null;
-  /** Computed over the done items; `complete` says whether every item is done. */
-  results: ExperimentResults;
-}
-
-export interface ExperimentList {
-  experiments: ExperimentSummary[];
-  total: number;
-}
-
-export interface ExperimentPresetInfo {
-  id: string;
-  title: string;
-  description: string;
-}
+export const ExperimentPresetInfoSchema = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  description: Type.String(),
+});
+export type ExperimentPresetInfo = Static<typeof ExperimentPresetInfoSchema>;
 
 // ---- Results (snake_case: the CLI --json contract) --------------------------
 
 /** One setting's results. The first five fields are the public contract. */
-export interface SettingResult {
-  setting: ExperimentSetting;
+export const SettingResultSchema = Type.Object({
+  setting: ExperimentSettingSchema,
   /** Share of all graded samples that are correct (0 to 1); null before any is graded. */
-  accuracy: number | null;
+  accuracy: Share,
   /** Mean thinking tokens (generated plus injected) per sample. */
-  mean_thinking_tokens: number | null;
+  mean_thinking_tokens: NullableNumber,
   /** Share of problems whose majority answer is correct (ties: the earliest sample's answer). */
-  majority_vote_accuracy: number | null;
+  majority_vote_accuracy: Share,
   /** pass@k averaged over problems, index 0 = pass@1 (unbiased estimator). */
-  pass_at_k: number[];
+  pass_at_k: Type.Array(Type.Number({ minimum: 0, maximum: 1 })),
   /** Graded samples and problems with at least one. */
-  samples: number;
-  problems: number;
-  mean_answer_tokens: number | null;
+  samples: Count,
+  problems: Count,
+  mean_answer_tokens: NullableNumber,
   /** Mean waits injected per sample, and the share of samples whose thinking was cut. */
-  mean_waits: number | null;
-  forced_end_rate: number | null;
+  mean_waits: NullableNumber,
+  forced_end_rate: Share,
   /** Share of samples whose thinking stayed within [min_thinking_tokens, max_thinking_tokens]. */
-  within_budget: number | null;
-}
+  within_budget: Share,
+});
+export type SettingResult = Static<typeof SettingResultSchema>;
 
 /** The s1 paper's metrics over the settings (Muennighoff et al. 2025, section 3.2). */
-export interface S1MetricsResult {
+export const S1MetricsResultSchema = Type.Object({
   /** Share of runs (samples) whose thinking length stayed within their budget. */
-  control: number | null;
+  control: Share,
   /** Mean pairwise slope of accuracy (points) on log2 thinking tokens: points per doubling. */
-  scaling: number | null;
+  scaling: NullableNumber,
   /** The same slope per raw thinking token. */
-  scaling_per_token: number | null;
-  scaling_unit: "percentage points per doubling of thinking tokens";
+  scaling_per_token: NullableNumber,
+  scaling_unit: Type.Literal("percentage points per doubling of thinking tokens"),
   /** Best accuracy (0 to 1). */
-  performance: number | null;
-}
+  performance: Share,
+});
+export type S1MetricsResult = Static<typeof S1MetricsResultSchema>;
 
 /** Sequential (budget forcing) against parallel (majority vote) scaling at equal token cost. */
-export interface SequentialParallelResult {
+export const SequentialParallelResultSchema = Type.Object({
   /** One point per setting: mean thinking tokens per sample against accuracy. */
-  sequential: Array<{ setting: number; label: string; tokens: number; accuracy: number }>;
+  sequential: Type.Array(
+    Type.Object({
+      setting: Count,
+      label: Type.String(),
+      tokens: Type.Number(),
+      accuracy: Type.Number(),
+    }),
+  ),
   /**
    * Per setting, majority vote over n samples for n = 1..samples: cost
    * n x the setting's mean thinking tokens, accuracy averaged over the
    * n-sample subsets of each problem's samples.
    */
-  parallel: Array<{
-    setting: number;
-    label: string;
-    points: Array<{ n: number; tokens: number; accuracy: number }>;
-  }>;
-}
+  parallel: Type.Array(
+    Type.Object({
+      setting: Count,
+      label: Type.String(),
+      points: Type.Array(Type.Object({ n: Count, tokens: Type.Number(), accuracy: Type.Number() })),
+    }),
+  ),
+});
+export type SequentialParallelResult = Static<typeof SequentialParallelResultSchema>;
 
-export interface ProblemSettingCell {
+const NullableText = Type.Union([Type.String(), Type.Null()]);
+
+export const ProblemSettingCellSchema = Type.Object({
   /** Correct samples out of graded samples. */
-  correct: number;
-  samples: number;
+  correct: Count,
+  samples: Count,
   /** Extracted answers by sample index (null: no answer found, or not graded yet). */
-  answers: Array<string | null>;
+  answers: Type.Array(NullableText),
   /** Stored runs by sample index, to open in the trace view. */
-  run_ids: Array<string | null>;
-  majority_answer: string | null;
-  majority_correct: boolean | null;
-}
+  run_ids: Type.Array(NullableText),
+  majority_answer: NullableText,
+  majority_correct: Type.Union([Type.Boolean(), Type.Null()]),
+});
+export type ProblemSettingCell = Static<typeof ProblemSettingCellSchema>;
 
-export interface ProblemRow {
-  problem_id: string;
-  problem: string;
-  reference: string;
+export const ProblemRowSchema = Type.Object({
+  problem_id: Type.String(),
+  problem: Type.String(),
+  reference: Type.String(),
   /** Same order as `settings`. */
-  settings: ProblemSettingCell[];
-}
+  settings: Type.Array(ProblemSettingCellSchema),
+});
+export type ProblemRow = Static<typeof ProblemRowSchema>;
 
-export interface ExperimentResults {
+const ResultsProperties = {
   /** Every item is done (none pending, running or failed). */
-  complete: boolean;
-  settings: SettingResult[];
-  s1_metrics: S1MetricsResult;
-  sequential_vs_parallel: SequentialParallelResult;
-  problems: ProblemRow[];
-}
+  complete: Type.Boolean(),
+  settings: Type.Array(SettingResultSchema),
+  s1_metrics: S1MetricsResultSchema,
+  sequential_vs_parallel: SequentialParallelResultSchema,
+  problems: Type.Array(ProblemRowSchema),
+};
+export const ExperimentResultsSchema = Type.Object(ResultsProperties);
+export type ExperimentResults = Static<typeof ExperimentResultsSchema>;
+
+export const ExperimentDetailSchema = Type.Object({
+  ...SummaryProperties,
+  spec: ExperimentSpecSchema,
+  /** The latest session's requests in flight over time (the runner keeps the backend busy). */
+  throughput: Type.Union([ExperimentThroughputSchema, Type.Null()]),
+  /** Computed over the done items; `complete` says whether every item is done. */
+  results: ExperimentResultsSchema,
+});
+export type ExperimentDetail = Static<typeof ExperimentDetailSchema>;
+
+export const ExperimentListSchema = Type.Object({
+  experiments: Type.Array(ExperimentSummarySchema),
+  total: Count,
+});
+export type ExperimentList = Static<typeof ExperimentListSchema>;
 
 /**
  * `GET /api/experiments/:id/results.json` and `thinkscope experiment --json`:
@@ -397,20 +424,39 @@ export interface ExperimentResults {
  * `mean_thinking_tokens`, `majority_vote_accuracy`, `pass_at_k`) is the
  * public contract, everything beside it may grow.
  */
-export interface ExperimentResultsDocument extends ExperimentResults {
-  experiment_id: string;
-  name: string;
-  status: ExperimentStatus;
-  preset: string | null;
-  dataset: ExperimentDatasetInfo;
-  backend: string;
-  model: string | null;
-  samples: number;
-  sampling: ExperimentSpec["sampling"];
-  prompt: ExperimentSpec["prompt"];
-  progress: ExperimentProgress;
-  throughput: ExperimentThroughput | null;
-}
+export const ExperimentResultsDocumentSchema = Type.Object({
+  experiment_id: Type.String(),
+  name: Type.String(),
+  status: ExperimentStatusSchema,
+  preset: Type.Union([Type.String(), Type.Null()]),
+  dataset: ExperimentDatasetInfoSchema,
+  backend: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()]),
+  samples: Count,
+  sampling: ExperimentSpecSchema.properties.sampling,
+  prompt: ExperimentSpecSchema.properties.prompt,
+  progress: ExperimentProgressSchema,
+  throughput: Type.Union([ExperimentThroughputSchema, Type.Null()]),
+  ...ResultsProperties,
+});
+export type ExperimentResultsDocument = Static<typeof ExperimentResultsDocumentSchema>;
+
+/** `GET /api/experiments/presets`. */
+export const ExperimentPresetListSchema = Type.Object({
+  presets: Type.Array(ExperimentPresetInfoSchema),
+});
+
+export const ExperimentIdParamsSchema = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+});
+
+export const ExperimentListQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
+    offset: Type.Optional(QueryInteger({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
 
 // ---- WebSocket /ws ------------------------------------------------------------
 
@@ -429,11 +475,6 @@ export const ExperimentUnsubscribeSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export const ExperimentClientMessageSchema = Type.Union([
-  ExperimentSubscribeSchema,
-  ExperimentUnsubscribeSchema,
-]);
-export type ExperimentClientMessage = Static<typeof ExperimentClientMessageSchema>;
 
 /**
  * An experiment's progress, sent on subscribing and then on every change,
@@ -441,10 +482,11 @@ export type ExperimentClientMessage = Static<typeof ExperimentClientMessageSchem
  * The last one of a session has a status other than `running`; fetch
  * `GET /api/experiments/:id` for the results.
  */
-export interface ExperimentProgressMessage {
-  type: "experiment.progress";
-  experimentId: string;
-  status: ExperimentStatus;
-  progress: ExperimentProgress;
-  error: { code: string; message: string } | null;
-}
+export const ExperimentProgressMessageSchema = Type.Object({
+  type: Type.Literal("experiment.progress"),
+  experimentId: Type.String(),
+  status: ExperimentStatusSchema,
+  progress: ExperimentProgressSchema,
+  error: ErrorInfo,
+});
+export type ExperimentProgressMessage = Static<typeof ExperimentProgressMessageSchema>;

@@ -5,12 +5,13 @@
  */
 import {
   InvalidRequestError,
+  matchFamily,
   ThinkscopeError,
   type Backend,
-  type BackendReadiness,
+  type ModelFacts,
   type ModelInfo,
 } from "@thinkscope/core";
-import type { BackendInfo } from "@thinkscope/protocol";
+import type { BackendInfo, BackendReadiness, FamilyMatch } from "@thinkscope/protocol";
 
 export interface RegisteredBackend {
   /** Defaults to `backend.id`; a repeated id gets a `-2`, `-3`... suffix. */
@@ -42,6 +43,9 @@ interface Watcher {
   started: boolean;
 }
 
+/** The `model` that names the default backend's own model. */
+export const DEFAULT_MODEL_NAME = "default";
+
 const MODELS_TTL_MS = 30_000;
 const MODELS_TIMEOUT_MS = 3_000;
 const STATUS_POLL_MS = 2_000;
@@ -52,7 +56,14 @@ export class BackendRegistry {
   private readonly watchers = new Set<Watcher>();
   private poller: NodeJS.Timeout | null = null;
 
-  constructor(backends: readonly RegisteredBackend[]) {
+  /**
+   * `scrub` cleans readiness messages before anyone reads them (the server's
+   * hides upstream addresses; the CLI shows them).
+   */
+  constructor(
+    backends: readonly RegisteredBackend[],
+    private readonly options: { scrub?: (text: string) => string } = {},
+  ) {
     if (backends.length === 0) throw new Error("At least one backend is needed.");
     const seen = new Set<string>();
     this.entries = backends.map(({ id, backend }, index) => {
@@ -105,10 +116,11 @@ export class BackendRegistry {
 
   /**
    * Picks the backend and model for an OpenAI-style `model` field: a model one
-   * of the backends lists (the default backend first), `backendId/model`, or a
-   * backend id alone. An unknown name is a 404 `model_not_found`, unless a
-   * backend could not list its models: then the default backend gets the name
-   * as given and the upstream decides.
+   * of the backends lists (the default backend first), `backendId/model`, a
+   * backend id alone, or `default` (the default backend's model, for examples
+   * and clients that must name one). An unknown name is a 404
+   * `model_not_found`, unless a backend could not list its models: then the
+   * default backend gets the name as given and the upstream decides.
    */
   async resolveModel(model: string | undefined): Promise<ResolvedModel> {
     if (model === undefined || model === "")
@@ -126,6 +138,9 @@ export class BackendRegistry {
     }
     const byId = this.entries.find((e) => e.id === model);
     if (byId) return { entry: byId, model: undefined, aliased: true };
+    // After the listed names and ids, so a model or backend really called "default" wins.
+    if (model === DEFAULT_MODEL_NAME)
+      return { entry: this.default, model: undefined, aliased: true };
     if (listingFailed) return { entry: this.default, model, aliased: false };
     const known = (await Promise.all(this.entries.map(async (e) => (await this.models(e)) ?? [])))
       .flat()
@@ -140,27 +155,56 @@ export class BackendRegistry {
   /** What `/api/backends` shows: never a URL or a key. */
   async info(): Promise<BackendInfo[]> {
     return Promise.all(
-      this.entries.map(async (entry) => ({
-        id: entry.id,
-        kind: entry.backend.kind,
-        models: ((await this.models(entry)) ?? []).map((m) => m.id),
-        default: entry.isDefault,
-        capabilities: entry.backend.capabilities,
-        readiness: await this.readiness(entry),
-      })),
+      this.entries.map(async (entry) => {
+        const models = ((await this.models(entry)) ?? []).map((m) => m.id);
+        const readiness = await this.readiness(entry);
+        return {
+          id: entry.id,
+          kind: entry.backend.kind,
+          models,
+          default: entry.isDefault,
+          capabilities: entry.backend.capabilities,
+          readiness,
+          family: await this.family(entry, models, readiness),
+        };
+      }),
     );
   }
 
-  /** Readiness that never throws, even from an adapter that does. */
+  /**
+   * The family budget forcing follows for the backend's default model: from
+   * what the model says of itself once it is ready (a GGUF's metadata and
+   * template), else from its name. Never loads a model, never throws.
+   */
+  private async family(
+    entry: BackendEntry,
+    models: readonly string[],
+    readiness: BackendReadiness,
+  ): Promise<FamilyMatch> {
+    let facts: ModelFacts = { names: models.slice(0, 1) };
+    if (readiness.state === "ready" && entry.backend.modelFacts) {
+      facts = await entry.backend.modelFacts({}).catch(() => facts);
+    }
+    const { family, label, matchedBy } = matchFamily(facts);
+    return { family, label, matchedBy };
+  }
+
+  /** Readiness that never throws, even from an adapter that does; its message scrubbed. */
   async readiness(entry: BackendEntry): Promise<BackendReadiness> {
+    let readiness: BackendReadiness;
     try {
-      return await entry.backend.readiness();
+      readiness = await entry.backend.readiness();
     } catch (error) {
       const message = ThinkscopeError.isInstance(error)
         ? error.message
         : "The backend did not answer.";
-      return { state: "unavailable", message };
+      readiness = { state: "unavailable", message };
     }
+    const { scrub } = this.options;
+    if (scrub && readiness.state !== "ready") {
+      return { ...readiness, message: scrub(readiness.message) };
+    }
+    return readiness;
   }
 
   /**

@@ -5,15 +5,17 @@
  * object (the `results.json` document; its `settings` array is a contract).
  * Ctrl-C cancels it; `--resume ID` continues it later.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import pc from "picocolors";
 import { ThinkscopeError } from "@thinkscope/core";
 import type { ExperimentCreate, ExperimentStatus, Sweep } from "@thinkscope/protocol";
 import { ConfigError, loadConfig } from "../config/config.ts";
-import { ExperimentService } from "../experiments/experiment-service.ts";
-import { findPreset, PRESETS, REPO_ROOT } from "../experiments/presets.ts";
+import { isProtectedFile } from "../services/experiments/dataset-loader.ts";
+import { ExperimentService } from "../services/experiments/experiment-service.ts";
+import { findPreset, PRESETS, REPO_ROOT } from "../services/experiments/presets.ts";
+import { ExperimentStore } from "../store/experiment-store.ts";
 import { collectSweep, parseColumns, parseGenerate } from "./experiment-options.ts";
 import { progressBar, resultsTable } from "./experiment-report.ts";
 import { openLocalServices, type LocalServices } from "./local-services.ts";
@@ -103,7 +105,7 @@ async function experimentCommand(options: ExperimentOptions): Promise<number> {
     services = await openLocalServices(config);
     experiments = new ExperimentService({
       runs: services.runService,
-      runStore: services.store,
+      store: new ExperimentStore(services.store.db),
       backends: services.backends,
       log: services.log,
       // The CLI reads the dataset itself and sends its text, so no server path is read.
@@ -200,6 +202,12 @@ export function requestFrom(options: ExperimentOptions): ExperimentCreate {
   if (options.preset !== undefined) request.preset = options.preset;
   if (options.dataset !== undefined) {
     const file = resolve(options.dataset);
+    if (isProtectedFile(file) || isProtectedFile(realpathOr(file))) {
+      // Its text would become prompts, stored in runs and exports.
+      throw new InvalidArgumentError(
+        `--dataset ${file} is a configuration, environment or database file, never read as a dataset.`,
+      );
+    }
     let text: string;
     try {
       text = readFileSync(file, "utf8");
@@ -257,4 +265,12 @@ function resumeChecked(
     );
   }
   return experiments.resume(id).id;
+}
+
+function realpathOr(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }

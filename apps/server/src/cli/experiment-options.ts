@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from "commander";
 import { GENERATED_KINDS, type GeneratedKind } from "@thinkscope/core";
 import type { ColumnMappingInput, Sweep } from "@thinkscope/protocol";
-import { SWEEP_FIELDS } from "../experiments/settings-sweep.ts";
+import { SWEEP_FIELDS } from "@thinkscope/protocol";
 
 type SweepField = (typeof SWEEP_FIELDS)[number];
 

@@ -24,7 +24,7 @@ export interface LocalServices {
 export async function openLocalServices(config: ServerConfig): Promise<LocalServices> {
   const scrub = createScrubber([config.apiKey]);
   const log = pino(
-    { level: process.env.THINKSCOPE_LOG_LEVEL ?? "warn" },
+    { level: config.logLevel ?? "warn" },
     { write: (line: string) => process.stderr.write(scrub(line)) },
   );
   const backends = new BackendRegistry(await createBackends(config));

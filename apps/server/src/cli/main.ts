@@ -4,6 +4,7 @@
  * exit code 2 before any model is loaded.
  */
 import { Command } from "commander";
+import { registerDoctorCommand } from "./doctor-command.ts";
 import { registerExperimentCommand } from "./experiment-command.ts";
 import { registerRunCommand } from "./run-command.ts";
 
@@ -20,5 +21,6 @@ const program = new Command()
 
 registerRunCommand(program);
 registerExperimentCommand(program);
+registerDoctorCommand(program);
 
 await program.parseAsync(process.argv);

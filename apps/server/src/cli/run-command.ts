@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import pc from "picocolors";
-import { ThinkscopeError, type BudgetForcingSummary } from "@thinkscope/core";
+import { ThinkscopeError } from "@thinkscope/core";
+import type { BudgetForcingSummary } from "@thinkscope/protocol";
 import { ConfigError, loadConfig } from "../config/config.ts";
 import { openLocalServices } from "./local-services.ts";
 import { addBudgetOptions, budgetSettingsFrom, type BudgetOptions } from "./run-options.ts";

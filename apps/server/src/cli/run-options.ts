@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { resolveSettings, type FormatInput } from "@thinkscope/core";
+import { resolveSettings } from "@thinkscope/core";
+import type { FormatInput } from "@thinkscope/protocol";
 import type { BudgetForcing, Sampling } from "@thinkscope/protocol";
 import { toCoreSampling } from "../services/run-service.ts";
 
@@ -58,7 +59,7 @@ export function addBudgetOptions(command: Command): Command {
     )
     .addOption(
       new Option("--format <format>", "thinking format")
-        .choices(["think-tags", "s1", "custom"])
+        .choices(["think-tags", "s1", "harmony", "custom"])
         .default("think-tags"),
     )
     .option("--think-start <text>", "custom format: the thinking start delimiter")

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import type { EngineEvent, InjectionEvent } from "@thinkscope/core";
+import type { EngineEvent, InjectionEvent } from "@thinkscope/protocol";
 
 /**
  * Prints a run live in the terminal: thinking dimmed, each injection as a

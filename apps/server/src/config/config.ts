@@ -1,5 +1,5 @@
 /**
- * The server's configuration (ARCHITECTURE.md, "Configuration", contract):
+ * The server's configuration (listed in README.md and docs/deploy.md):
  * environment variables, also settable in a `thinkscope.config.json` whose
  * keys are the same variable names. The environment wins over the file.
  */
@@ -19,17 +19,47 @@ export interface ServerConfig {
   apiKey: string | undefined;
   /** Absolute path of the data directory (database, downloaded models). */
   dataDir: string;
-  /** Origins (`scheme://host:port`) allowed to open a WebSocket besides the server's own; `*` allows any. */
+  /**
+   * Origins (`scheme://host:port`) besides the server's own whose pages may
+   * open a WebSocket or send state-changing requests; `*` allows any.
+   */
   allowedOrigins: string[];
+  /**
+   * `Host` names the server answers to besides loopback ones when bound to a
+   * loopback address (`THINKSCOPE_ALLOWED_HOSTS`): a defence against DNS
+   * rebinding. `*` allows any; a leading dot allows a domain and its subdomains.
+   * When bound to another address, any host unless this lists some.
+   */
+  allowedHosts: string[];
+  /** Folders besides `<dataDir>/datasets` that experiments may read datasets from (`THINKSCOPE_DATASET_DIRS`). */
+  datasetDirs: string[];
   /** Largest request body in bytes (`THINKSCOPE_BODY_LIMIT`). */
   bodyLimit: number;
   /** Largest JSONL import body in bytes (`THINKSCOPE_IMPORT_LIMIT`). */
   importBodyLimit: number;
+  /**
+   * Bytes that may wait to be sent to one WebSocket client (`THINKSCOPE_SEND_BUFFER_LIMIT`);
+   * past it, that client's runs are not pulled (their upstream pauses) until it reads.
+   */
+  sendBufferLimit: number;
+  /**
+   * How long a client may leave its runs blocked by not reading (the WebSocket over
+   * `sendBufferLimit`, a streamed response that cannot take more) before they are
+   * stopped as `interrupted` and its connection closed (`THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS`).
+   */
+  stalledClientTimeoutMs: number;
+  /**
+   * WebSocket connections one client address may hold open at once
+   * (`THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS`): each can hold its send
+   * buffer in memory, so their number is bounded even on an open laptop server.
+   */
+  maxConnectionsPerAddress: number;
   /** Threads for the embedded backend (`THINKSCOPE_THREADS`); chosen from the model and machine when absent. */
   threads: number | undefined;
   /** Built page to serve (`THINKSCOPE_WEB_DIST`, default apps/web/dist). */
   webDist: string;
-  logLevel: string;
+  /** `THINKSCOPE_LOG_LEVEL`; unset, each entry point picks its own (the server `info`, the CLI `warn`). */
+  logLevel: string | undefined;
   /**
    * Access token for the page, the API and the WebSocket (`THINKSCOPE_AUTH_TOKEN`);
    * open access when absent. Never logged (scrubbed like the API key).
@@ -44,8 +74,18 @@ export interface ServerConfig {
   trustProxy: boolean | string[];
   /** Runs one client may have starting or streaming at once (`THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT`); no limit when absent. */
   maxConcurrentRunsPerClient: number | undefined;
+  /**
+   * Runs one client address may have going at once, over all its sessions
+   * (`THINKSCOPE_MAX_CONCURRENT_RUNS_PER_ADDRESS`); the per-client limit when absent.
+   */
+  maxConcurrentRunsPerAddress: number | undefined;
   /** Metered requests per minute per client (`THINKSCOPE_RATE_LIMIT_PER_MINUTE`); no limit when absent. */
   rateLimitPerMinute: number | undefined;
+  /**
+   * Metered requests per minute per client address, over all its sessions
+   * (`THINKSCOPE_RATE_LIMIT_PER_ADDRESS_PER_MINUTE`); the per-client limit when absent.
+   */
+  rateLimitPerAddressPerMinute: number | undefined;
   /** Largest `max_thinking_tokens` a request may ask for (`THINKSCOPE_MAX_THINKING_TOKENS_CAP`). */
   maxThinkingTokensCap: number | undefined;
   /** Largest `max_answer_tokens` a request may ask for (`THINKSCOPE_MAX_ANSWER_TOKENS_CAP`). */
@@ -80,8 +120,13 @@ const KEYS = [
   "THINKSCOPE_API_KEY",
   "THINKSCOPE_DATA_DIR",
   "THINKSCOPE_ALLOWED_ORIGINS",
+  "THINKSCOPE_ALLOWED_HOSTS",
+  "THINKSCOPE_DATASET_DIRS",
   "THINKSCOPE_BODY_LIMIT",
   "THINKSCOPE_IMPORT_LIMIT",
+  "THINKSCOPE_SEND_BUFFER_LIMIT",
+  "THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS",
+  "THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS",
   "THINKSCOPE_THREADS",
   "THINKSCOPE_WEB_DIST",
   "THINKSCOPE_LOG_LEVEL",
@@ -89,7 +134,9 @@ const KEYS = [
   "THINKSCOPE_AUTH_TOKEN",
   "THINKSCOPE_TRUST_PROXY",
   "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT",
+  "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_ADDRESS",
   "THINKSCOPE_RATE_LIMIT_PER_MINUTE",
+  "THINKSCOPE_RATE_LIMIT_PER_ADDRESS_PER_MINUTE",
   "THINKSCOPE_MAX_THINKING_TOKENS_CAP",
   "THINKSCOPE_MAX_ANSWER_TOKENS_CAP",
   "THINKSCOPE_MAX_WAITS_CAP",
@@ -124,6 +171,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
     if (!entry) return fallback;
     return isAbsolute(entry.raw) ? entry.raw : resolve(entry.base, entry.raw);
   };
+  const paths = (key: Key) => {
+    const entry = value(key);
+    return list(entry?.raw).map((raw) => (isAbsolute(raw) ? raw : resolve(entry!.base, raw)));
+  };
 
   const config: ServerConfig = {
     host: text("HOST") ?? "127.0.0.1",
@@ -133,6 +184,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
     apiKey: text("THINKSCOPE_API_KEY"),
     dataDir: path("THINKSCOPE_DATA_DIR", resolve(cwd, "data")),
     allowedOrigins: list(text("THINKSCOPE_ALLOWED_ORIGINS")).map(normalizeOrigin),
+    allowedHosts: list(text("THINKSCOPE_ALLOWED_HOSTS")).map(normalizeHostPattern),
+    datasetDirs: paths("THINKSCOPE_DATASET_DIRS"),
     bodyLimit: integer("THINKSCOPE_BODY_LIMIT", text("THINKSCOPE_BODY_LIMIT"), 1024 * 1024, {
       min: 1024,
     }),
@@ -144,12 +197,30 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
         min: 1024,
       },
     ),
+    sendBufferLimit: integer(
+      "THINKSCOPE_SEND_BUFFER_LIMIT",
+      text("THINKSCOPE_SEND_BUFFER_LIMIT"),
+      1024 * 1024,
+      { min: 16 * 1024 },
+    ),
+    stalledClientTimeoutMs: integer(
+      "THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS",
+      text("THINKSCOPE_STALLED_CLIENT_TIMEOUT_MS"),
+      30_000,
+      { min: 100 },
+    ),
+    maxConnectionsPerAddress: integer(
+      "THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS",
+      text("THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS"),
+      256,
+      { min: 1, max: 1_000_000 },
+    ),
     threads: optionalInteger("THINKSCOPE_THREADS", text("THINKSCOPE_THREADS"), {
       min: 1,
       max: 1024,
     }),
     webDist: path("THINKSCOPE_WEB_DIST", DEFAULT_WEB_DIST),
-    logLevel: text("THINKSCOPE_LOG_LEVEL") ?? "info",
+    logLevel: text("THINKSCOPE_LOG_LEVEL"),
     enableTestBackends: flag(text("THINKSCOPE_ENABLE_TEST_BACKENDS")),
     authToken: authToken(text("THINKSCOPE_AUTH_TOKEN")),
     trustProxy: trustProxy(text("THINKSCOPE_TRUST_PROXY")),
@@ -158,9 +229,19 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
       text("THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT"),
       { min: 1, max: 1_000_000 },
     ),
+    maxConcurrentRunsPerAddress: optionalInteger(
+      "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_ADDRESS",
+      text("THINKSCOPE_MAX_CONCURRENT_RUNS_PER_ADDRESS"),
+      { min: 1, max: 1_000_000 },
+    ),
     rateLimitPerMinute: optionalInteger(
       "THINKSCOPE_RATE_LIMIT_PER_MINUTE",
       text("THINKSCOPE_RATE_LIMIT_PER_MINUTE"),
+      { min: 1, max: 1_000_000 },
+    ),
+    rateLimitPerAddressPerMinute: optionalInteger(
+      "THINKSCOPE_RATE_LIMIT_PER_ADDRESS_PER_MINUTE",
+      text("THINKSCOPE_RATE_LIMIT_PER_ADDRESS_PER_MINUTE"),
       { min: 1, max: 1_000_000 },
     ),
     maxThinkingTokensCap: optionalInteger(
@@ -315,6 +396,17 @@ function list(raw: string | undefined): string[] {
     .split(",")
     .map((item) => item.trim())
     .filter((item) => item !== "");
+}
+
+/** A host name as `Host` headers carry it, lower case; `*`, or `.example.org` for a domain and its subdomains. */
+function normalizeHostPattern(host: string): string {
+  const value = host.toLowerCase();
+  if (value === "*" || /^\.?[a-z0-9.-]+$/.test(value) || /^\[[0-9a-f:.]+\]$/.test(value))
+    return value;
+  throw new ConfigError(
+    `THINKSCOPE_ALLOWED_HOSTS: "${host}" is not a host name such as thinkscope.example.org, ` +
+      ".example.org (with its subdomains) or *.",
+  );
 }
 
 function normalizeOrigin(origin: string): string {

@@ -38,6 +38,7 @@ export function describeSchemaErrors(
 }
 
 function describeOne(error: SchemaError): string {
+  if (error.keyword === "multipleOf" && error.params.multipleOf === 1) return "must be an integer";
   const extra = error.params.additionalProperties;
   const message = error.message ?? "is invalid";
   return Array.isArray(extra) ? `${message}: ${extra.join(", ")}` : message;

@@ -1,16 +1,18 @@
 import type { FastifyReply } from "fastify";
+import { closeWhenStalled } from "./stalled-response.ts";
 
 /**
  * Server-sent events in OpenAI's dialect (`data: {...}\n\n`, `data: [DONE]`)
  * over a hijacked reply. Honours backpressure (a slow reader slows the run
- * rather than filling memory) and drops writes once the client has left.
+ * rather than filling memory), closes the response when its client has read
+ * nothing for `stallTimeoutMs`, and drops writes once the client has left.
  */
 export class SseWriter {
   private readonly raw: FastifyReply["raw"];
   private leftEarly = false;
   private corked = false;
 
-  constructor(reply: FastifyReply, headers: Record<string, string> = {}) {
+  constructor(reply: FastifyReply, stallTimeoutMs: number, headers: Record<string, string> = {}) {
     reply.hijack();
     this.raw = reply.raw;
     this.raw.writeHead(200, {
@@ -22,6 +24,7 @@ export class SseWriter {
       ...headers,
     });
     this.raw.flushHeaders();
+    closeWhenStalled(reply, stallTimeoutMs);
     this.raw.on("close", () => {
       if (!this.raw.writableFinished) this.leftEarly = true;
     });

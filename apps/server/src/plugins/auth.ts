@@ -2,22 +2,27 @@
  * The optional access token (`THINKSCOPE_AUTH_TOKEN`) for the page, the API
  * and the WebSocket, and the identity per-client limits count against.
  *
+ * Access is decided on the route the router matched (lib/route-config.ts):
+ * a route is open without a token only if it says `public: true` (health,
+ * signing in and out, the page's built files), whatever the URL looked like.
+ *
  * Credentials, checked before anything else runs (for the WebSocket, before
  * the upgrade):
  * - API: `Authorization: Bearer TOKEN` (an OpenAI client's API key).
  * - Page: a session cookie (HttpOnly, SameSite=Strict), set by the token
- *   form or by opening any page URL with `?token=TOKEN` once; the token is
+ *   form or by opening a page URL with `?token=TOKEN` once; the token is
  *   then dropped from the address bar. Same-origin fetches and the
- *   WebSocket carry the cookie by themselves.
+ *   WebSocket carry the cookie by themselves. Sessions live on the server
+ *   (store/session-store.ts): signing out ends them for good.
  * - WebSocket: the cookie, the bearer header, or `?token=` on the upgrade.
  *
- * Without a credential the page answers with the token form (401) and the
- * API with a 401 JSON error. `/api/health` stays open (see OPEN_PATHS), and
- * so do the page's static files, which hold no data.
+ * Without a credential a page answers with the token form (401) and
+ * anything else with a 401 JSON error.
  *
- * Client identity: a signed-in page's session (`session:<id>`), otherwise
- * the client's address (`ip:<address>`, IPv6 by /64), from X-Forwarded-For
- * only when THINKSCOPE_TRUST_PROXY says whom to believe.
+ * Client identity: the client's address (`ip:<address>`, IPv6 by /64, from
+ * X-Forwarded-For only when THINKSCOPE_TRUST_PROXY says whom to believe),
+ * and for a signed-in page also its session (`session:<id>`). Limits count
+ * against both, so signing in again never buys a fresh allowance.
  */
 import fastifyCookie from "@fastify/cookie";
 import { normalizeIP } from "@fastify/rate-limit";
@@ -33,8 +38,9 @@ import {
   sessionSigningKey,
   tokensEqual,
 } from "../auth/credentials.ts";
-import { continuePage, loginPage } from "../auth/login-page.ts";
-import { OPEN_PATHS, isApiPath, isPageFile, pathOf } from "../lib/request-paths.ts";
+import { continuePage, loginPage, type ServerPage } from "../auth/login-page.ts";
+import "../lib/route-config.ts";
+import type { ClientIdentity } from "../services/admission.ts";
 
 /**
  * Wrong tokens one address may present per minute. Enough for a class
@@ -43,19 +49,32 @@ import { OPEN_PATHS, isApiPath, isPageFile, pathOf } from "../lib/request-paths.
  */
 const WRONG_TOKENS_PER_MINUTE = 30;
 
+/**
+ * Sessions one address may start per minute. Limits count against the
+ * address as well as the session, so a new session buys nothing; this only
+ * keeps a script from filling the session table. A class behind one NAT
+ * signing in at once fits.
+ */
+const SIGN_INS_PER_MINUTE = 120;
+
 declare module "fastify" {
   interface FastifyRequest {
-    /** Whom per-client limits count this request against: `session:<id>` or `ip:<address>`. */
+    /** Whom this request is, for logs and messages: `session:<id>` for a signed-in page, else `ip:<address>`. */
     clientId: string;
+    /** Whom per-client limits count this request against: its address, and its session if signed in. */
+    client: ClientIdentity;
     /** A valid token or session came with the request, or the server needs none. */
     authenticated: boolean;
     /** The signed-in page session, if a valid session cookie came with the request. */
     sessionId: string | undefined;
   }
   interface FastifyReply {
-    /** Starts a page session for this client (sets the cookie); returns its id. */
-    startSession(): string;
-    /** Ends the page session (clears the cookie). */
+    /**
+     * Starts a page session for this client (sets the cookie); returns its id.
+     * Throws a 429 `too_many_sign_ins` when the address has started too many.
+     */
+    startSession(): Promise<string>;
+    /** Ends the page session for good (clears the cookie, forgets the session). */
     endSession(): void;
   }
   interface FastifyInstance {
@@ -72,9 +91,25 @@ declare module "fastify" {
   }
 }
 
+/** The key a client address counts under (an IPv6 client by its /64, which one host usually holds). */
+export function addressKey(request: FastifyRequest): string {
+  return `ip:${normalizeIP(request.ip)}`;
+}
+
+/**
+ * Whether a request that matched no route is for a page: a GET for a path
+ * outside the API. Only the form of a refusal depends on it (the token form
+ * or a JSON 401); such a request reaches nothing but the not-found handler.
+ */
+function looksLikePage(request: FastifyRequest): boolean {
+  if (request.method !== "GET" && request.method !== "HEAD") return false;
+  return !/^\/(api|v1|ws)(\/|$)/i.test(request.url);
+}
+
 export default fp(
   async (fastify) => {
     const token = fastify.config.authToken;
+    const sessions = fastify.sessions;
     await fastify.register(fastifyCookie, token ? { secret: sessionSigningKey(token) } : {});
 
     fastify.decorate("authRequired", token !== undefined);
@@ -100,10 +135,27 @@ export default fp(
       return false;
     });
     fastify.decorateRequest("clientId", "");
+    // Set by the hook below before any route or later hook reads it.
+    fastify.decorateRequest("client", null as unknown as ClientIdentity);
     fastify.decorateRequest("authenticated", false);
     fastify.decorateRequest("sessionId", undefined);
-    fastify.decorateReply("startSession", function (this: FastifyReply) {
+    const signIns = fastify.createRateLimit({
+      max: SIGN_INS_PER_MINUTE,
+      timeWindow: 60_000,
+      keyGenerator: (request) => `sign-in:${normalizeIP(request.ip)}`,
+      allowList: () => false,
+    });
+    fastify.decorateReply("startSession", async function (this: FastifyReply) {
+      const allowance = await signIns(this.request);
+      if (!allowance.isAllowed && allowance.isExceeded) {
+        throw new ThinkscopeError(
+          "too_many_sign_ins",
+          `Too many sign-ins from this address; try again in ${allowance.ttlInSeconds} s.`,
+          { status: 429, retryable: true },
+        );
+      }
       const id = newSessionId();
+      sessions.create(id);
       this.setCookie(SESSION_COOKIE, id, {
         path: "/",
         httpOnly: true,
@@ -116,6 +168,8 @@ export default fp(
       return id;
     });
     fastify.decorateReply("endSession", function (this: FastifyReply) {
+      const id = this.request.sessionId;
+      if (id !== undefined) sessions.end(id);
       this.clearCookie(SESSION_COOKIE, { path: "/", sameSite: "strict", httpOnly: true });
     });
 
@@ -123,22 +177,26 @@ export default fp(
       const raw = request.cookies[SESSION_COOKIE];
       if (!token || !raw) return undefined;
       const unsigned = request.unsignCookie(raw);
-      return unsigned.valid && unsigned.value !== null && isSessionId(unsigned.value)
+      return unsigned.valid &&
+        unsigned.value !== null &&
+        isSessionId(unsigned.value) &&
+        sessions.isValid(unsigned.value)
         ? unsigned.value
         : undefined;
     };
 
     fastify.addHook("onRequest", async (request, reply) => {
       request.sessionId = sessionOf(request);
-      request.clientId = request.sessionId
-        ? `session:${request.sessionId}`
-        : `ip:${normalizeIP(request.ip)}`;
+      const address = addressKey(request);
+      request.clientId = request.sessionId ? `session:${request.sessionId}` : address;
+      request.client = request.sessionId ? { address, session: request.clientId } : { address };
       if (!token) {
         request.authenticated = true;
         return;
       }
-      const path = pathOf(request.url);
-      const page = (request.method === "GET" || request.method === "HEAD") && !isApiPath(path);
+      const route = request.routeOptions.config;
+      const matched = request.routeOptions.url !== undefined;
+      const page = route.page === true || (!matched && looksLikePage(request));
       const queryToken = (request.query as { token?: unknown } | undefined)?.token;
 
       if (page && typeof queryToken === "string") {
@@ -146,17 +204,15 @@ export default fp(
       }
       const bearer = bearerToken(request.headers.authorization);
       const presented =
-        bearer ?? (path === "/ws" && typeof queryToken === "string" ? queryToken : undefined);
+        bearer ?? (route.tokenInQuery && typeof queryToken === "string" ? queryToken : undefined);
       request.authenticated =
         request.sessionId !== undefined ||
         (presented !== undefined && (await fastify.checkAccessToken(request, presented)));
-      // The page's own files (scripts, styles, icons) are the same for everyone and hold no data;
-      // serving them lets an open page load its lazy parts even after its session ended.
-      if (request.authenticated || OPEN_PATHS.has(path) || (page && isPageFile(path))) return;
+      if (request.authenticated || route.public === true) return;
 
       if (page) return lockedPage(request, reply);
       request.log.info(
-        { path, wrongToken: presented !== undefined },
+        { route: request.routeOptions.url ?? null, wrongToken: presented !== undefined },
         "request without a valid token refused",
       );
       return reply
@@ -175,7 +231,7 @@ export default fp(
         });
     });
   },
-  { name: "auth", dependencies: ["config", "rate-limit"] },
+  { name: "auth", dependencies: ["config", "store", "rate-limit"] },
 );
 
 /** The URL without its `token` parameter (the rest, such as settings in the query, kept). */
@@ -187,27 +243,28 @@ function withoutToken(url: string): string {
   return rest ? `${path}?${rest}` : path;
 }
 
-function htmlReply(reply: FastifyReply, status: number, html: string): FastifyReply {
+function htmlReply(reply: FastifyReply, status: number, page: ServerPage): FastifyReply {
   return reply
     .code(status)
     .header("cache-control", "no-store")
     .header("referrer-policy", "no-referrer")
+    .header("content-security-policy", page.policy)
     .type("text/html; charset=utf-8")
-    .send(html);
+    .send(page.html);
 }
 
 /** A page URL opened with `?token=`: sign in (or say the token is wrong), then continue without it in the URL. */
-function enterWithToken(
+async function enterWithToken(
   request: FastifyRequest,
   reply: FastifyReply,
   right: boolean,
-): FastifyReply {
+): Promise<FastifyReply> {
   const next = withoutToken(request.url);
   if (!right) {
     request.log.info("page opened with a wrong token");
     return htmlReply(reply, 401, loginPage({ next, wrongToken: true }));
   }
-  if (request.sessionId === undefined) reply.startSession();
+  if (request.sessionId === undefined) await reply.startSession();
   return htmlReply(reply, 200, continuePage(next));
 }
 

@@ -17,6 +17,7 @@ export default fp<BackendsPluginOptions>(
   async (fastify, options) => {
     const registry = new BackendRegistry(
       options.backends ?? (await createBackends(fastify.config)),
+      { scrub: fastify.scrub },
     );
     fastify.decorate("backends", registry);
     fastify.addHook("onClose", async () => registry.close());

@@ -6,8 +6,13 @@ declare module "fastify" {
   interface FastifyInstance {
     /** The resolved configuration (holds the API key: never send or log it whole). */
     config: ServerConfig;
-    /** Removes configured secrets from text that leaves the server (errors, stored messages). */
+    /**
+     * For messages that leave the server (errors, stored messages, readiness):
+     * removes configured secrets and hides addresses.
+     */
     scrub: Scrubber;
+    /** For content passed through from an upstream (a model's answer): removes configured secrets only. */
+    scrubSecrets: Scrubber;
   }
 }
 
@@ -18,7 +23,9 @@ export interface ConfigPluginOptions {
 export default fp<ConfigPluginOptions>(
   async (fastify, { config }) => {
     fastify.decorate("config", config);
-    fastify.decorate("scrub", createScrubber([config.apiKey, config.authToken]));
+    const secrets = [config.apiKey, config.authToken];
+    fastify.decorate("scrub", createScrubber(secrets, { hideAddresses: true }));
+    fastify.decorate("scrubSecrets", createScrubber(secrets));
   },
   { name: "config" },
 );

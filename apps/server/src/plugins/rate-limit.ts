@@ -1,17 +1,21 @@
 /**
- * Requests per minute per client (`THINKSCOPE_RATE_LIMIT_PER_MINUTE`), with
- * @fastify/rate-limit keyed by the client identity of the auth plugin.
+ * Requests per minute per client: `THINKSCOPE_RATE_LIMIT_PER_MINUTE` for each
+ * signed-in page session, and `THINKSCOPE_RATE_LIMIT_PER_ADDRESS_PER_MINUTE`
+ * (the same number unless set) for each client address over all of its
+ * sessions. A request must pass both, so signing in again never buys a
+ * fresh allowance; a class behind one NAT raises the address's.
  *
- * Metered: API requests (`/api/...` but health, sign-in state and sign-in,
- * `/v1/...`), WebSocket upgrades, and, through `countRequest`, each run a
- * WebSocket starts, all from one allowance per client. The page's own files
- * are not metered: loading the page must never use up a student's runs.
+ * Metered: every route that does not say `metered: false` (the route the
+ * router matched, lib/route-config.ts), WebSocket upgrades included, and,
+ * through `countRequest`, each run a WebSocket starts. Not metered: health,
+ * signing in, the page and its files (loading the page must never use up
+ * a student's runs), and requests that matched no route.
  */
 import fastifyRateLimit from "@fastify/rate-limit";
 import { ThinkscopeError } from "@thinkscope/core";
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { isApiPath, pathOf } from "../lib/request-paths.ts";
+import "../lib/route-config.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -20,52 +24,80 @@ declare module "fastify" {
      * own (a run started over the WebSocket whose upgrade was `request`).
      * Throws a 429 `rate_limited` error when the client is over its allowance.
      */
-    countRequest(request: FastifyRequest): Promise<void>;
+    countRequest(request: FastifyRequest, reply?: FastifyReply): Promise<void>;
   }
 }
 
-/** Health checks, and signing in: a class behind one address must all be able to sign in at once (wrong tokens have their own limit, plugins/auth.ts). */
-const UNMETERED = new Set(["/api/health", "/api/auth/status", "/api/auth/login"]);
-
-export function isMetered(url: string): boolean {
-  const path = pathOf(url);
-  return isApiPath(path) && !UNMETERED.has(path);
-}
-
-function rateLimited(perMinute: number, retryIn: string): ThinkscopeError {
-  return new ThinkscopeError(
-    "rate_limited",
-    `Too many requests: this server allows ${perMinute} per minute per client ` +
-      `(THINKSCOPE_RATE_LIMIT_PER_MINUTE). Try again in ${retryIn}.`,
-    { status: 429, retryable: true },
-  );
-}
+type Check = ReturnType<FastifyInstance["createRateLimit"]>;
 
 export default fp(
   async (fastify) => {
-    const perMinute = fastify.config.rateLimitPerMinute;
-    // Registered even without the setting: the auth plugin limits wrong tokens with it.
-    await fastify.register(fastifyRateLimit, {
-      global: perMinute !== undefined,
-      max: perMinute ?? 1,
-      timeWindow: 60_000,
-      // Set by the auth plugin's onRequest hook, which runs before these route hooks.
-      keyGenerator: (request) => request.clientId,
-      allowList: (request) => !isMetered(request.url),
-      errorResponseBuilder: (_request, context) => rateLimited(perMinute ?? 0, context.after),
-    });
-    if (perMinute === undefined) {
-      fastify.decorate("countRequest", async () => {});
-      return;
+    // Registered even without limits: the auth plugin limits wrong tokens and sign-ins with it.
+    await fastify.register(fastifyRateLimit, { global: false });
+
+    const perSession = fastify.config.rateLimitPerMinute;
+    const perAddress = fastify.config.rateLimitPerAddressPerMinute ?? perSession;
+    const limiter = (max: number | undefined, key: (request: FastifyRequest) => string) =>
+      max === undefined
+        ? undefined
+        : fastify.createRateLimit({
+            max,
+            timeWindow: 60_000,
+            keyGenerator: key,
+            allowList: () => false,
+          });
+    const checks: { check: Check; applies: (request: FastifyRequest) => boolean; what: string }[] =
+      [];
+    const address = limiter(perAddress, (request) => request.client.address);
+    if (address) {
+      // An API client is its address: the per-client limit, unless the address has one of its own.
+      const own = fastify.config.rateLimitPerAddressPerMinute !== undefined;
+      checks.push({
+        check: address,
+        applies: () => true,
+        what: own
+          ? `${perAddress} per minute per address (THINKSCOPE_RATE_LIMIT_PER_ADDRESS_PER_MINUTE)`
+          : `${perAddress} per minute per client (THINKSCOPE_RATE_LIMIT_PER_MINUTE)`,
+      });
     }
-    // Shares the global allowance (no options: the same store and key).
-    const check = fastify.createRateLimit();
-    fastify.decorate("countRequest", async (request: FastifyRequest) => {
-      const result = await check(request);
-      if (!result.isAllowed && result.isExceeded) {
-        throw rateLimited(perMinute, `${result.ttlInSeconds} s`);
+    const session = limiter(perSession, (request) => request.client.session ?? "");
+    if (session) {
+      checks.push({
+        check: session,
+        applies: (request) => request.client.session !== undefined,
+        what: `${perSession} per minute per client (THINKSCOPE_RATE_LIMIT_PER_MINUTE)`,
+      });
+    }
+
+    const countRequest = async (request: FastifyRequest, reply?: FastifyReply) => {
+      for (const { check, applies, what } of checks) {
+        if (!applies(request)) continue;
+        const result = await check(request);
+        if (result.isAllowed || !result.isExceeded) continue;
+        reply?.header("retry-after", String(result.ttlInSeconds));
+        throw new ThinkscopeError(
+          "rate_limited",
+          `Too many requests: this server allows ${what}. Try again in ${result.ttlInSeconds} s.`,
+          { status: 429, retryable: true },
+        );
       }
-    });
+    };
+    fastify.decorate("countRequest", countRequest);
   },
   { name: "rate-limit", dependencies: ["config"] },
+);
+
+/**
+ * The meter itself: an `onRequest` hook registered after the access check
+ * (it needs the client's identity, and refused requests are not counted).
+ */
+export const meterRequests = fp(
+  async (fastify) => {
+    fastify.addHook("onRequest", async (request, reply) => {
+      const matched = request.routeOptions.url !== undefined;
+      if (!matched || request.routeOptions.config.metered === false) return;
+      await fastify.countRequest(request, reply);
+    });
+  },
+  { name: "meter-requests", dependencies: ["rate-limit", "auth"] },
 );

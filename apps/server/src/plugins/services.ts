@@ -32,8 +32,10 @@ export default fp(
         backends: fastify.backends,
         runs,
         scrub: fastify.scrub,
+        scrubSecrets: fastify.scrubSecrets,
         log: fastify.log,
         admission,
+        stalledClientTimeoutMs: fastify.config.stalledClientTimeoutMs,
       }),
     );
     // Before connections close: streams end with their runs stored as interrupted.

@@ -3,10 +3,16 @@ import { originAllowed } from "../lib/origin.ts";
 import { WsSession } from "../services/ws-session.ts";
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  /** Open connections per client address. */
+  const open = new Map<string, number>();
+  const limit = fastify.config.maxConnectionsPerAddress;
+
   fastify.get(
     "/ws",
     {
       websocket: true,
+      // A browser cannot set headers on an upgrade: scripts may send the token as `?token=`.
+      config: { tokenInQuery: true },
       // Runs before the upgrade: a page from another origin never gets a socket.
       preValidation: async (request, reply) => {
         const { origin, host } = request.headers;
@@ -19,17 +25,43 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
             },
           });
         }
+        const { address } = request.client;
+        if ((open.get(address) ?? 0) >= limit) {
+          request.log.warn({ address }, "websocket refused: too many connections from one address");
+          return reply.code(429).send({
+            error: {
+              code: "too_many_connections",
+              message:
+                `This address already has ${limit} connections open, the most this server allows ` +
+                "(THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS). Close a tab, then reload.",
+            },
+          });
+        }
       },
     },
     (socket, request) => {
-      new WsSession(socket, {
-        runs: fastify.runService,
-        backends: fastify.backends,
-        log: fastify.log,
-        client: request.clientId,
-        countRun: () => fastify.countRequest(request),
-        experiments: fastify.experiments,
+      const { address } = request.client;
+      open.set(address, (open.get(address) ?? 0) + 1);
+      socket.once("close", () => {
+        const left = (open.get(address) ?? 1) - 1;
+        if (left > 0) open.set(address, left);
+        else open.delete(address);
       });
+      new WsSession(
+        socket,
+        {
+          runs: fastify.runService,
+          backends: fastify.backends,
+          log: fastify.log,
+          client: request.client,
+          countRun: () => fastify.countRequest(request),
+          experiments: fastify.experiments,
+        },
+        {
+          maxBufferedBytes: fastify.config.sendBufferLimit,
+          stallTimeoutMs: fastify.config.stalledClientTimeoutMs,
+        },
+      );
     },
   );
 };

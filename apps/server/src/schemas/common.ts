@@ -1,14 +1,4 @@
-import { Type } from "typebox";
-
-/** `{ "error": { "code", "message" } }`, every error the server answers with (contract). */
-export const ErrorBodySchema = Type.Object({
-  error: Type.Object({
-    code: Type.String(),
-    message: Type.String(),
-    /** The stored run, when a run failed after it started (its partial output is kept there). */
-    run_id: Type.Optional(Type.String()),
-  }),
-});
+import { ErrorBodySchema } from "@thinkscope/protocol";
 
 /** Error responses every route may give; spread into a route's `response`. */
 export const ErrorResponses = {
@@ -21,4 +11,5 @@ export const ErrorResponses = {
   502: ErrorBodySchema,
   503: ErrorBodySchema,
   504: ErrorBodySchema,
+  507: ErrorBodySchema,
 } as const;

@@ -6,7 +6,7 @@
  */
 import { BudgetForcingSchema } from "@thinkscope/protocol";
 import { Type, type Static, type TSchema } from "typebox";
-import { BudgetForcingSummarySchema } from "./runs.ts";
+import { BudgetForcingSummarySchema } from "@thinkscope/protocol";
 
 const Open = { additionalProperties: true } as const;
 const Nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));

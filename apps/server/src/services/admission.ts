@@ -7,18 +7,31 @@
  *   400 naming the cap, never clamped behind its back. A field left out gets
  *   the engine's default, or the cap where that is lower, so a request that
  *   asks for nothing in particular still runs.
- * - concurrent runs per client (`THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT`):
- *   a slot is taken before the run is prepared and given back when it is
- *   stored; the next one is refused with a 429 `too_many_runs`.
+ * - concurrent runs per client (`THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT`)
+ *   and per client address over all its sessions
+ *   (`THINKSCOPE_MAX_CONCURRENT_RUNS_PER_ADDRESS`, the same unless set): a
+ *   slot of each is taken before the run is prepared and given back when it
+ *   is stored; a run over either is refused with a 429 `too_many_runs`.
  */
-import { DEFAULTS, InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
+import { InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
+import { BUDGET_DEFAULTS } from "@thinkscope/protocol";
 import type { BudgetForcing } from "@thinkscope/protocol";
 
 export interface AdmissionLimits {
   maxConcurrentRunsPerClient?: number | undefined;
+  maxConcurrentRunsPerAddress?: number | undefined;
   maxThinkingTokensCap?: number | undefined;
   maxAnswerTokensCap?: number | undefined;
   maxWaitsCap?: number | undefined;
+}
+
+/**
+ * Whom a request's limits count against: its address (`ip:<address>`), and a
+ * signed-in page's session (`session:<id>`). Both must have room.
+ */
+export interface ClientIdentity {
+  address: string;
+  session?: string;
 }
 
 /** Gives a taken slot back; calling it again does nothing. */
@@ -77,7 +90,7 @@ export class Admission {
       if (limit === undefined) continue;
       const asked = checked[field];
       if (asked === undefined) {
-        if (DEFAULTS[field] > limit) checked[field] = limit;
+        if (BUDGET_DEFAULTS[field] > limit) checked[field] = limit;
       } else if (asked > limit) {
         throw overCap(`${field} ${asked}${hint}`, limit, setting);
       }
@@ -115,37 +128,63 @@ export class Admission {
   }
 
   /**
-   * Takes one of `client`'s run slots. Throws a 429 `too_many_runs` when it
-   * has none left. Without a client (the CLI, an experiment's own runs) or
-   * without the limit, nothing is counted.
+   * Takes one run slot of `client`'s address and one of its session. Throws
+   * a 429 `too_many_runs` when either has none left. Without a client (the
+   * CLI, an experiment's own runs) or without the limits, nothing is counted.
    */
-  acquire(client: string | undefined): Release {
-    const limit = this.limits.maxConcurrentRunsPerClient;
-    if (limit === undefined || client === undefined) return NOTHING_TO_RELEASE;
-    const running = this.running.get(client) ?? 0;
-    if (running >= limit) {
-      throw new ThinkscopeError(
-        "too_many_runs",
-        `You already have ${running} ${running === 1 ? "run" : "runs"} going, the most this server ` +
-          `allows at once (THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT=${limit}). ` +
-          "Wait for one to finish, or stop it, then try again.",
-        { status: 429, retryable: true },
-      );
+  acquire(client: ClientIdentity | undefined): Release {
+    const perClient = this.limits.maxConcurrentRunsPerClient;
+    const perAddress = this.limits.maxConcurrentRunsPerAddress ?? perClient;
+    if (client === undefined) return NOTHING_TO_RELEASE;
+    const slots: { key: string; limit: number; setting: string; whose: string }[] = [];
+    if (perAddress !== undefined) {
+      // An API client is its address: the per-client limit, unless the address has one of its own.
+      const own = this.limits.maxConcurrentRunsPerAddress !== undefined;
+      slots.push({
+        key: client.address,
+        limit: perAddress,
+        setting: own
+          ? "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_ADDRESS"
+          : "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT",
+        whose: client.session === undefined ? "You already have" : "Your address has",
+      });
     }
-    this.running.set(client, running + 1);
+    if (perClient !== undefined && client.session !== undefined) {
+      slots.push({
+        key: client.session,
+        limit: perClient,
+        setting: "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT",
+        whose: "You already have",
+      });
+    }
+    for (const { key, limit, setting, whose } of slots) {
+      const running = this.runningFor(key);
+      if (running >= limit) {
+        throw new ThinkscopeError(
+          "too_many_runs",
+          `${whose} ${running} ${running === 1 ? "run" : "runs"} going, the most this server ` +
+            `allows at once (${setting}=${limit}). ` +
+            "Wait for one to finish, or stop it, then try again.",
+          { status: 429, retryable: true },
+        );
+      }
+    }
+    for (const { key } of slots) this.running.set(key, this.runningFor(key) + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.running.get(client) ?? 1) - 1;
-      if (left > 0) this.running.set(client, left);
-      else this.running.delete(client);
+      for (const { key } of slots) {
+        const left = this.runningFor(key) - 1;
+        if (left > 0) this.running.set(key, left);
+        else this.running.delete(key);
+      }
     };
   }
 
-  /** Runs `client` has starting or streaming now. */
-  runningFor(client: string): number {
-    return this.running.get(client) ?? 0;
+  /** Runs counted against `key` (an address or a session) starting or streaming now. */
+  runningFor(key: string): number {
+    return this.running.get(key) ?? 0;
   }
 }
 

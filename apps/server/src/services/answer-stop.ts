@@ -1,4 +1,5 @@
-import { DelimiterMatcher, type DeltaEvent, type EngineEvent } from "@thinkscope/core";
+import { DelimiterMatcher } from "@thinkscope/core";
+import type { DeltaEvent, EngineEvent } from "@thinkscope/protocol";
 
 /**
  * OpenAI's `stop` for a budget-forced run: strings that end the answer (they

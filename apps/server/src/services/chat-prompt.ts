@@ -8,8 +8,8 @@ import {
   type Backend,
   type ChatMessage,
   type ChatTemplateFamily,
-  type ThinkingFormat,
 } from "@thinkscope/core";
+import type { ThinkingFormat } from "@thinkscope/protocol";
 
 export interface ChatPromptOptions {
   model: string | undefined;

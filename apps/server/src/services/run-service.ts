@@ -10,32 +10,41 @@
  * moment `start` returns, the run is in the store and ends there as
  * `completed`, `aborted` (its caller aborted it), `error` (the upstream
  * failed; the partial output is kept), or `interrupted` (its client went
- * away, or the server stopped or crashed).
+ * away, or the server stopped or crashed). A store that cannot keep a run
+ * refuses it at the start, or ends it as `error` with the fault's code
+ * (`storage_full`, `storage_unavailable`), which its client is told: a run
+ * never streams on unstored, and never ends in the client's eyes before it
+ * ends in the store.
  */
 import {
   BudgetForcingRun,
   InvalidRequestError,
   RunTranscript,
+  countPromptTokens,
   resolveSettings,
   type ChatMessage,
-  type EngineEvent,
-  type ResolvedSettings,
-  type SamplingSettings,
 } from "@thinkscope/core";
 import type {
   BudgetForcing,
+  EngineEvent,
   PromptMode,
+  ResolvedSettings,
+  RunErrorEvent,
+  RunFinishedEvent,
+  RunPreview,
   RunSource,
   RunSpec,
   RunStatus,
   Sampling,
+  SamplingSettings,
 } from "@thinkscope/protocol";
 import type { FastifyBaseLogger } from "fastify";
 import type { BackendEntry, BackendRegistry } from "../backends/registry.ts";
 import type { Scrubber } from "../lib/secrets.ts";
 import { newRunId } from "../store/run-id.ts";
-import type { Admission } from "./admission.ts";
+import type { Admission, ClientIdentity } from "./admission.ts";
 import type { RunOutcome, RunStore } from "../store/run-store.ts";
+import { StorageError } from "../store/storage-error.ts";
 import { stopAnswerAt } from "./answer-stop.ts";
 import { renderChatPrompt } from "./chat-prompt.ts";
 
@@ -70,7 +79,7 @@ export interface StartOptions {
   /** A backend already resolved (from an OpenAI `model`); wins over `input.backend`. */
   entry?: BackendEntry;
   /** Whom the run counts against for per-client limits (a request's `clientId`); uncounted when absent. */
-  client?: string;
+  client?: ClientIdentity;
 }
 
 /** How a run that stops early is recorded: `aborted` by its user, `interrupted` when its client left. */
@@ -117,27 +126,63 @@ export class RunService {
     }
   }
 
-  private async open(input: RunInput, options: StartOptions): Promise<ActiveRun> {
-    const { backends, store } = this.deps;
-    const entry = options.entry ?? backends.get(input.backend);
+  /**
+   * What a run of `input` would use, found as the run finds it (operator
+   * caps, the rendered prompt, its tokens, budgets fitted to the context),
+   * without a session or anything generated or stored. Throws the 400 the
+   * run would get.
+   */
+  async preview(input: RunInput, options: Pick<StartOptions, "entry"> = {}): Promise<RunPreview> {
+    const admitted = {
+      ...input,
+      budgetForcing: this.deps.admission?.checkBudgets(input.budgetForcing) ?? input.budgetForcing,
+    };
+    const { entry, sampling, renderedPrompt } = await this.render(admitted, options);
+    const { backend } = entry;
+    const tokenize = backend.capabilities.tokenizer ? backend.tokenize?.bind(backend) : undefined;
+    const counted = await countPromptTokens(
+      renderedPrompt,
+      tokenize && ((text, { special }) => tokenize(text, { special, model: input.model })),
+    );
+    const contextLength = backend.capabilities.contextLength;
+    const settings = resolveSettings(admitted.budgetForcing ?? {}, sampling, {
+      contextLength,
+      promptTokens: counted.tokens,
+    });
+    return {
+      renderedPrompt,
+      promptTokens: counted.tokens,
+      promptTokensExact: counted.exact,
+      contextLength: contextLength ?? null,
+      settings,
+    };
+  }
+
+  /** The backend and the exact prompt text for a run; bad settings are refused before any round trip. */
+  private async render(input: RunInput, options: Pick<StartOptions, "entry">) {
+    const entry = options.entry ?? this.deps.backends.get(input.backend);
     const messages = chatMessages(input);
     const sampling = toCoreSampling(input.sampling ?? {});
-    // Refuse bad settings before any session or tokenizer round-trip.
     const format = resolveSettings(input.budgetForcing ?? {}, sampling).format;
     if (input.stop?.some((stop) => stop === "")) {
       throw new InvalidRequestError("invalid_stop", "stop strings must not be empty.");
     }
+    const renderedPrompt =
+      input.mode === "raw"
+        ? requirePrompt(input.prompt)
+        : await renderChatPrompt(entry.backend, messages, {
+            model: input.model,
+            format,
+            template: input.chatTemplate,
+          });
+    return { entry, messages, sampling, renderedPrompt };
+  }
 
+  private async open(input: RunInput, options: StartOptions): Promise<ActiveRun> {
+    const { backends, store } = this.deps;
+    const { entry, messages, sampling, renderedPrompt } = await this.render(input, options);
     const session = await entry.backend.openSession({ model: input.model, signal: options.signal });
     try {
-      const renderedPrompt =
-        input.mode === "raw"
-          ? requirePrompt(input.prompt)
-          : await renderChatPrompt(entry.backend, messages, {
-              model: input.model,
-              format,
-              template: input.chatTemplate,
-            });
       const id = newRunId();
       const run = await BudgetForcingRun.prepare(session, entry.backend.capabilities, {
         prompt: renderedPrompt,
@@ -146,20 +191,24 @@ export class RunService {
         runId: id,
       });
       const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;
-      store.createRun({
-        id,
-        source: input.source,
-        backend: entry.id,
-        model,
-        prompt: input.mode === "raw" ? renderedPrompt : displayPrompt(messages),
-        renderedPrompt,
-        mode: input.mode,
-        budgetForcing: input.budgetForcing ?? {},
-        sampling: input.sampling ?? {},
-        stop: input.stop,
-        experimentId: input.experimentId ?? null,
-      });
-      const active = new ActiveRun(this.deps, run, {
+      // Throws a StorageError (nothing stored, nothing generated) when the store cannot take the run.
+      store.createRun(
+        {
+          id,
+          source: input.source,
+          backend: entry.id,
+          model,
+          prompt: input.mode === "raw" ? renderedPrompt : displayPrompt(messages),
+          renderedPrompt,
+          mode: input.mode,
+          budgetForcing: input.budgetForcing ?? {},
+          sampling: input.sampling ?? {},
+          stop: input.stop,
+          experimentId: input.experimentId ?? null,
+        },
+        (fault) => active.storageFailed(fault),
+      );
+      const active: ActiveRun = new ActiveRun(this.deps, run, {
         id,
         backendId: entry.id,
         model,
@@ -213,6 +262,10 @@ export class ActiveRun {
   private abortStatus: AbortStatus | null = null;
   private started = false;
   private stoppedUnstreamed = false;
+  /** Set when the store could not keep the run (see `end`). */
+  private storageFault: StorageError | null = null;
+  /** Its end has been handed to the store. */
+  private ended = false;
   private settle!: (status: RunStatus) => void;
 
   constructor(
@@ -273,9 +326,14 @@ export class ActiveRun {
     return this.stream();
   }
 
+  /** The store cannot keep this run: it stops, and ends as an `error` its client is told of. */
+  storageFailed(fault: StorageError): void {
+    this.storageFault ??= fault;
+    this.controller.abort();
+  }
+
   private async *stream(): AsyncGenerator<EngineEvent> {
     const { store, log, scrub } = this.deps;
-    let storing = true;
     let failure: unknown = null;
     const source = stopAnswerAt(
       this.run.events({ signal: this.controller.signal }),
@@ -284,22 +342,19 @@ export class ActiveRun {
     );
     try {
       for await (const raw of source) {
+        if (raw.type === "run.error") {
+          // The log keeps the upstream's address (its own scrubber removes secrets); clients do not see it.
+          const upstream = raw.status === 502 || raw.status === 503 || raw.status === 504;
+          if (upstream) log.warn({ runId: this.id, code: raw.code }, raw.message);
+          else log.error({ runId: this.id, code: raw.code }, raw.message);
+        }
         const event = raw.type === "run.error" ? { ...raw, message: scrub(raw.message) } : raw;
-        if (event.type === "run.error") {
-          const upstream = event.status === 502 || event.status === 503 || event.status === 504;
-          if (upstream) log.warn({ runId: this.id, code: event.code }, event.message);
-          else log.error({ runId: this.id, code: event.code }, event.message);
+        if (event.type === "run.finished") {
+          yield* this.end(event);
+          continue;
         }
         this.transcript.apply(event);
-        if (storing) {
-          try {
-            store.appendEvent(this.id, event);
-          } catch (error) {
-            // A full disk must not cut the stream the user is watching.
-            storing = false;
-            log.error({ err: error, runId: this.id }, "could not store the run's events");
-          }
-        }
+        store.appendEvent(this.id, event);
         yield event;
       }
     } catch (error) {
@@ -312,13 +367,57 @@ export class ActiveRun {
     }
   }
 
+  /**
+   * The run's last event, once the run is stored with it: its client is only
+   * told a run has ended once the store has it. When the store cannot keep
+   * it, the run ends instead as `error` with the fault's code (`storage_full`,
+   * `storage_unavailable`); that end stays queued in the store, written once
+   * the storage recovers.
+   */
+  private async *end(finished: RunFinishedEvent): AsyncGenerator<EngineEvent> {
+    const { store, log } = this.deps;
+    if (!this.storageFault) {
+      this.transcript.apply(finished);
+      try {
+        this.ended = true;
+        await store.finishRun(this.id, this.outcome(this.finalStatus(null), null), [finished]);
+        yield finished;
+        return;
+      } catch (error) {
+        if (!(error instanceof StorageError)) throw error;
+        this.storageFault = error;
+      }
+    }
+    const fault = this.storageFault;
+    log.error({ runId: this.id, code: fault.code, err: fault.cause }, fault.message);
+    const error: RunErrorEvent = {
+      type: "run.error",
+      code: fault.code,
+      message: fault.message,
+      retryable: fault.retryable,
+      status: fault.status,
+      time: finished.time,
+    };
+    const last: RunFinishedEvent = { ...finished, finishReason: "error" };
+    this.transcript.apply(error);
+    this.transcript.apply(last);
+    this.ended = true;
+    // Rejected at once with the fault just logged; the end stays queued.
+    store.finishRun(this.id, this.outcome("error", null), [error, last]).catch(() => {});
+    yield error;
+    yield last;
+  }
+
   private async finish(failure: unknown): Promise<void> {
     const { store, log } = this.deps;
     const status = this.finalStatus(failure);
-    try {
-      store.finishRun(this.id, this.outcome(status, failure));
-    } catch (error) {
-      log.error({ err: error, runId: this.id }, "could not store the run's outcome");
+    if (!this.ended) {
+      this.ended = true;
+      await store
+        .finishRun(this.id, this.outcome(status, failure))
+        .catch((error: unknown) =>
+          log.error({ err: error, runId: this.id }, "could not store the run's outcome"),
+        );
     }
     await this.meta
       .close()

@@ -6,12 +6,22 @@
  * fast backend cannot flood the page, and nothing is dropped or reordered
  * (only an experiment's progress is replaced by a newer one still waiting).
  * Several runs may stream at once; the connection closing aborts them all.
+ *
+ * Backpressure: while more than `maxBufferedBytes` wait to reach the page
+ * (in the socket and in the queue), its runs are not pulled, which pauses
+ * the engine and the upstream stream behind it, and its messages are not
+ * read. A page that stays that far behind for `stallTimeoutMs` has its runs
+ * stopped as `interrupted` and is closed with `CLOSE_CLIENT_NOT_READING`.
  */
 import { ThinkscopeError } from "@thinkscope/core";
 import {
-  ClientMessageSchema,
-  type ClientMessage,
+  CLOSE_CLIENT_NOT_READING,
+  ClientMessageSchemas,
+  RunKeySchema,
+  type ClientMessageOf,
+  type ClientMessageType,
   type ExperimentProgressMessage,
+  type RunEventEnvelope,
   type RunSpec,
   type ServerMessage,
 } from "@thinkscope/protocol";
@@ -19,18 +29,30 @@ import type { FastifyBaseLogger } from "fastify";
 import { Compile } from "typebox/compile";
 import type { RawData, WebSocket } from "ws";
 import type { BackendRegistry } from "../backends/registry.ts";
+import type { ClientIdentity } from "./admission.ts";
 import { describeSchemaErrors, dottedPath } from "../lib/schema-errors.ts";
 import { runInputFromSpec, type ActiveRun, type RunService } from "./run-service.ts";
 
-const checkClientMessage = Compile(ClientMessageSchema);
-/** The message types in the order of `ClientMessageSchema`'s branches. */
-const MESSAGE_TYPES = ["run", "abort", "experiment.subscribe", "experiment.unsubscribe"];
+/** Each message type's compiled check: a bad message is described by the schema its type names. */
+const checks = Object.fromEntries(
+  Object.entries(ClientMessageSchemas).map(([type, schema]) => [type, Compile(schema)]),
+) as { [T in ClientMessageType]: ReturnType<typeof Compile<(typeof ClientMessageSchemas)[T]>> };
+const checkRunKey = Compile(RunKeySchema);
+const MESSAGE_TYPES_TEXT = Object.keys(ClientMessageSchemas)
+  .map((t) => `"${t}"`)
+  .join(", ");
+
+function isMessageType(type: string): type is ClientMessageType {
+  return Object.hasOwn(ClientMessageSchemas, type);
+}
 
 export interface WsSessionOptions {
   /** Shortest time between two sends (ms). */
   flushIntervalMs?: number;
-  /** While the socket holds more than this unsent, sending waits (the page is slow); nothing is dropped. */
+  /** Past this many bytes waiting for the page, its runs and its messages wait (the page is slow); nothing is dropped. */
   maxBufferedBytes?: number;
+  /** How long the page may stay past `maxBufferedBytes` before it is closed (ms). */
+  stallTimeoutMs?: number;
 }
 
 export interface WsSessionDeps {
@@ -38,7 +60,7 @@ export interface WsSessionDeps {
   backends: BackendRegistry;
   log: FastifyBaseLogger;
   /** Whom this connection's runs count against for per-client limits (the upgrade request's `clientId`). */
-  client?: string;
+  client?: ClientIdentity;
   /** Counts a run against the client's request rate; throws (a 429 `rate_limited`) when it is over. */
   countRun?: () => Promise<void>;
   /** Follows experiments' progress; without it, subscribing is refused. */
@@ -53,15 +75,33 @@ interface SessionRun {
   aborted: boolean;
 }
 
+/**
+ * A message waiting for the next flush, serialized as it is queued so the
+ * queue's size is known. Run events are kept one by one: consecutive ones
+ * leave as one `events` message.
+ */
+type Queued = { type: "events"; items: string[] } | QueuedMessage;
+type QueuedMessage = { type: "message"; json: string; progressOf?: string };
+
+/** While the page is past the bound: the runs waiting for room, and the timer that gives up on it. */
+interface Stall {
+  waiting: Array<() => void>;
+  timer: NodeJS.Timeout;
+}
+
 export class WsSession {
   private readonly runs = new Map<string, SessionRun>();
   private readonly subscriptions = new Map<string, () => void>();
-  private queue: ServerMessage[] = [];
+  private queue: Queued[] = [];
+  /** What waits in `queue` besides the socket's own buffer, in characters (about bytes: it is mostly ASCII). */
+  private queuedLength = 0;
+  private stall: Stall | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
   private closed = false;
   private readonly flushIntervalMs: number;
   private readonly maxBufferedBytes: number;
+  private readonly stallTimeoutMs: number;
   private readonly stopStatus: () => void;
 
   constructor(
@@ -70,7 +110,8 @@ export class WsSession {
     options: WsSessionOptions = {},
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 50;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
     socket.on("message", (data, isBinary) => this.receive(data, isBinary));
     socket.on("close", () => this.close());
     socket.on("error", (error) => deps.log.debug({ err: error }, "websocket error"));
@@ -84,7 +125,16 @@ export class WsSession {
     return this.runs.size;
   }
 
+  /** Any failure while handling a message is told to the page; the connection and the server stay up. */
   private receive(data: RawData, isBinary: boolean): void {
+    try {
+      this.handle(data, isBinary);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private handle(data: RawData, isBinary: boolean): void {
     if (isBinary) return this.error("invalid_message", "Messages are JSON text, not binary.");
     let message: unknown;
     try {
@@ -92,33 +142,50 @@ export class WsSession {
     } catch {
       return this.error("invalid_json", "The message is not valid JSON.");
     }
-    const type = (message as { type?: unknown } | null)?.type;
-    const key =
-      typeof (message as { key?: unknown }).key === "string"
-        ? (message as { key: string }).key
-        : undefined;
-    const branch = MESSAGE_TYPES.indexOf(type as string);
-    if (branch < 0) {
+    // Only an object with a string `type` is read any further: `null`, arrays and numbers are JSON too.
+    if (!isMessageEnvelope(message)) {
+      return this.error(
+        "invalid_message",
+        `A message is a JSON object with a string "type": ${MESSAGE_TYPES_TEXT}.`,
+      );
+    }
+    const { type } = message;
+    // Errors about a run carry its key when it is one a page could have sent.
+    const key = checkRunKey.Check(message.key) ? message.key : undefined;
+    if (!isMessageType(type)) {
       return this.error(
         "unknown_message_type",
-        `Unknown message type ${JSON.stringify(type)}: send ${MESSAGE_TYPES.map((t) => `"${t}"`).join(", ")}.`,
+        `Unknown message type ${JSON.stringify(shortened(type))}: send ${MESSAGE_TYPES_TEXT}.`,
         key,
       );
     }
-    if (!checkClientMessage.Check(message)) {
-      // The union's other branches (the other message types) would only add noise.
-      const errors = checkClientMessage.Errors(message).filter((e) => {
-        const other = /^#\/anyOf\/(\d+)/.exec(e.schemaPath);
-        return !other || Number(other[1]) === branch;
-      });
+    const check = checks[type];
+    if (!check.Check(message)) {
+      const errors = check.Errors(message);
       const problem = describeSchemaErrors(errors, (path) => dottedPath(path, "the message"));
       return this.error("invalid_message", `Invalid ${type} message: ${problem}.`, key);
     }
-    const valid = message as ClientMessage;
-    if (valid.type === "run") void this.startRun(valid.key, valid.spec);
-    else if (valid.type === "abort") this.abortRun(valid.key);
-    else if (valid.type === "experiment.subscribe") this.subscribe(valid.experimentId);
-    else this.unsubscribe(valid.experimentId);
+    this.dispatch(type, message as ClientMessageOf<typeof type>);
+  }
+
+  /** One handler per message type: the typecheck asks for a handler when a type is added. */
+  private readonly handlers: {
+    [T in ClientMessageType]: (message: ClientMessageOf<T>) => void;
+  } = {
+    run: (message) => void this.startRun(message.key, message.spec).catch((e) => this.fail(e)),
+    abort: (message) => this.abortRun(message.key),
+    "experiment.subscribe": (message) => this.subscribe(message.experimentId),
+    "experiment.unsubscribe": (message) => this.unsubscribe(message.experimentId),
+  };
+
+  private dispatch<T extends ClientMessageType>(type: T, message: ClientMessageOf<T>): void {
+    (this.handlers[type] as (message: ClientMessageOf<T>) => void)(message);
+  }
+
+  /** An unexpected failure: logged, and answered with an `error` message. */
+  private fail(error: unknown): void {
+    this.deps.log.error({ err: error }, "a WebSocket message failed");
+    this.error("internal_error", "The message could not be handled.");
   }
 
   private subscribe(experimentId: string): void {
@@ -163,7 +230,9 @@ export class WsSession {
       // Aborted while it was starting: it still streams its start and its end, so the page sees it finish.
       if (this.closed || entry.aborted) run.abort(this.closed ? "interrupted" : "aborted");
       for await (const event of events) {
-        this.send({ type: "events", items: [{ key, runId: run.id, event }] });
+        this.sendEvent({ key, runId: run.id, event });
+        // Not asking for the next event pauses the engine, and its upstream, until the page reads.
+        if (this.stall) await this.room();
       }
     } catch (error) {
       if (ThinkscopeError.isInstance(error)) {
@@ -195,19 +264,37 @@ export class WsSession {
     );
   }
 
-  private send(message: ServerMessage): void {
+  private send(message: Exclude<ServerMessage, { type: "events" }>): void {
     if (this.closed) return;
-    const last = this.queue.at(-1);
-    if (message.type === "events" && last?.type === "events") last.items.push(...message.items);
-    else if (message.type === "experiment.progress") {
-      // Only the latest progress of an experiment matters: replace one still waiting.
-      const waiting = this.queue.findIndex(
-        (m) => m.type === "experiment.progress" && m.experimentId === message.experimentId,
-      );
-      if (waiting >= 0) this.queue[waiting] = message;
-      else this.queue.push(message);
-    } else this.queue.push(message);
+    const json = JSON.stringify(message);
+    // Only the latest progress of an experiment matters: replace one still waiting.
+    const progressOf = message.type === "experiment.progress" ? message.experimentId : undefined;
+    const waiting =
+      progressOf === undefined
+        ? undefined
+        : this.queue.find(
+            (m): m is QueuedMessage => m.type === "message" && m.progressOf === progressOf,
+          );
+    if (waiting) {
+      this.queuedLength += json.length - waiting.json.length;
+      waiting.json = json;
+    } else {
+      this.queue.push({ type: "message", json, progressOf });
+      this.queuedLength += json.length;
+    }
     this.schedule();
+    this.checkBacklog();
+  }
+
+  private sendEvent(item: RunEventEnvelope): void {
+    if (this.closed) return;
+    const json = JSON.stringify(item);
+    const last = this.queue.at(-1);
+    if (last?.type === "events") last.items.push(json);
+    else this.queue.push({ type: "events", items: [json] });
+    this.queuedLength += json.length + 1;
+    this.schedule();
+    this.checkBacklog();
   }
 
   private schedule(): void {
@@ -218,17 +305,59 @@ export class WsSession {
 
   private flush(): void {
     this.timer = null;
-    if (this.closed || this.queue.length === 0) return;
-    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
-      // The page is not keeping up: hold everything and try again shortly.
-      this.lastFlush = Date.now();
-      this.schedule();
-      return;
-    }
-    const messages = this.queue;
-    this.queue = [];
+    if (this.closed) return;
     this.lastFlush = Date.now();
-    for (const message of messages) this.socket.send(JSON.stringify(message));
+    // While the socket itself is full, messages wait here, where a newer progress can still replace one.
+    if (this.queue.length > 0 && this.socket.bufferedAmount <= this.maxBufferedBytes) {
+      for (const queued of this.queue) {
+        this.socket.send(queued.type === "events" ? eventsMessage(queued.items) : queued.json);
+      }
+      this.queue = [];
+      this.queuedLength = 0;
+    }
+    this.checkBacklog();
+  }
+
+  /** Holds the page's runs and messages while too much waits for it, and lets them go once it has read. */
+  private checkBacklog(): void {
+    const over = this.socket.bufferedAmount + this.queuedLength > this.maxBufferedBytes;
+    if (over && !this.stall) {
+      this.socket.pause();
+      this.stall = {
+        waiting: [],
+        timer: setTimeout(() => this.dropStalledPage(), this.stallTimeoutMs),
+      };
+    } else if (!over && this.stall) {
+      this.endStall();
+    }
+    // The socket says nothing when it drains: look again at the next flush.
+    if (this.stall) this.schedule();
+  }
+
+  /** Resolves once the page has read enough, or the connection is gone. */
+  private room(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stall) this.stall.waiting.push(resolve);
+      else resolve();
+    });
+  }
+
+  private endStall(): void {
+    if (!this.stall) return;
+    const { waiting, timer } = this.stall;
+    this.stall = null;
+    clearTimeout(timer);
+    this.socket.resume();
+    for (const wake of waiting) wake();
+  }
+
+  private dropStalledPage(): void {
+    this.deps.log.warn(
+      { client: this.deps.client, runs: this.runs.size },
+      "closing a WebSocket whose client stopped reading",
+    );
+    this.close();
+    this.socket.close(CLOSE_CLIENT_NOT_READING, "client not reading");
   }
 
   private close(): void {
@@ -237,6 +366,7 @@ export class WsSession {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.queue = [];
+    this.queuedLength = 0;
     this.stopStatus();
     for (const stop of this.subscriptions.values()) stop();
     this.subscriptions.clear();
@@ -244,5 +374,26 @@ export class WsSession {
       entry.aborted = true;
       entry.run?.abort("interrupted");
     }
+    // Runs waiting for room go on to their end (aborted), and a client that reads again can see the close.
+    this.endStall();
   }
+}
+
+/** An `events` message from items serialized when they were queued (each event is serialized once). */
+function eventsMessage(items: string[]): string {
+  return `{"type":"events","items":[${items.join(",")}]}`;
+}
+
+function isMessageEnvelope(value: unknown): value is { type: string; key?: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { type?: unknown }).type === "string"
+  );
+}
+
+/** A client's text quoted back in an error, cut short: a message may be as long as the payload limit. */
+function shortened(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }

@@ -1,4 +1,6 @@
 import type { Database } from "better-sqlite3";
+import { isChunkable, type DeltaEvent, type EngineEvent } from "@thinkscope/protocol";
+import { CHUNK_DELTAS, packChunk, packText } from "./event-log.ts";
 
 /**
  * Schema versions, applied in order and recorded in `schema_migrations`.
@@ -128,6 +130,119 @@ export const MIGRATIONS: Migration[] = [
         ) WITHOUT ROWID;
         CREATE INDEX experiment_items_status ON experiment_items (experiment_id, status);
       `);
+    },
+  },
+  {
+    version: 4,
+    name: "imports in progress",
+    up(db) {
+      db.exec(`
+        -- An import writes its runs in many short transactions, so it never holds the
+        -- database (or the event loop) for long; they stay hidden while it is listed here,
+        -- and appear together when its row is deleted.
+        CREATE TABLE pending_imports (
+          id TEXT PRIMARY KEY,
+          started_at TEXT NOT NULL,
+          owner_pid INTEGER
+        );
+        ALTER TABLE runs ADD COLUMN import_id TEXT;
+        CREATE INDEX runs_import ON runs (import_id) WHERE import_id IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 5,
+    name: "page sessions",
+    up(db) {
+      // Sessions live on the server so that signing out ends them for good (a
+      // copied cookie stops working), and so that they outlast a restart.
+      db.exec(`
+        CREATE TABLE page_sessions (
+          id TEXT PRIMARY KEY,
+          created_at TEXT NOT NULL,
+          expires_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX page_sessions_expiry ON page_sessions (expires_at);
+      `);
+    },
+  },
+  {
+    version: 6,
+    name: "compact event log",
+    up(db) {
+      // Deltas move from one JSON row each into compressed columnar chunks
+      // (store/event-log.ts); every other event stays a JSON row.
+      db.exec(`
+        CREATE TABLE run_chunks (
+          run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE ON UPDATE CASCADE,
+          -- The sequence number of the chunk's first event; it holds \`count\` of them.
+          seq INTEGER NOT NULL,
+          count INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+      `);
+      const runs = db.prepare("SELECT DISTINCT run_id FROM run_events").pluck().all() as string[];
+      const events = db.prepare("SELECT seq, data FROM run_events WHERE run_id = ? ORDER BY seq");
+      const insertChunk = db.prepare(
+        "INSERT INTO run_chunks (run_id, seq, count, data) VALUES (?, ?, ?, ?)",
+      );
+      const deleteEvents = db.prepare(
+        "DELETE FROM run_events WHERE run_id = ? AND seq >= ? AND seq < ?",
+      );
+      for (const runId of runs) {
+        const rows = events.all(runId) as { seq: number; data: string }[];
+        // Numbered as stored (an old run's numbers may have gaps): a chunk holds consecutive ones only.
+        let chunk: { seq: number; deltas: DeltaEvent[] } | null = null;
+        const close = () => {
+          if (!chunk) return;
+          insertChunk.run(runId, chunk.seq, chunk.deltas.length, packChunk(chunk.deltas));
+          deleteEvents.run(runId, chunk.seq, chunk.seq + chunk.deltas.length);
+          chunk = null;
+        };
+        for (const { seq, data } of rows) {
+          const event = JSON.parse(data) as EngineEvent;
+          const fits = event.type === "delta" && isChunkable(event);
+          if (!fits || (chunk && chunk.seq + chunk.deltas.length !== seq)) close();
+          if (!fits) continue;
+          chunk ??= { seq, deltas: [] };
+          chunk.deltas.push(event);
+          if (chunk.deltas.length >= CHUNK_DELTAS) close();
+        }
+        close();
+      }
+    },
+  },
+  {
+    version: 7,
+    name: "run text compressed, search index contentless",
+    up(db, features) {
+      // A run's text is kept once, deflated; the search index no longer reads it
+      // from the table (the store feeds it the text when a run ends).
+      db.exec(`
+        DROP TRIGGER IF EXISTS runs_fts_insert;
+        DROP TRIGGER IF EXISTS runs_fts_delete;
+        DROP TRIGGER IF EXISTS runs_fts_update;
+        DROP TABLE IF EXISTS runs_fts;
+        ALTER TABLE runs ADD COLUMN text_z BLOB;
+      `);
+      const rows = db.prepare("SELECT row, prompt, text FROM runs").all() as {
+        row: number;
+        prompt: string;
+        text: string;
+      }[];
+      const pack = db.prepare("UPDATE runs SET text_z = ? WHERE row = ?");
+      for (const { row, text } of rows) pack.run(packText(text), row);
+      db.exec("ALTER TABLE runs DROP COLUMN text");
+      if (!features.fts5) return;
+      db.exec(`
+        CREATE VIRTUAL TABLE runs_fts USING fts5 (prompt, text, content = '', contentless_delete = 1);
+        CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
+          DELETE FROM runs_fts WHERE rowid = old.row;
+        END;
+      `);
+      const index = db.prepare("INSERT INTO runs_fts (rowid, prompt, text) VALUES (?, ?, ?)");
+      for (const { row, prompt, text } of rows) index.run(row, prompt, text);
     },
   },
 ];

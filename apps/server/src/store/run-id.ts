@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-/** A run id in the engine's format (`run_` and 16 hex digits). */
+/** A new run id. */
 export function newRunId(): string {
   return "run_" + randomBytes(8).toString("hex");
 }

@@ -1,21 +1,30 @@
 /**
  * Every run, from any entry point, in one SQLite file
- * (`<THINKSCOPE_DATA_DIR>/thinkscope.db`), written as it streams:
- * the row when the run starts, its events in batched transactions (every
- * 100 ms or 64 events), the final event and the outcome in one synchronous
- * transaction. A crash therefore loses at most the last ~100 ms of events and
- * never leaves a half-written run; on the next start every run still marked
- * `running` by a dead process becomes `interrupted`, rebuilt from its events.
+ * (`<THINKSCOPE_DATA_DIR>/thinkscope.db`), written as it streams: the row when
+ * the run starts, its events in batches (every 100 ms, or as soon as a chunk
+ * of deltas is full), its last events and its outcome in one transaction
+ * when it ends. Deltas are kept in compressed columnar chunks, a few bytes a
+ * token (store/event-log.ts). A crash therefore loses at most the last
+ * ~100 ms of events and never leaves a half-written run; on the next start
+ * every run still marked `running` by a dead process becomes `interrupted`,
+ * rebuilt from its events.
+ *
+ * A write can fail. A run's writes stay queued until their transaction
+ * commits, so nothing is dropped. While another process holds the write lock
+ * a write waits at most `BUSY_WAIT_MS` (better-sqlite3 waits synchronously,
+ * holding the event loop) and is tried again later, for up to `lockWaitMs`;
+ * after that, or at once on a lasting fault (a full disk), the run is told
+ * (`onFault`) and ends as `error` with the fault's code. Its writes stay
+ * queued and are retried every `retryIntervalMs`, so its record is complete
+ * once the storage recovers; until then readers see the queued state, and
+ * `fault` says what is wrong (`/api/health`).
  */
 import { mkdirSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
-import {
-  RunTranscript,
-  ThinkscopeError,
-  type BudgetForcingSummary,
-  type EngineEvent,
-} from "@thinkscope/core";
+import { RunTranscript, ThinkscopeError } from "@thinkscope/core";
+import type { BudgetForcingSummary, EngineEvent } from "@thinkscope/protocol";
 import type {
   BudgetForcing,
   PromptMode,
@@ -27,7 +36,22 @@ import type {
   Sampling,
 } from "@thinkscope/protocol";
 import { detectFeatures, hasFtsTable, migrate } from "./migrations.ts";
+import {
+  CHUNK_DELTAS,
+  LogBuilder,
+  eventsOfRows,
+  packChunk,
+  packEvent,
+  packText,
+  rowKey,
+  rowsOf,
+  unpackChunk,
+  unpackEvent,
+  unpackText,
+  type LogRow,
+} from "./event-log.ts";
 import { newRunId } from "./run-id.ts";
+import { isLockBusy, lockedFault, storageFault, type StorageError } from "./storage-error.ts";
 
 export const DATABASE_FILE = "thinkscope.db";
 
@@ -74,8 +98,12 @@ export interface ImportResult {
 export interface RunStoreOptions {
   /** Events are written at least this often while a run streams. */
   flushIntervalMs?: number;
-  /** ...or as soon as this many are waiting. */
+  /** ...or as soon as this many are waiting (default: a full chunk of deltas). */
   flushEvents?: number;
+  /** How long writes keep trying while another process holds the write lock; default 5 s. */
+  lockWaitMs?: number;
+  /** How often writes that failed for a lasting fault (a full disk) are tried again; default 1 s. */
+  retryIntervalMs?: number;
 }
 
 interface RunRow {
@@ -92,12 +120,14 @@ interface RunRow {
   mode: PromptMode;
   settings: string;
   summary: string | null;
-  text: string;
+  /** The run's text, deflated; null until it ends. */
+  text_z: Buffer | null;
   answer: string;
   error_code: string | null;
   error_message: string | null;
   experiment_id: string | null;
   owner_pid: number | null;
+  import_id: string | null;
 }
 
 interface StoredSettings {
@@ -106,10 +136,52 @@ interface StoredSettings {
   stop?: string[];
 }
 
-interface PendingEvent {
-  runId: string;
-  seq: number;
-  data: string;
+/** What this process still has to write of a run it started, kept until it is written. */
+interface QueuedRun {
+  readonly id: string;
+  /** The row's insert, until written. */
+  row: Record<string, unknown> | null;
+  /** Its events, grouped into the rows they are stored in. */
+  log: LogBuilder;
+  /** Rows taken from the log and not yet written, by `rowKey` (a growing chunk's latest version). */
+  unwritten: Map<string, LogRow>;
+  /** Events appended since its last write. */
+  appended: number;
+  /** Set when the run ends: its outcome, written in one transaction with its last rows. */
+  end: { outcome: RunOutcome; updatedAt: string } | null;
+  /** The fault that ended it, once it was told. */
+  fault: StorageError | null;
+  onFault: ((fault: StorageError) => void) | undefined;
+  /** `finishRun` callers waiting for the end to be written. */
+  waiters: { resolve: () => void; reject: (fault: StorageError) => void }[];
+}
+
+/** Longest a write waits for another process's lock before it is tried again later (event loop held meanwhile). */
+const BUSY_WAIT_MS = 100;
+/** Pause between tries while the lock is taken. */
+const BUSY_RETRY_MS = 250;
+/**
+ * Longest an import holds the event loop at a time (ms): it writes in
+ * transactions this long, and pauses its parsing as often, so that other
+ * clients' requests, each a few turns of the loop, wait little behind it.
+ */
+export const IMPORT_SLICE_MS = 4;
+/** Rows deleted per transaction when an import is discarded. */
+const DISCARD_ROWS = 500;
+
+/** How far an import's batch is written: the next row (-1: the run's own, else its event) and the ids given. */
+interface ImportCursor {
+  run: number;
+  event: number;
+  ids: string[];
+}
+
+/** Runs of an import still in progress are not there yet for readers. */
+const VISIBLE = "(import_id IS NULL OR import_id NOT IN (SELECT id FROM pending_imports))";
+
+interface PendingImportRow {
+  id: string;
+  owner_pid: number | null;
 }
 
 export class RunStore {
@@ -117,22 +189,89 @@ export class RunStore {
   readonly fts: boolean;
   private readonly flushIntervalMs: number;
   private readonly flushEvents: number;
-  private pending: PendingEvent[] = [];
+  private readonly lockWaitMs: number;
+  private readonly retryIntervalMs: number;
+  /** Runs this process is writing, until everything of them is written. */
+  private readonly queue = new Map<string, QueuedRun>();
+  private queuedEvents = 0;
   private timer: NodeJS.Timeout | null = null;
-  private readonly nextSeq = new Map<string, number>();
+  /** Since when writes find the lock taken by another process; null when they do not. */
+  private busySince: number | null = null;
+  private currentFault: StorageError | null = null;
+  private readonly faultListeners = new Set<(fault: StorageError | null) => void>();
+  private closed = false;
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly writeEvents: (events: PendingEvent[]) => void;
+  private readonly writeQueued: (run: QueuedRun) => void;
+  private readonly writeImportRows: (
+    importId: string,
+    runs: readonly RunDetail[],
+    from: ImportCursor,
+    until: number,
+  ) => ImportCursor;
 
   private constructor(db: Database, options: RunStoreOptions) {
     this.db = db;
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.flushEvents = options.flushEvents ?? 64;
+    this.flushEvents = options.flushEvents ?? CHUNK_DELTAS;
+    this.lockWaitMs = options.lockWaitMs ?? 5_000;
+    this.retryIntervalMs = options.retryIntervalMs ?? 1_000;
     this.fts = hasFtsTable(db);
-    this.statements = prepareStatements(db);
-    const insert = this.statements.insertEvent;
-    this.writeEvents = db.transaction((events: PendingEvent[]) => {
-      for (const event of events) insert.run(event.runId, event.seq, event.data);
+    // Searching a run's text for what the word index cannot find (`</>`, `?`).
+    db.function("text_contains", { deterministic: true }, (packed: unknown, term: unknown) =>
+      packed instanceof Uint8Array &&
+      unpackText(packed).toLowerCase().includes(String(term).toLowerCase())
+        ? 1
+        : 0,
+    );
+    this.statements = prepareStatements(db, this.fts);
+    const { insertRun, finishRun } = this.statements;
+    this.writeQueued = db.transaction((run: QueuedRun) => {
+      if (run.row) insertRun.run(run.row);
+      for (const row of run.unwritten.values()) this.writeRow(run.id, row);
+      if (run.end) {
+        finishRun.run(outcomeParams(run.id, run.end.updatedAt, run.end.outcome));
+        this.index(run.id, run.end.outcome.text);
+      }
     });
+    const { exists, insertImported } = this.statements;
+    const rowsOfImported = new WeakMap<RunDetail, LogRow[]>();
+    this.writeImportRows = db.transaction(
+      (importId: string, runs: readonly RunDetail[], from, until) => {
+        let { run, event } = from;
+        const ids = [...from.ids];
+        // At least one row, then as many as fit before `until`.
+        for (
+          let rows = 0;
+          run < runs.length && (rows === 0 || performance.now() < until);
+          rows += 1
+        ) {
+          const detail = runs[run]!;
+          let rows = rowsOfImported.get(detail);
+          if (!rows) rowsOfImported.set(detail, (rows = rowsOf(detail.events)));
+          if (event < 0) {
+            const id = exists.get(detail.id) === undefined ? detail.id : newRunId();
+            ids.push(id);
+            insertImported.run(importedParams(detail, id, importId));
+            this.index(id, detail.text);
+          } else {
+            const id = ids[run]!;
+            const row = rows[event]!;
+            const renamed =
+              row.kind === "event" && row.event.type === "run.started" && id !== detail.id;
+            this.writeRow(
+              id,
+              renamed ? { ...row, event: { ...row.event, runId: id } as EngineEvent } : row,
+            );
+          }
+          event += 1;
+          if (event >= rows.length) {
+            run += 1;
+            event = -1;
+          }
+        }
+        return { run, event, ids };
+      },
+    );
   }
 
   /** Opens (creating it if needed) `<dataDir>/thinkscope.db`, migrates it. */
@@ -149,8 +288,12 @@ export class RunStore {
       // In WAL mode NORMAL loses nothing on a process crash, only possibly on power loss.
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
-      // The CLI and the server may write to the same file at once.
-      db.pragma("busy_timeout = 5000");
+      // The WAL is copied into the database every 1 MB written and kept at that size,
+      // so it holds little beyond the database (and each checkpoint is short).
+      db.pragma("wal_autocheckpoint = 256");
+      db.pragma(`journal_size_limit = ${1024 * 1024}`);
+      // The CLI and the server may write to the same file at once; a longer wait is retried later (see the header).
+      db.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
       migrate(db, detectFeatures(db));
     } catch (error) {
       db.close();
@@ -159,95 +302,158 @@ export class RunStore {
     return new RunStore(db, options);
   }
 
-  createRun(run: NewRun): RunSummary {
+  /** Why writes are failing now; null while the store writes normally. */
+  get fault(): StorageError | null {
+    return this.currentFault;
+  }
+
+  /** Calls `listener` whenever `fault` changes (to null when the store recovers). Returns the unsubscribe. */
+  watchFault(listener: (fault: StorageError | null) => void): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
+  /**
+   * Stores a new run as `running`, owned by this process. Its row is written
+   * at once, so a store that cannot take it refuses the run (a `StorageError`)
+   * before it streams; a busy lock only delays the write. `onFault` is told
+   * if the run's writes later fail for good.
+   */
+  createRun(run: NewRun, onFault?: (fault: StorageError) => void): void {
+    if (this.queue.has(run.id)) throw new Error(`Run ${run.id} is already streaming.`);
     const now = new Date().toISOString();
     const settings: StoredSettings = { budget_forcing: run.budgetForcing, sampling: run.sampling };
     if (run.stop?.length) settings.stop = run.stop;
-    this.statements.insertRun.run({
+    const queued: QueuedRun = {
       id: run.id,
-      created_at: now,
-      updated_at: now,
-      status: "running",
-      source: run.source,
-      backend: run.backend,
-      model: run.model,
-      prompt: run.prompt,
-      rendered_prompt: run.renderedPrompt,
-      mode: run.mode,
-      settings: JSON.stringify(settings),
-      experiment_id: run.experimentId ?? null,
-      owner_pid: process.pid,
-    });
-    this.nextSeq.set(run.id, 0);
-    return toSummary(this.statements.getRun.get(run.id) as RunRow);
+      row: {
+        id: run.id,
+        created_at: now,
+        updated_at: now,
+        status: "running",
+        source: run.source,
+        backend: run.backend,
+        model: run.model,
+        prompt: run.prompt,
+        rendered_prompt: run.renderedPrompt,
+        mode: run.mode,
+        settings: JSON.stringify(settings),
+        experiment_id: run.experimentId ?? null,
+        owner_pid: process.pid,
+      },
+      log: new LogBuilder(),
+      unwritten: new Map(),
+      appended: 0,
+      end: null,
+      fault: null,
+      onFault,
+      waiters: [],
+    };
+    this.queue.set(run.id, queued);
+    const result = this.busySince === null ? this.tryWrite(queued) : "busy";
+    if (result === "busy") this.schedule(BUSY_RETRY_MS);
+    else if (result !== null) {
+      this.queue.delete(run.id);
+      throw result;
+    }
   }
 
   /** Queues one event of a running run; written within `flushIntervalMs`. */
   appendEvent(runId: string, event: EngineEvent): void {
-    const seq = this.nextSeq.get(runId);
-    if (seq === undefined) throw new Error(`Run ${runId} is not streaming in this process.`);
-    this.nextSeq.set(runId, seq + 1);
-    this.pending.push({ runId, seq, data: JSON.stringify(event) });
-    if (this.pending.length >= this.flushEvents) this.flush();
-    else if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
-      this.timer.unref();
-    }
+    const run = this.queue.get(runId);
+    if (!run || run.end !== null) throw new Error(`Run ${runId} is not streaming in this process.`);
+    run.log.append(event);
+    run.appended += 1;
+    this.queuedEvents += 1;
+    // While writes fail, only the retry timer tries (a busy lock holds the event loop each time).
+    const failing = this.busySince !== null || this.currentFault !== null;
+    if (this.queuedEvents >= this.flushEvents && !failing) this.flush();
+    else this.schedule(this.flushIntervalMs);
   }
 
-  /** Writes every queued event now, in one transaction. */
+  /**
+   * Writes every queued run now, each in its own transaction, so one run's
+   * fault never holds back another's writes. Never throws: what fails stays
+   * queued and is tried again (see the header).
+   */
   flush(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.writeEvents(batch);
+    for (const run of this.queue.values()) {
+      if (!hasWrites(run)) continue;
+      const result = this.tryWrite(run);
+      // The lock is another process's: the other runs would only wait for it too.
+      if (result === "busy") break;
+      if (result !== null) this.failRun(run, result);
+    }
+    const locked = this.busySince !== null && Date.now() - this.busySince >= this.lockWaitMs;
+    if (locked) {
+      const fault = lockedFault();
+      this.setFault(fault);
+      for (const run of this.queue.values()) if (hasWrites(run)) this.failRun(run, fault);
+    }
+    if ([...this.queue.values()].some(hasWrites)) {
+      this.schedule(this.busySince !== null && !locked ? BUSY_RETRY_MS : this.retryIntervalMs);
+    }
   }
 
-  /** Ends a run: its remaining events and its outcome in one transaction. */
-  finishRun(runId: string, outcome: RunOutcome): void {
-    const batch = this.pending.filter((event) => event.runId === runId);
-    this.pending = this.pending.filter((event) => event.runId !== runId);
-    this.db.transaction(() => {
-      this.writeEvents(batch);
-      this.statements.finishRun.run({
-        id: runId,
-        updated_at: new Date().toISOString(),
-        status: outcome.status,
-        summary: outcome.summary ? JSON.stringify(outcome.summary) : null,
-        text: outcome.text,
-        answer: outcome.answer,
-        error_code: outcome.error?.code ?? null,
-        error_message: outcome.error?.message ?? null,
-      });
-    })();
-    this.nextSeq.delete(runId);
+  /**
+   * Ends a run: its queued events, `last` (its final events) and its outcome
+   * in one transaction. Resolves once written; rejects with a `StorageError`
+   * when they cannot be. They then stay queued until written, unless a later
+   * `finishRun` (the run ending as that error instead) replaces them. From
+   * the call on, the run no longer streams: it can be deleted.
+   */
+  finishRun(runId: string, outcome: RunOutcome, last: readonly EngineEvent[] = []): Promise<void> {
+    const run = this.queue.get(runId);
+    if (!run) throw new Error(`Run ${runId} is not streaming in this process.`);
+    for (const event of last) run.log.append(event);
+    run.end = { outcome, updatedAt: new Date().toISOString() };
+    if (run.fault) {
+      this.schedule(this.retryIntervalMs);
+      return Promise.reject(run.fault);
+    }
+    const written = new Promise<void>((resolve, reject) => run.waiters.push({ resolve, reject }));
+    if (this.busySince === null) this.flush();
+    else this.schedule(BUSY_RETRY_MS);
+    return written;
   }
 
   /**
    * Marks runs left `running` by a process that is gone as `interrupted`,
-   * with their text, answer and summary rebuilt from the stored events.
-   * Returns how many were recovered.
+   * with their text, answer and summary rebuilt from the stored events, and
+   * removes what imports cut off by a stop had written. Returns how many runs
+   * were recovered.
    */
   recoverInterrupted(): number {
+    for (const stale of this.statements.pendingImports.all() as PendingImportRow[]) {
+      if (processAlive(stale.owner_pid)) continue;
+      this.db.transaction(() => {
+        this.statements.deleteImported.run(stale.id, -1);
+        this.statements.deletePendingImport.run(stale.id);
+      })();
+    }
     const rows = this.statements.runningRuns.all() as RunRow[];
     let recovered = 0;
     for (const row of rows) {
-      if (this.nextSeq.has(row.id) || processAlive(row.owner_pid)) continue;
+      if (this.queue.has(row.id) || processAlive(row.owner_pid)) continue;
       const transcript = this.transcriptOf(row.id);
-      this.statements.finishRun.run({
-        id: row.id,
-        updated_at: new Date().toISOString(),
-        status: "interrupted",
-        summary: JSON.stringify(transcript.summary()),
-        text: transcript.text,
-        answer: transcript.answerText,
-        error_code: transcript.error?.code ?? null,
-        error_message: transcript.error?.message ?? null,
-      });
+      this.db.transaction(() => {
+        this.statements.finishRun.run(
+          outcomeParams(row.id, new Date().toISOString(), {
+            status: "interrupted",
+            summary: transcript.summary(),
+            text: transcript.text,
+            answer: transcript.answerText,
+            error: transcript.error
+              ? { code: transcript.error.code, message: transcript.error.message }
+              : null,
+          }),
+        );
+        this.index(row.id, transcript.text);
+      })();
       recovered += 1;
     }
     return recovered;
@@ -265,24 +471,29 @@ export class RunStore {
         `SELECT * FROM runs ${where} ORDER BY created_at DESC, row DESC LIMIT @limit OFFSET @offset`,
       )
       .all({ ...params, limit, offset }) as RunRow[];
-    return { runs: rows.map(toSummary), total };
+    return { runs: rows.map((row) => this.summaryOf(row)), total };
   }
 
+  /** A run as it is now: what is written, and what this process still has queued for it. */
   get(id: string): RunDetail | null {
-    // A reader sees a streaming run as it is now.
-    if (this.nextSeq.has(id)) this.flush();
     const row = this.statements.getRun.get(id) as RunRow | undefined;
-    if (!row) return null;
-    return this.detailOf(row);
+    return row ? this.detailOf(row) : null;
   }
 
   /** Deletes a run and its events. False when there was none. */
   delete(id: string): boolean {
-    if (this.nextSeq.has(id)) {
+    const run = this.queue.get(id);
+    if (run && run.end === null) {
       // Deleting a streaming run would orphan its queued events: refuse instead.
       throw new RunBusyError(id);
     }
-    return this.statements.deleteRun.run(id).changes > 0;
+    const deleted = this.writeNow(() => this.statements.deleteRun.run(id).changes > 0);
+    if (!run) return deleted;
+    // An ended run whose last writes are still queued: they go with it.
+    this.queue.delete(id);
+    this.queuedEvents -= run.appended;
+    for (const waiter of run.waiters.splice(0)) waiter.resolve();
+    return true;
   }
 
   /**
@@ -291,10 +502,9 @@ export class RunStore {
    * nor keeps a statement open between pages (the connection stays usable).
    */
   *exportLines(query: Omit<RunQuery, "limit" | "offset"> = {}): Generator<string> {
-    this.flush();
     const { where, params } = this.filter(query);
     const page = this.db.prepare(
-      `SELECT * FROM runs ${where ? where + " AND" : "WHERE"} row > @after ORDER BY row LIMIT 50`,
+      `SELECT * FROM runs ${where} AND row > @after ORDER BY row LIMIT 50`,
     );
     let after = 0;
     for (;;) {
@@ -306,58 +516,171 @@ export class RunStore {
   }
 
   /**
-   * Stores already validated runs, all or nothing. An id already in use (in
-   * the database or earlier in the batch) gets a fresh one. A run that was
-   * `running` where it came from cannot be running here: it is `interrupted`.
+   * Starts an import. Its runs are written with `importBatch` in short
+   * transactions and stay hidden until `commitImport` shows them all at
+   * once; `discardImport` removes them. An import cut off by a crash is
+   * removed on the next start.
    */
-  importRuns(runs: readonly RunDetail[]): ImportResult {
-    const renamed: ImportResult["renamed"] = [];
-    const insertRun = this.statements.insertImported;
-    const exists = this.statements.exists;
-    this.db.transaction(() => {
-      for (const run of runs) {
-        let id = run.id;
-        if (exists.get(id) !== undefined) {
-          id = newRunId();
-          renamed.push({ from: run.id, to: id });
-        }
-        const settings: StoredSettings = {
-          budget_forcing: run.budgetForcing,
-          sampling: run.sampling,
-        };
-        insertRun.run({
-          id,
-          created_at: run.createdAt,
-          updated_at: run.updatedAt,
-          status: run.status === "running" ? "interrupted" : run.status,
-          source: run.source,
-          backend: run.backend,
-          model: run.model,
-          prompt: run.prompt,
-          rendered_prompt: run.renderedPrompt,
-          mode: run.mode,
-          settings: JSON.stringify(settings),
-          summary: run.summary ? JSON.stringify(run.summary) : null,
-          text: run.text,
-          answer: run.answer,
-          error_code: run.error?.code ?? null,
-          error_message: run.error?.message ?? null,
-          experiment_id: run.experimentId,
-        });
-        run.events.forEach((event, seq) => {
-          const stored =
-            event.type === "run.started" && id !== run.id ? { ...event, runId: id } : event;
-          this.statements.insertEvent.run(id, seq, JSON.stringify(stored));
-        });
-      }
-    })();
-    return { imported: runs.length, renamed };
+  async startImport(): Promise<string> {
+    const id = "imp_" + newRunId().slice("run_".length);
+    await this.writeRetrying(() =>
+      this.statements.insertPendingImport.run(id, new Date().toISOString(), process.pid),
+    );
+    return id;
   }
 
-  /** Writes what is queued and closes the database. */
+  /**
+   * Writes already validated runs of an import, in transactions of about
+   * `IMPORT_SLICE_MS` each (a long run's events span several), the event
+   * loop free between them. An id already in use (in the database, or earlier in
+   * the import) gets a fresh one; those renamings are returned. A run that
+   * was `running` where it came from cannot be running here: it is
+   * `interrupted`.
+   */
+  async importBatch(
+    importId: string,
+    runs: readonly RunDetail[],
+  ): Promise<ImportResult["renamed"]> {
+    let at: ImportCursor = { run: 0, event: -1, ids: [] };
+    while (at.run < runs.length) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const from = at;
+      at = await this.writeRetrying(() =>
+        this.writeImportRows(importId, runs, from, performance.now() + IMPORT_SLICE_MS),
+      );
+    }
+    const ids = at.ids;
+    return runs.flatMap((run, i) => (ids[i] === run.id ? [] : [{ from: run.id, to: ids[i]! }]));
+  }
+
+  /** Shows every run of an import, in one short transaction. */
+  async commitImport(importId: string): Promise<void> {
+    await this.writeRetrying(() => this.statements.deletePendingImport.run(importId));
+  }
+
+  /** Removes what an import wrote, a few hundred rows per transaction, the event loop free in between. */
+  async discardImport(importId: string): Promise<void> {
+    const { deleteImportedEvents, deleteImportedChunks, deleteImported, deletePendingImport } =
+      this.statements;
+    for (const rows of [deleteImportedEvents, deleteImportedChunks, deleteImported]) {
+      while ((await this.writeRetrying(() => rows.run(importId, DISCARD_ROWS))).changes > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    await this.writeRetrying(() => deletePendingImport.run(importId));
+  }
+
+  /** Writes what is queued and closes the database (what cannot be written is recovered on the next start). */
   close(): void {
     this.flush();
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     this.db.close();
+  }
+
+  /** Puts an ended run's prompt and text into the word index (it keeps no copy of its own). */
+  private index(runId: string, text: string): void {
+    this.statements.indexRun?.run({ id: runId, text });
+  }
+
+  /** One row of a run's log. */
+  private writeRow(runId: string, row: LogRow): void {
+    if (row.kind === "chunk") {
+      this.statements.upsertChunk.run(runId, row.seq, row.deltas.length, packChunk(row.deltas));
+    } else {
+      this.statements.insertEvent.run(runId, row.seq, packEvent(row.event));
+    }
+  }
+
+  /** Writes one queued run. Null once committed, `busy` if the lock was taken, otherwise the fault. */
+  private tryWrite(run: QueuedRun): StorageError | "busy" | null {
+    for (const row of run.log.take()) run.unwritten.set(rowKey(row), row);
+    try {
+      this.writeQueued(run);
+    } catch (error) {
+      const fault = this.failed(error);
+      if (fault === "busy") this.busySince ??= Date.now();
+      return fault;
+    }
+    this.queuedEvents -= run.appended;
+    run.appended = 0;
+    run.unwritten.clear();
+    run.row = null;
+    if (run.end) {
+      this.queue.delete(run.id);
+      for (const waiter of run.waiters.splice(0)) waiter.resolve();
+    }
+    this.succeeded();
+    return null;
+  }
+
+  /** A write done at once (a request's): a busy lock or a fault throws a `StorageError`. */
+  private writeNow<T>(write: () => T): T {
+    try {
+      const result = write();
+      this.succeeded();
+      return result;
+    } catch (error) {
+      const fault = this.failed(error);
+      throw fault === "busy" ? lockedFault(error) : fault;
+    }
+  }
+
+  /** A write that may wait: tried again while the lock is taken, for up to `lockWaitMs`. */
+  private async writeRetrying<T>(write: () => T): Promise<T> {
+    const started = Date.now();
+    for (;;) {
+      try {
+        const result = write();
+        this.succeeded();
+        return result;
+      } catch (error) {
+        const fault = this.failed(error);
+        if (fault !== "busy") throw fault;
+        if (Date.now() - started >= this.lockWaitMs) throw lockedFault(error);
+      }
+      await sleep(BUSY_RETRY_MS);
+    }
+  }
+
+  /** What a failed write means: `busy` (another process has the lock), or a fault the store now reports. */
+  private failed(error: unknown): StorageError | "busy" {
+    if (isLockBusy(error)) return "busy";
+    const fault = storageFault(error);
+    this.setFault(fault);
+    return fault;
+  }
+
+  private succeeded(): void {
+    this.busySince = null;
+    // Recovered once no run still waits to write what failed.
+    if (this.currentFault && ![...this.queue.values()].some((run) => run.fault && hasWrites(run))) {
+      this.setFault(null);
+    }
+  }
+
+  private setFault(fault: StorageError | null): void {
+    if (fault?.code === this.currentFault?.code) {
+      this.currentFault = fault;
+      return;
+    }
+    this.currentFault = fault;
+    for (const listener of this.faultListeners) listener(fault);
+  }
+
+  /** Tells a run, once, that its writes failed for good; they stay queued. */
+  private failRun(run: QueuedRun, fault: StorageError): void {
+    if (run.fault) return;
+    run.fault = fault;
+    for (const waiter of run.waiters.splice(0)) waiter.reject(fault);
+    run.onFault?.(fault);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer !== null || this.closed) return;
+    this.timer = setTimeout(() => this.flush(), delayMs);
+    this.timer.unref();
   }
 
   private transcriptOf(id: string): RunTranscript {
@@ -366,17 +689,41 @@ export class RunStore {
     return transcript;
   }
 
+  /** A run's events: what is written, then what this process still has queued of it. */
   private eventsOf(id: string): EngineEvent[] {
-    return (this.statements.events.all(id) as { data: string }[]).map(
-      (r) => JSON.parse(r.data) as EngineEvent,
-    );
+    const rows: LogRow[] = [];
+    for (const { seq, data } of this.statements.chunks.all(id) as { seq: number; data: Buffer }[]) {
+      rows.push({ kind: "chunk", seq, deltas: unpackChunk(data) });
+    }
+    const events = this.statements.events.all(id) as { seq: number; data: Buffer | string }[];
+    for (const { seq, data } of events) rows.push({ kind: "event", seq, event: unpackEvent(data) });
+    const queued = this.queue.get(id);
+    if (queued) rows.push(...queued.unwritten.values(), ...queued.log.peek());
+    return eventsOfRows(rows);
+  }
+
+  /** The row's summary; a run whose end is still queued shows that end. */
+  private summaryOf(row: RunRow): RunSummary {
+    const summary = toSummary(row);
+    const end = this.queue.get(row.id)?.end;
+    if (!end) return summary;
+    const { outcome } = end;
+    return {
+      ...summary,
+      updatedAt: end.updatedAt,
+      status: outcome.status,
+      summary: outcome.summary,
+      answer: outcome.answer,
+      error: outcome.error,
+    };
   }
 
   private detailOf(row: RunRow): RunDetail {
+    const queued = this.queue.get(row.id);
     const events = this.eventsOf(row.id);
-    const summary = toSummary(row);
-    let text = row.text;
-    if (row.status === "running") {
+    const summary = this.summaryOf(row);
+    let text = queued?.end?.outcome.text ?? unpackText(row.text_z);
+    if (summary.status === "running") {
       const transcript = new RunTranscript();
       for (const event of events) transcript.apply(event);
       text = transcript.text;
@@ -387,7 +734,7 @@ export class RunStore {
   }
 
   private filter(query: RunQuery): { where: string; params: Record<string, string> } {
-    const clauses: string[] = [];
+    const clauses: string[] = [VISIBLE];
     const params: Record<string, string> = {};
     const equal = (column: string, value: string | undefined) => {
       if (value === undefined || value === "") return;
@@ -410,11 +757,64 @@ export class RunStore {
     terms
       .filter((term) => !words.includes(term))
       .forEach((term, i) => {
-        clauses.push(`(prompt LIKE @term${i} ESCAPE '\\' OR text LIKE @term${i} ESCAPE '\\')`);
-        params[`term${i}`] = `%${term.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
+        clauses.push(`(prompt LIKE @like${i} ESCAPE '\\' OR text_contains(text_z, @term${i}) = 1)`);
+        params[`like${i}`] = `%${term.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
+        params[`term${i}`] = term;
       });
-    return { where: clauses.length > 0 ? "WHERE " + clauses.join(" AND ") : "", params };
+    return { where: "WHERE " + clauses.join(" AND "), params };
   }
+}
+
+/** An imported run's row. */
+function importedParams(run: RunDetail, id: string, importId: string) {
+  const settings: StoredSettings = { budget_forcing: run.budgetForcing, sampling: run.sampling };
+  return {
+    id,
+    created_at: storedTime(run.createdAt),
+    updated_at: storedTime(run.updatedAt),
+    status: run.status === "running" ? "interrupted" : run.status,
+    source: run.source,
+    backend: run.backend,
+    model: run.model,
+    prompt: run.prompt,
+    rendered_prompt: run.renderedPrompt,
+    mode: run.mode,
+    settings: JSON.stringify(settings),
+    summary: packSummary(run.summary, run.text),
+    text_z: packText(run.text),
+    answer: run.answer,
+    error_code: run.error?.code ?? null,
+    error_message: run.error?.message ?? null,
+    experiment_id: run.experimentId,
+    import_id: importId,
+  };
+}
+
+/**
+ * An imported time (RFC 3339) in the form the server writes, UTC, so that
+ * times sort as times. The few RFC 3339 forms Date cannot read (a leap
+ * second, an RFC 9557 suffix) are kept as written, which still sorts.
+ */
+function storedTime(time: string): string {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? time : new Date(ms).toISOString();
+}
+
+function hasWrites(run: QueuedRun): boolean {
+  return run.row !== null || run.appended > 0 || run.unwritten.size > 0 || run.end !== null;
+}
+
+function outcomeParams(id: string, updatedAt: string, outcome: RunOutcome) {
+  return {
+    id,
+    updated_at: updatedAt,
+    status: outcome.status,
+    summary: packSummary(outcome.summary, outcome.text),
+    text_z: packText(outcome.text),
+    answer: outcome.answer,
+    error_code: outcome.error?.code ?? null,
+    error_message: outcome.error?.message ?? null,
+  };
 }
 
 /** A run that is still streaming cannot be deleted. */
@@ -425,7 +825,7 @@ export class RunBusyError extends ThinkscopeError {
   }
 }
 
-function prepareStatements(db: Database) {
+function prepareStatements(db: Database, fts: boolean) {
   const statement = (sql: string): Statement => db.prepare(sql);
   return {
     insertRun: statement(`INSERT INTO runs
@@ -435,19 +835,43 @@ function prepareStatements(db: Database) {
        @settings, @experiment_id, @owner_pid)`),
     insertImported: statement(`INSERT INTO runs
       (id, created_at, updated_at, status, source, backend, model, prompt, rendered_prompt, mode, settings,
-       summary, text, answer, error_code, error_message, experiment_id)
+       summary, text_z, answer, error_code, error_message, experiment_id, import_id)
       VALUES (@id, @created_at, @updated_at, @status, @source, @backend, @model, @prompt, @rendered_prompt, @mode,
-       @settings, @summary, @text, @answer, @error_code, @error_message, @experiment_id)`),
+       @settings, @summary, @text_z, @answer, @error_code, @error_message, @experiment_id, @import_id)`),
     finishRun:
       statement(`UPDATE runs SET updated_at = @updated_at, status = @status, summary = @summary,
-      text = @text, answer = @answer, error_code = @error_code, error_message = @error_message, owner_pid = NULL
+      text_z = @text_z, answer = @answer, error_code = @error_code, error_message = @error_message, owner_pid = NULL
       WHERE id = @id`),
     insertEvent: statement("INSERT INTO run_events (run_id, seq, data) VALUES (?, ?, ?)"),
-    getRun: statement("SELECT * FROM runs WHERE id = ?"),
+    getRun: statement(`SELECT * FROM runs WHERE id = ? AND ${VISIBLE}`),
+    // Without FTS5 (a rare SQLite build) every term is searched with text_contains.
+    indexRun: fts
+      ? statement(
+          "INSERT INTO runs_fts (rowid, prompt, text) SELECT row, prompt, @text FROM runs WHERE id = @id",
+        )
+      : null,
     exists: statement("SELECT 1 FROM runs WHERE id = ?"),
-    deleteRun: statement("DELETE FROM runs WHERE id = ?"),
-    events: statement("SELECT data FROM run_events WHERE run_id = ? ORDER BY seq"),
+    deleteRun: statement(`DELETE FROM runs WHERE id = ? AND ${VISIBLE}`),
+    events: statement("SELECT seq, data FROM run_events WHERE run_id = ? ORDER BY seq"),
+    chunks: statement("SELECT seq, data FROM run_chunks WHERE run_id = ? ORDER BY seq"),
+    // A chunk is written again as it grows, until it is full.
+    upsertChunk: statement(
+      "INSERT OR REPLACE INTO run_chunks (run_id, seq, count, data) VALUES (?, ?, ?, ?)",
+    ),
     runningRuns: statement("SELECT * FROM runs WHERE status = 'running'"),
+    insertPendingImport: statement(
+      "INSERT INTO pending_imports (id, started_at, owner_pid) VALUES (?, ?, ?)",
+    ),
+    pendingImports: statement("SELECT id, owner_pid FROM pending_imports"),
+    deletePendingImport: statement("DELETE FROM pending_imports WHERE id = ?"),
+    // Any events left go with their runs (ON DELETE CASCADE); a limit of -1 is none.
+    deleteImported: statement(
+      "DELETE FROM runs WHERE row IN (SELECT row FROM runs WHERE import_id = ? LIMIT ?)",
+    ),
+    deleteImportedEvents: statement(`DELETE FROM run_events WHERE (run_id, seq) IN
+      (SELECT run_id, seq FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE import_id = ?) LIMIT ?)`),
+    deleteImportedChunks: statement(`DELETE FROM run_chunks WHERE (run_id, seq) IN
+      (SELECT run_id, seq FROM run_chunks WHERE run_id IN (SELECT id FROM runs WHERE import_id = ?) LIMIT ?)`),
   };
 }
 
@@ -465,7 +889,7 @@ function toSummary(row: RunRow): RunSummary {
     mode: row.mode,
     budgetForcing: settings.budget_forcing,
     sampling: settings.sampling,
-    summary: row.summary ? (JSON.parse(row.summary) as BudgetForcingSummary) : null,
+    summary: unpackSummary(row.summary, () => unpackText(row.text_z)),
     answer: row.answer,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     experimentId: row.experiment_id,
@@ -494,4 +918,47 @@ export function processAlive(pid: number | null): boolean {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * A summary as stored: its segments concatenate to the run's text, so each
+ * keeps only its length and the text is not stored twice (the segments of
+ * a long run's summary are as long as the run). A summary whose segments do
+ * not make up the text (an import from elsewhere) is kept whole.
+ */
+function packSummary(summary: BudgetForcingSummary | null, text: string): string | null {
+  if (!summary) return null;
+  if (summary.segments.map((segment) => segment.text).join("") !== text) {
+    return JSON.stringify(summary);
+  }
+  const segments = summary.segments.map(({ type, tokens, text: segmentText }) => ({
+    type,
+    tokens,
+    length: segmentText.length,
+  }));
+  return JSON.stringify({ ...summary, segments });
+}
+
+function unpackSummary(stored: string | null, textOf: () => string): BudgetForcingSummary | null {
+  if (stored === null) return null;
+  const summary = JSON.parse(stored) as Omit<BudgetForcingSummary, "segments"> & {
+    segments: Array<BudgetForcingSummary["segments"][number] | StoredSegment>;
+  };
+  let at = 0;
+  let text: string | undefined;
+  const segments = summary.segments.map((segment) => {
+    if (!("length" in segment)) return segment;
+    text ??= textOf();
+    const { type, tokens, length } = segment;
+    at += length;
+    return { type, tokens, text: text.slice(at - length, at) };
+  });
+  return { ...summary, segments };
+}
+
+interface StoredSegment {
+  type: BudgetForcingSummary["segments"][number]["type"];
+  tokens: number;
+  /** Its text's length: it is the next `length` characters of the run's text. */
+  length: number;
 }

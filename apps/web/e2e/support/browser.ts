@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { ARTIFACTS_DIR } from "./paths.ts";
 
-/** Debian's Chromium (FIELD_NOTES "Browser tests"); never a browser downloaded by Playwright. */
+/** Debian's Chromium (`apt-get install -y chromium`); never a browser downloaded by Playwright. */
 export const CHROMIUM_PATH = process.env.THINKSCOPE_CHROMIUM ?? "/usr/bin/chromium";
 
 /** Quiet, offline-safe flags: no sandbox (containers), no GPU, no background traffic. */

@@ -14,7 +14,7 @@ export interface Thinkscope {
   readonly url: string;
   /** A fresh page (own browser context) for the current test. */
   readonly page: Page;
-  /** Uncaught exceptions the page threw during the current test. */
+  /** Uncaught exceptions the page threw, and anything the page's security policy blocked, during the current test. */
   readonly pageErrors: readonly string[];
 }
 
@@ -53,6 +53,10 @@ export function setupThinkscope(name: string): Thinkscope {
     context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));
+    // The server's Content-Security-Policy must never block the page's own code, styles or fonts.
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
+    });
   });
 
   afterEach(async () => {

@@ -6,9 +6,9 @@ import {
   type DatasetKind,
   type DraftProblems,
   type ExperimentDraft,
-} from "./experiment-draft.ts";
-import { FormField, NUMERIC } from "./form-field.tsx";
-import { previewJsonl } from "./jsonl-preview.ts";
+} from "../lib/experiment-draft.ts";
+import { TextField, NUMERIC } from "../components/text-field.tsx";
+import { previewJsonl } from "../lib/jsonl-preview.ts";
 
 const KINDS: { kind: DatasetKind; label: string }[] = [
   { kind: "preset", label: "Preset" },
@@ -36,14 +36,10 @@ function PresetChoice({ draft, set }: { draft: ExperimentDraft; set: SetDraft })
         {presets.map((p) => (
           <option key={p.id} value={p.id}>
             {p.title}
-            {p.available === false ? " (not available here)" : ""}
           </option>
         ))}
       </select>
       {chosen && <span className="hint">{chosen.description}</span>}
-      {chosen?.available === false && chosen.unavailableReason && (
-        <span className="problem">{chosen.unavailableReason}</span>
-      )}
     </div>
   );
 }
@@ -64,14 +60,14 @@ function GeneratorFields({
   return (
     <>
       <div className="exp-row">
-        <FormField
+        <TextField
           label="Problems"
           value={generator.count}
           onChange={(count) => patch({ count })}
           problem={problems.count}
           inputProps={NUMERIC}
         />
-        <FormField
+        <TextField
           label="Digits"
           value={generator.digits}
           onChange={(digits) => patch({ digits })}
@@ -79,7 +75,7 @@ function GeneratorFields({
           hint="Difficulty: digits per number."
           inputProps={NUMERIC}
         />
-        <FormField
+        <TextField
           label="Generator seed"
           value={generator.seed}
           onChange={(seed) => patch({ seed })}
@@ -147,19 +143,19 @@ function ColumnFields({
         </datalist>
       )}
       <div className="exp-row">
-        <FormField
+        <TextField
           label="Problem column"
           value={draft.columns.problem}
           onChange={(problem) => patch({ problem })}
           inputProps={listProps}
         />
-        <FormField
+        <TextField
           label="Answer column"
           value={draft.columns.answer}
           onChange={(answer) => patch({ answer })}
           inputProps={listProps}
         />
-        <FormField
+        <TextField
           label="Id column"
           value={draft.columns.id}
           onChange={(value) => patch({ id: value })}
@@ -249,7 +245,7 @@ export function DatasetFields({
         )}
         {draft.datasetKind === "path" && (
           <>
-            <FormField
+            <TextField
               label="Path on the server"
               value={draft.path}
               onChange={(path) => set({ path })}
@@ -266,14 +262,14 @@ export function DatasetFields({
         {problems.dataset && <p className="problem">{problems.dataset}</p>}
       </div>
       <div className="exp-row">
-        <FormField
+        <TextField
           label="Skip (offset)"
           value={draft.offset}
           onChange={(offset) => set({ offset })}
           problem={problems.offset}
           inputProps={NUMERIC}
         />
-        <FormField
+        <TextField
           label="Take at most (limit)"
           value={draft.limit}
           onChange={(limit) => set({ limit })}

@@ -13,8 +13,8 @@ import {
   validateDraft,
   type DraftProblems,
   type ExperimentDraft,
-} from "./experiment-draft.ts";
-import { DECIMAL, FormField, NUMERIC } from "./form-field.tsx";
+} from "../lib/experiment-draft.ts";
+import { DECIMAL, TextField, NUMERIC } from "../components/text-field.tsx";
 
 type SetDraft = (patch: Partial<ExperimentDraft>) => void;
 
@@ -115,7 +115,7 @@ function PromptFields({
             <option value="s1">s1</option>
           </select>
         </div>
-        <FormField
+        <TextField
           label="Max answer tokens"
           value={draft.maxAnswerTokens}
           onChange={(maxAnswerTokens) => set({ maxAnswerTokens })}
@@ -157,21 +157,21 @@ function SweepFields({
           <p className="hint">
             Comma-separated values. Two or more values sweep a setting; every combination runs.
           </p>
-          <FormField
+          <TextField
             label="num_waits"
             value={draft.numWaits}
             onChange={(numWaits) => set({ numWaits })}
             problem={problems.numWaits}
             hint="Times the end of thinking is suppressed with a wait string, e.g. 0, 1, 2, 4, 6."
           />
-          <FormField
+          <TextField
             label="max_thinking_tokens"
             value={draft.maxThinkingTokens}
             onChange={(maxThinkingTokens) => set({ maxThinkingTokens })}
             problem={problems.maxThinkingTokens}
             hint="Budget caps: the close is forced here, e.g. 256, 512, 1024."
           />
-          <FormField
+          <TextField
             label="min_thinking_tokens"
             value={draft.minThinkingTokens}
             onChange={(minThinkingTokens) => set({ minThinkingTokens })}
@@ -233,7 +233,7 @@ function SamplingFields({
     <fieldset>
       <legend>Samples and sampling</legend>
       <div className="exp-row">
-        <FormField
+        <TextField
           label="Samples per problem"
           value={draft.samples}
           onChange={(samples) => set({ samples })}
@@ -245,7 +245,7 @@ function SamplingFields({
           }
           inputProps={{ ...NUMERIC, placeholder: preset ? "preset" : "1" }}
         />
-        <FormField
+        <TextField
           label="Temperature"
           value={draft.temperature}
           onChange={(temperature) => set({ temperature })}
@@ -253,14 +253,14 @@ function SamplingFields({
           hint={temperatureHint}
           inputProps={{ ...DECIMAL, placeholder: "auto" }}
         />
-        <FormField
+        <TextField
           label="top_p"
           value={draft.topP}
           onChange={(topP) => set({ topP })}
           problem={problems.topP}
           inputProps={{ ...DECIMAL, placeholder: "auto" }}
         />
-        <FormField
+        <TextField
           label="Seed"
           value={draft.seed}
           onChange={(seed) => set({ seed })}
@@ -268,7 +268,7 @@ function SamplingFields({
           hint="Sample i runs with seed + i."
           inputProps={{ ...NUMERIC, placeholder: preset ? "preset" : "0" }}
         />
-        <FormField
+        <TextField
           label="Concurrency"
           value={draft.concurrency}
           onChange={(concurrency) => set({ concurrency })}
@@ -294,7 +294,7 @@ export function ExperimentForm() {
   const set = useApp((s) => s.setExperimentDraft);
   const create = useApp((s) => s.createExperiment);
   const problems = useMemo(() => validateDraft(draft, presets), [draft, presets]);
-  const plan = useMemo(() => planItems(draft, presets), [draft, presets]);
+  const plan = useMemo(() => planItems(draft), [draft]);
   const firstProblem = Object.values(problems)[0];
   const preset = draft.datasetKind === "preset" ? presetOf(presets, draft) : undefined;
   const id = useId();
@@ -311,7 +311,7 @@ export function ExperimentForm() {
     >
       <h2 className="panel-title">New experiment</h2>
       <fieldset>
-        <FormField
+        <TextField
           label="Name"
           value={draft.name}
           onChange={(name) => set({ name })}

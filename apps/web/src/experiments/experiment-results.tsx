@@ -13,7 +13,7 @@ import {
   shortLabel,
 } from "./experiment-chart-data.ts";
 import { PARALLEL_COLOR, SEQUENTIAL_COLOR } from "./experiment-colors.ts";
-import { resultsUrl } from "./experiments-api.ts";
+import { resultsUrl } from "../lib/experiments-api.ts";
 import { ProblemTable } from "./problem-table.tsx";
 
 // recharts loads with the first figure, not with the experiments tab.

@@ -1,4 +1,11 @@
-import type { BackendInfo, RunDetail, RunList, RunStatus } from "@thinkscope/protocol";
+import type {
+  BackendInfo,
+  RunDetail,
+  RunList,
+  RunPreview,
+  RunSpec,
+  RunStatus,
+} from "@thinkscope/protocol";
 
 /** A failed API call, with the server's error code when it sent one (`{ error: { code, message } }`). */
 export class ApiError extends Error {
@@ -36,6 +43,8 @@ export interface ImportResult {
 export interface ApiClient {
   health(): Promise<{ status: string }>;
   backends(): Promise<BackendInfo[]>;
+  /** What a run of `spec` would use (prompt tokens, the model's context), or the 400 it would get. */
+  preview(spec: RunSpec, signal?: AbortSignal): Promise<RunPreview>;
   listRuns(query: RunQuery): Promise<RunList>;
   getRun(id: string): Promise<RunDetail>;
   deleteRun(id: string): Promise<void>;
@@ -107,7 +116,7 @@ export function createJsonCall(
   };
 }
 
-/** REST calls to the Thinkscope server (ARCHITECTURE.md "HTTP API"). `base` is "" on the same origin. */
+/** REST calls to the Thinkscope server (docs/api.md). `base` is "" on the same origin. */
 export function createApiClient(
   base = "",
   fetchImpl: typeof fetch = (...args) => fetch(...args),
@@ -116,10 +125,14 @@ export function createApiClient(
   const call = createJsonCall(base, fetchImpl, options);
   return {
     health: () => call("/api/health"),
-    async backends() {
-      const body = await call<BackendInfo[] | { backends: BackendInfo[] }>("/api/backends");
-      return Array.isArray(body) ? body : body.backends;
-    },
+    backends: () => call("/api/backends"),
+    preview: (spec, signal) =>
+      call("/api/runs/preview", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(spec),
+        signal,
+      }),
     listRuns: (query) => call(`/api/runs${queryString(query)}`),
     getRun: (id) => call(`/api/runs/${encodeURIComponent(id)}`),
     async deleteRun(id) {

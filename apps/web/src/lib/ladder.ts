@@ -1,8 +1,20 @@
-import type { PlaygroundSettings } from "./run-settings.ts";
+/**
+ * The Compare tab's ladder: one prompt run at several values of one setting.
+ * It is a sweep of one field (the protocol's `Sweep` with one list), laid
+ * over the panel's request as an experiment lays its sweep over its base,
+ * and refused, with the reason, when a value makes a rung invalid: a value
+ * is never adjusted to make it run.
+ */
+import type { ContextRoom, RunSpec, Sweep } from "@thinkscope/protocol";
+import { runProblems } from "./run-settings.ts";
+import { sweepSettings } from "./sweep.ts";
 
-/** The setting a compare ladder varies, by its API name. */
-export type LadderParam = "num_waits" | "max_thinking_tokens" | "min_thinking_tokens";
+/** A field the protocol sweeps over counts: what a ladder may vary. */
+export type LadderParam = {
+  [F in keyof Sweep]-?: NonNullable<Sweep[F]> extends number[] ? F : never;
+}[keyof Sweep];
 
+/** A sweep of one field: `param` over `values` (in the URL as `ladder=num_waits:0,1,2,4`). */
 export interface LadderSettings {
   param: LadderParam;
   values: number[];
@@ -51,34 +63,36 @@ export function parseLadderValues(text: string): { values: number[] } | { error:
   return { values };
 }
 
+/** One run of a ladder: its label and its request. */
+export interface Rung {
+  label: string;
+  spec: RunSpec;
+}
+
 /**
- * The settings of each rung: the base settings with the ladder's parameter
- * set. The other bound moves with it where it would otherwise make the rung
- * invalid (a cap below the minimum lowers the minimum, and the reverse), so
- * every rung runs.
+ * The ladder's runs: the panel's request with each value laid over its
+ * `budget_forcing`. The value is sent as given, even at its default, so the
+ * server never fits it to the context.
  */
-export function ladderRungs(
-  base: PlaygroundSettings,
-  ladder: LadderSettings,
-): PlaygroundSettings[] {
-  return ladder.values.map((value) => {
-    switch (ladder.param) {
-      case "num_waits":
-        return { ...base, numWaits: value };
-      case "max_thinking_tokens":
-        return {
-          ...base,
-          maxThinkingTokens: value,
-          minThinkingTokens: Math.min(base.minThinkingTokens, value),
-        };
-      case "min_thinking_tokens":
-        return {
-          ...base,
-          minThinkingTokens: value,
-          maxThinkingTokens: Math.max(base.maxThinkingTokens, value),
-        };
-    }
-  });
+export function ladderRungs(base: RunSpec, ladder: LadderSettings): Rung[] {
+  const sweep: Sweep = { [ladder.param]: ladder.values };
+  return sweepSettings(base.budget_forcing ?? {}, sweep).map((budget_forcing, index) => ({
+    label: rungLabel(ladder.param, ladder.values[index] ?? 0),
+    spec: { ...base, budget_forcing },
+  }));
+}
+
+/**
+ * Why the ladder cannot run, or null: the first rung the server would
+ * refuse (the protocol's rules, or, with the last preview's counts, a
+ * budget that does not fit the model's context), with the reason.
+ */
+export function ladderProblem(rungs: readonly Rung[], room: ContextRoom | null): string | null {
+  for (const { label, spec } of rungs) {
+    const [problem] = runProblems(spec, room);
+    if (problem) return `Rung "${label}": ${problem.message}`;
+  }
+  return null;
 }
 
 export function rungLabel(param: LadderParam, value: number): string {

@@ -1,4 +1,17 @@
-import type { BudgetForcing, PromptMode, RunSpec, Sampling } from "@thinkscope/protocol";
+import {
+  BUDGET_DEFAULTS,
+  budgetProblems,
+  contextProblem,
+  fitToContext,
+  SAMPLING_DEFAULTS,
+  samplingProblems,
+  type BudgetForcing,
+  type ContextRoom,
+  type PromptMode,
+  type RunSpec,
+  type Sampling,
+  type SettingProblem,
+} from "@thinkscope/protocol";
 
 export type FormatChoice = "think-tags" | "s1" | "custom";
 
@@ -32,32 +45,30 @@ export interface PlaygroundSettings {
 }
 
 /**
- * The engine's defaults (packages/core/src/settings.ts `DEFAULTS`), repeated
- * here because the page must not bundle engine code. A default is never
- * written to the URL, so the two must agree; the server stays the authority.
+ * A fresh panel: the protocol's defaults, which a link never repeats. A
+ * token budget at its default is left out of the request, so the server
+ * fits it to the model's context (`fitToContext`); the panel shows it fitted.
  */
 export const DEFAULT_SETTINGS: Readonly<PlaygroundSettings> = Object.freeze({
   prompt: "How many r's are in the word raspberry?",
   mode: "chat",
   backend: "",
   model: "",
-  format: "think-tags",
+  format: BUDGET_DEFAULTS.format,
   customStart: "<think>",
   customEnd: "</think>",
   customForcedEnd: "",
-  maxThinkingTokens: 2048,
-  minThinkingTokens: 0,
-  numWaits: 0,
-  waitStrings: ["Wait"],
-  finalAnswerPrefix: "Final Answer:",
-  maxAnswerTokens: 1024,
-  temperature: 0,
-  topP: 1,
+  maxThinkingTokens: BUDGET_DEFAULTS.max_thinking_tokens,
+  minThinkingTokens: BUDGET_DEFAULTS.min_thinking_tokens,
+  numWaits: BUDGET_DEFAULTS.num_waits,
+  waitStrings: [BUDGET_DEFAULTS.wait_string],
+  finalAnswerPrefix: BUDGET_DEFAULTS.final_answer_prefix,
+  maxAnswerTokens: BUDGET_DEFAULTS.max_answer_tokens,
+  temperature: SAMPLING_DEFAULTS.temperature,
+  topP: SAMPLING_DEFAULTS.top_p,
   seed: null,
 });
 
-/** Hard cap on extensions per run on the server (core `DEFAULTS.max_extensions`). */
-export const MAX_WAITS = 64;
 /** Upper ends of the sliders; the number fields accept any valid value beyond them. */
 export const SLIDER_LIMITS = {
   maxThinkingTokens: 16_384,
@@ -69,42 +80,101 @@ export const SLIDER_LIMITS = {
 
 export type SettingsProblems = Partial<Record<keyof PlaygroundSettings, string>>;
 
-const isCount = (value: number) => Number.isInteger(value) && value >= 0;
+/** A field of the request (`prompt`, `budget_forcing`, `sampling`), as problems are named. */
+type SettingField = "prompt" | keyof BudgetForcing | keyof Sampling;
 
 /**
- * The checks the server also makes (core `resolveSettings`), done here so the
- * Run button can say what is wrong before anything is sent.
+ * The panel's control for each field, so a problem the protocol finds shows
+ * beside what edits it. The page sends neither `max_extensions` nor `top_k`;
+ * their entries only say where a problem with them would show.
  */
-export function validateSettings(settings: PlaygroundSettings): SettingsProblems {
+const CONTROL_OF: Record<SettingField, keyof PlaygroundSettings> = {
+  prompt: "prompt",
+  format: "format",
+  max_thinking_tokens: "maxThinkingTokens",
+  min_thinking_tokens: "minThinkingTokens",
+  num_waits: "numWaits",
+  wait_string: "waitStrings",
+  final_answer_prefix: "finalAnswerPrefix",
+  max_answer_tokens: "maxAnswerTokens",
+  max_extensions: "numWaits",
+  temperature: "temperature",
+  top_p: "topP",
+  top_k: "temperature",
+  seed: "seed",
+};
+
+/**
+ * The server's refusal of the panel's settings: a 400 from the preview of
+ * `spec` (the request as JSON), which it stands for until the settings change.
+ */
+export interface Refusal {
+  spec: string;
+  code: string;
+  message: string;
+}
+
+/** The field a refusal concerns, by its code; any other is said at the backend picker. */
+const REFUSED_FIELD: Partial<Record<string, SettingField>> = {
+  prompt_too_long: "prompt",
+  budget_exceeds_context: "max_thinking_tokens",
+};
+
+/**
+ * Everything wrong with a request, by field: an empty prompt, the
+ * protocol's rules (the server's own), and, with the last preview's counts,
+ * budgets that do not fit the model's context.
+ */
+export function runProblems(spec: RunSpec, room: ContextRoom | null): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  if (spec.prompt.trim() === "") {
+    problems.push({ field: "prompt", code: "invalid_prompt", message: "Write a prompt to run." });
+  }
+  const { budget_forcing = {}, sampling = {} } = spec;
+  const found = budgetProblems(budget_forcing);
+  const fits = found.length === 0 && room ? contextProblem(budget_forcing, room) : null;
+  return [...problems, ...found, ...(fits ? [fits] : []), ...samplingProblems(sampling)];
+}
+
+/**
+ * What is wrong with the panel's settings, by control: the problems of the
+ * request it would send, and the server's refusal of exactly that request.
+ * Checked here so the Run button can say what is wrong before anything is sent.
+ */
+export function validateSettings(
+  settings: PlaygroundSettings,
+  room: ContextRoom | null = null,
+  refusal: Refusal | null = null,
+): SettingsProblems {
   const problems: SettingsProblems = {};
-  if (settings.prompt.trim() === "") problems.prompt = "Write a prompt to run.";
-  for (const key of [
-    "maxThinkingTokens",
-    "minThinkingTokens",
-    "numWaits",
-    "maxAnswerTokens",
-  ] as const) {
-    if (!isCount(settings[key])) problems[key] = "A whole number, 0 or more.";
+  const spec = toRunSpec(settings);
+  for (const { field, message } of runProblems(spec, room)) {
+    problems[CONTROL_OF[field as SettingField]] ??= message;
   }
-  if (!problems.minThinkingTokens && settings.minThinkingTokens > settings.maxThinkingTokens) {
-    problems.minThinkingTokens = `Above the maximum of ${settings.maxThinkingTokens} thinking tokens.`;
+  if (refusal && refusal.spec === JSON.stringify(spec)) {
+    const field = REFUSED_FIELD[refusal.code];
+    problems[field ? CONTROL_OF[field] : "backend"] ??= refusal.message;
   }
-  if (!problems.numWaits && settings.numWaits > MAX_WAITS) {
-    problems.numWaits = `At most ${MAX_WAITS} (the server's cap on extensions per run).`;
-  }
-  if (settings.waitStrings.length === 0 || settings.waitStrings.some((s) => s === "")) {
-    problems.waitStrings = "At least one wait string, none empty.";
-  }
-  if (settings.format === "custom") {
-    if (settings.customStart === "") problems.customStart = "The start delimiter is needed.";
-    if (settings.customEnd === "") problems.customEnd = "The end delimiter is needed.";
-  }
-  if (!(settings.temperature >= 0 && settings.temperature <= 5)) {
-    problems.temperature = "From 0 to 5.";
-  }
-  if (!(settings.topP > 0 && settings.topP <= 1)) problems.topP = "Above 0 and at most 1.";
-  if (settings.seed !== null && !Number.isInteger(settings.seed)) problems.seed = "A whole number.";
   return problems;
+}
+
+/**
+ * The settings with their token budgets as a run would use them, which is
+ * what the panel shows and presets act on: a budget the user set as set, one
+ * left at its default fitted to the model's context with the last preview's
+ * prompt tokens (the server's own rule on the same counts, so the same numbers).
+ */
+export function shownSettings(
+  settings: PlaygroundSettings,
+  room: ContextRoom | null,
+): PlaygroundSettings {
+  if (!room) return settings;
+  const fitted = fitToContext(toRunSpec(settings).budget_forcing ?? {}, room);
+  return {
+    ...settings,
+    maxThinkingTokens: fitted.max_thinking_tokens,
+    maxAnswerTokens: fitted.max_answer_tokens,
+  };
 }
 
 export function formatOf(settings: PlaygroundSettings): BudgetForcing["format"] {
@@ -116,22 +186,30 @@ export function formatOf(settings: PlaygroundSettings): BudgetForcing["format"] 
   };
 }
 
-/** The wire request for these settings. Empty choices are left out so the server's defaults apply. */
+/**
+ * The wire request for these settings. Empty choices are left out so the
+ * server's defaults apply, and so are token budgets at their defaults, so
+ * the server fits them to the model's context.
+ */
 export function toRunSpec(settings: PlaygroundSettings): RunSpec {
   const budget: BudgetForcing = {
     format: formatOf(settings),
-    max_thinking_tokens: settings.maxThinkingTokens,
     min_thinking_tokens: settings.minThinkingTokens,
     num_waits: settings.numWaits,
     wait_string:
       settings.waitStrings.length === 1
-        ? (settings.waitStrings[0] ?? "Wait")
+        ? (settings.waitStrings[0] ?? BUDGET_DEFAULTS.wait_string)
         : [...settings.waitStrings],
     final_answer_prefix: settings.finalAnswerPrefix,
-    max_answer_tokens: settings.maxAnswerTokens,
   };
+  if (settings.maxThinkingTokens !== BUDGET_DEFAULTS.max_thinking_tokens) {
+    budget.max_thinking_tokens = settings.maxThinkingTokens;
+  }
+  if (settings.maxAnswerTokens !== BUDGET_DEFAULTS.max_answer_tokens) {
+    budget.max_answer_tokens = settings.maxAnswerTokens;
+  }
   const sampling: Sampling = { temperature: settings.temperature };
-  if (settings.topP !== 1) sampling.top_p = settings.topP;
+  if (settings.topP !== SAMPLING_DEFAULTS.top_p) sampling.top_p = settings.topP;
   if (settings.seed !== null) sampling.seed = settings.seed;
   const spec: RunSpec = {
     prompt: settings.prompt,
@@ -166,7 +244,13 @@ export function settingsFromRun(run: {
     mode: run.mode,
     backend: run.backend,
     model: run.model ?? "",
-    format: typeof format === "string" ? format : custom ? "custom" : DEFAULT_SETTINGS.format,
+    // The page offers no harmony choice (gpt-oss): such a run reopens with the default format.
+    format:
+      format === "think-tags" || format === "s1"
+        ? format
+        : custom
+          ? "custom"
+          : DEFAULT_SETTINGS.format,
     customStart: custom?.start ?? DEFAULT_SETTINGS.customStart,
     customEnd: custom
       ? Array.isArray(custom.end)
@@ -188,35 +272,5 @@ export function settingsFromRun(run: {
     temperature: run.sampling.temperature ?? DEFAULT_SETTINGS.temperature,
     topP: run.sampling.top_p ?? DEFAULT_SETTINGS.topP,
     seed: run.sampling.seed ?? null,
-  };
-}
-
-/** Room left for the prompt when budgets are fitted to a small context. */
-const PROMPT_ROOM = 256;
-
-/**
- * The default budgets (2,048 + 1,024 tokens) do not fit a small model's
- * context (the bundled tiny reasoner has 1,024), and the server would refuse
- * the first run. Budgets the user has not touched are fitted to the context;
- * budgets the user chose are left alone (the server then says what is wrong).
- */
-export function fitDefaultBudgets(
-  settings: PlaygroundSettings,
-  contextLength: number | undefined,
-): PlaygroundSettings {
-  const untouched =
-    settings.maxThinkingTokens === DEFAULT_SETTINGS.maxThinkingTokens &&
-    settings.maxAnswerTokens === DEFAULT_SETTINGS.maxAnswerTokens;
-  if (!untouched || contextLength === undefined) return settings;
-  if (settings.maxThinkingTokens + settings.maxAnswerTokens + PROMPT_ROOM <= contextLength) {
-    return settings;
-  }
-  const maxAnswerTokens = Math.min(settings.maxAnswerTokens, Math.floor(contextLength / 8));
-  const maxThinkingTokens = Math.max(0, contextLength - maxAnswerTokens - PROMPT_ROOM);
-  return {
-    ...settings,
-    maxAnswerTokens,
-    maxThinkingTokens,
-    minThinkingTokens: Math.min(settings.minThinkingTokens, maxThinkingTokens),
   };
 }

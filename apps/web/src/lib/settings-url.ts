@@ -1,3 +1,4 @@
+import { samplingProblems } from "@thinkscope/protocol";
 import {
   DEFAULT_LADDER,
   DEFAULT_LADDERS,
@@ -114,7 +115,7 @@ export function decodeSettings(params: URLSearchParams): DecodedSettings {
     params,
     "temperature",
     problems,
-    (value) => value >= 0 && value <= 5,
+    (temperature) => samplingProblems({ temperature }).length === 0,
     (value) => {
       settings.temperature = value;
     },
@@ -123,7 +124,7 @@ export function decodeSettings(params: URLSearchParams): DecodedSettings {
     params,
     "top_p",
     problems,
-    (value) => value > 0 && value <= 1,
+    (top_p) => samplingProblems({ top_p }).length === 0,
     (value) => {
       settings.topP = value;
     },

@@ -1,7 +1,7 @@
-import { DEFAULT_LADDER, ladderRungs, rungLabel, type LadderSettings } from "../lib/ladder.ts";
-import { toRunSpec, validateSettings } from "../lib/run-settings.ts";
-import { isActive } from "./runs-slice.ts";
-import type { SliceCreator } from "./store-types.ts";
+import { DEFAULT_LADDER, ladderProblem, ladderRungs, type LadderSettings } from "../lib/ladder.ts";
+import { toRunSpec } from "../lib/run-settings.ts";
+import { isActive } from "./live-run.ts";
+import type { Notices, PreviewState, RunControl, SettingsState, SliceCreator } from "./slice.ts";
 
 export interface Comparison {
   ladder: LadderSettings;
@@ -20,7 +20,9 @@ export interface CompareSlice {
   stopLadder(): void;
 }
 
-export const createCompareSlice: SliceCreator<CompareSlice> = () => (set, get) => ({
+type Creator = SliceCreator<CompareSlice, SettingsState & PreviewState & RunControl & Notices>;
+
+export const createCompareSlice: Creator = () => (set, get) => ({
   ladder: { ...DEFAULT_LADDER, values: [...DEFAULT_LADDER.values] },
   comparison: null,
   setLadder: (ladder) => set({ ladder }),
@@ -28,21 +30,17 @@ export const createCompareSlice: SliceCreator<CompareSlice> = () => (set, get) =
   runLadder() {
     const state = get();
     const { ladder } = state;
-    const rungs = ladderRungs(state.settings, ladder);
-    for (const [index, rung] of rungs.entries()) {
-      const problems = Object.values(validateSettings(rung));
-      if (problems.length > 0) {
-        const label = rungLabel(ladder.param, ladder.values[index] ?? 0);
-        state.setNotice({ tone: "error", text: `Rung "${label}": ${problems.join(" ")}` });
-        return;
-      }
+    const rungs = ladderRungs(toRunSpec(state.settings), ladder);
+    const problem = ladderProblem(rungs, state.contextRoom);
+    if (problem) {
+      state.setNotice({ tone: "error", text: problem });
+      return;
     }
     if (rungs.length === 0) return;
     if (state.comparison) state.forgetRuns(state.comparison.keys);
     const keys: string[] = [];
-    for (const [index, rung] of rungs.entries()) {
-      const label = rungLabel(ladder.param, ladder.values[index] ?? 0);
-      const key = get().startRun(toRunSpec(rung), { group: "compare", label });
+    for (const { label, spec } of rungs) {
+      const key = get().startRun(spec, { group: "compare", label });
       if (key === null) break; // not connected: a notice already says so
       keys.push(key);
     }

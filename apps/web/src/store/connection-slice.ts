@@ -1,22 +1,9 @@
-import type { BackendInfo, BackendReadiness } from "@thinkscope/protocol";
+import type { BackendReadiness } from "@thinkscope/protocol";
 import { ApiError } from "../lib/api-client.ts";
-import { fitDefaultBudgets } from "../lib/run-settings.ts";
 import type { SocketStatus } from "../lib/run-socket.ts";
-import type { AppState, SliceCreator } from "./store-types.ts";
+import type { ConnectionState, Notice, Notices, SliceCreator } from "./slice.ts";
 
-export type ServerState = "unknown" | "ok" | "unreachable";
-
-export interface Notice {
-  tone: "error" | "info";
-  text: string;
-}
-
-export interface ConnectionSlice {
-  socket: SocketStatus;
-  /** Whether the REST API answered the last time it was asked. */
-  server: ServerState;
-  /** null until the first answer from /api/backends. */
-  backends: BackendInfo[] | null;
+export interface ConnectionSlice extends ConnectionState, Notices {
   backendsError: string | null;
   /** A message for the user that belongs to no run (shown in a dismissible banner). */
   notice: Notice | null;
@@ -26,7 +13,6 @@ export interface ConnectionSlice {
   setSocketStatus(status: SocketStatus): void;
   loadBackends(): Promise<void>;
   setBackendReadiness(backendId: string, readiness: BackendReadiness): void;
-  setNotice(notice: Notice | null): void;
   retryConnection(): void;
 }
 
@@ -48,9 +34,6 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (deps) => (s
     try {
       const backends = await deps.api.backends();
       set({ backends, backendsError: null, server: "ok" });
-      const context = selectedBackend(get())?.capabilities.contextLength;
-      const fitted = fitDefaultBudgets(get().settings, context);
-      if (fitted !== get().settings) set({ settings: fitted });
     } catch (error) {
       const unreachable = error instanceof ApiError && error.unreachable;
       set({
@@ -73,32 +56,3 @@ export const createConnectionSlice: SliceCreator<ConnectionSlice> = (deps) => (s
     void get().loadBackends();
   },
 });
-
-/** The backend the run panel points at: the chosen one, or the server's default. */
-export function selectedBackend(
-  state: Pick<AppState, "backends" | "settings">,
-): BackendInfo | undefined {
-  const backends = state.backends ?? [];
-  if (state.settings.backend !== "") return backends.find((b) => b.id === state.settings.backend);
-  return backends.find((b) => b.default) ?? backends[0];
-}
-
-/** Whether a run can be sent now, and if not, why (for the Run button's hint). */
-export function runBlocker(
-  state: Pick<AppState, "socket" | "backends" | "settings" | "server">,
-): string | null {
-  if (state.socket.state !== "open") {
-    return state.server === "unreachable"
-      ? "The Thinkscope server is not reachable."
-      : "Not connected to the server yet.";
-  }
-  const backend = selectedBackend(state);
-  if (state.backends && state.backends.length > 0 && !backend) {
-    return `The backend "${state.settings.backend}" is not configured on this server.`;
-  }
-  if (backend?.readiness.state === "loading")
-    return `The backend is getting ready: ${backend.readiness.message}`;
-  if (backend?.readiness.state === "unavailable")
-    return `The backend is unavailable: ${backend.readiness.message}`;
-  return null;
-}

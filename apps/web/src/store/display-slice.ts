@@ -1,4 +1,4 @@
-import type { SliceCreator } from "./store-types.ts";
+import type { SliceCreator } from "./slice.ts";
 
 export type ThemeChoice = "system" | "light" | "dark";
 

@@ -1,5 +1,6 @@
 import type {
   ExperimentDetail,
+  ExperimentPresetInfo,
   ExperimentProgressMessage,
   ExperimentSummary,
 } from "@thinkscope/protocol";
@@ -9,14 +10,9 @@ import {
   DEFAULT_PRESET_ID,
   validateDraft,
   type ExperimentDraft,
-} from "../experiments/experiment-draft.ts";
-import {
-  createExperimentsApi,
-  type ExperimentsApi,
-  type PresetInfo,
-} from "../experiments/experiments-api.ts";
-import type { LoadState } from "./library-slice.ts";
-import type { SliceCreator } from "./store-types.ts";
+} from "../lib/experiment-draft.ts";
+import { createExperimentsApi, type ExperimentsApi } from "../lib/experiments-api.ts";
+import type { ConnectionState, LoadState, SliceCreator } from "./slice.ts";
 
 /** The experiment the page shows in detail (`#/experiments/<id>`). */
 export interface OpenedExperiment {
@@ -33,7 +29,7 @@ export type ExperimentAction = "create" | "cancel" | "resume" | "delete";
 
 export interface ExperimentsSlice {
   /** null until `GET /api/experiments/presets` answered. */
-  experimentPresets: PresetInfo[] | null;
+  experimentPresets: ExperimentPresetInfo[] | null;
   experimentDraft: ExperimentDraft;
   experimentList: ExperimentSummary[];
   experimentTotal: number;
@@ -76,7 +72,9 @@ function further(a: ExperimentSummary, b: ExperimentSummary): boolean {
   return reached(a) > reached(b);
 }
 
-export const createExperimentsSlice: SliceCreator<ExperimentsSlice> = (deps) => (set, get, api) => {
+type Creator = SliceCreator<ExperimentsSlice, ConnectionState>;
+
+export const createExperimentsSlice: Creator = (deps) => (set, get, api) => {
   const experiments: ExperimentsApi = deps.experiments ?? createExperimentsApi();
   /** Experiments the server sends this page progress for, on the current connection. */
   const subscribed = new Set<string>();
@@ -173,7 +171,7 @@ export const createExperimentsSlice: SliceCreator<ExperimentsSlice> = (deps) => 
     },
 
     async loadExperimentPresets() {
-      let presets: PresetInfo[];
+      let presets: ExperimentPresetInfo[];
       try {
         presets = await experiments.presets();
       } catch {
@@ -182,9 +180,7 @@ export const createExperimentsSlice: SliceCreator<ExperimentsSlice> = (deps) => 
       }
       set((state) => {
         const draft = state.experimentDraft;
-        const preferred =
-          presets.find((p) => p.id === DEFAULT_PRESET_ID && p.available !== false) ??
-          presets.find((p) => p.available !== false);
+        const preferred = presets.find((p) => p.id === DEFAULT_PRESET_ID) ?? presets[0];
         // The bundled model's preset is what a first visit should run, unless the user chose otherwise.
         if (draft.datasetTouched || !preferred) return { experimentPresets: presets };
         return {

@@ -1,6 +1,6 @@
 import type { EngineEvent, RunDetail, RunStatus, RunSummary } from "@thinkscope/protocol";
 import { EMPTY_TRACE, foldAll, foldEvents, type TraceState } from "../lib/trace-fold.ts";
-import type { SliceCreator } from "./store-types.ts";
+import type { LoadState, Notices, SliceCreator } from "./slice.ts";
 
 export interface LibraryQuery {
   q: string;
@@ -9,8 +9,6 @@ export interface LibraryQuery {
   limit: number;
   offset: number;
 }
-
-export type LoadState = "idle" | "loading" | "ready" | "error";
 
 export interface OpenedRun {
   id: string;
@@ -49,7 +47,7 @@ export const REPLAY_TICK_MS = 50;
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export const createLibrarySlice: SliceCreator<LibrarySlice> = (deps) => (set, get) => {
+export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) => (set, get) => {
   let replayTimer: ReturnType<typeof setTimeout> | null = null;
   let loadSeq = 0;
 

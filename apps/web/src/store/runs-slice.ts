@@ -1,57 +1,27 @@
-import type { EngineEvent, RunSpec, ServerMessage } from "@thinkscope/protocol";
+import type { EngineEvent, ServerMessage } from "@thinkscope/protocol";
 import { toRunSpec, validateSettings } from "../lib/run-settings.ts";
 import { EMPTY_TRACE, foldEvents, type TraceState } from "../lib/trace-fold.ts";
-import type { SliceCreator } from "./store-types.ts";
+import { isActive, TERMINAL, type LiveRun, type LiveRunStatus, type RunGroup } from "./live-run.ts";
+import {
+  errorNotice,
+  type Notices,
+  type PreviewState,
+  type RunControl,
+  type SettingsState,
+  type SliceCreator,
+} from "./slice.ts";
 
-export type LiveRunStatus =
-  "sending" | "running" | "completed" | "aborted" | "error" | "interrupted";
+/** The server's messages about one run of this page. */
+export type RunMessage = Extract<ServerMessage, { type: "events" | "run.accepted" | "error" }>;
 
-export type RunGroup = "playground" | "compare";
-
-/** A run this page started and is following over the WebSocket. */
-export interface LiveRun {
-  /** Chosen by the page; matches the server's replies to this run. */
-  key: string;
-  /** The server's id, once it accepted the run. */
-  runId: string | null;
-  spec: RunSpec;
-  group: RunGroup;
-  /** Shown above the run in comparisons ("2 waits"). */
-  label: string;
-  status: LiveRunStatus;
-  /** The user pressed Stop and the server has not confirmed yet. */
-  stopping: boolean;
-  trace: TraceState;
-  /** Why the run ended badly (server refusal, engine error, lost connection). */
-  error: { code: string; message: string } | null;
-}
-
-export interface RunsSlice {
-  /** Live runs by key: the playground's current run and the current comparison's runs. */
-  runs: Record<string, LiveRun>;
+export interface RunsSlice extends RunControl {
   playgroundKey: string | null;
-  /** Send one run; returns its key, or null when it could not be sent (a notice says why). */
-  startRun(spec: RunSpec, options: { group: RunGroup; label?: string }): string | null;
   /** Run the panel's settings in the playground (Run button, Ctrl+Enter). */
   runPlayground(): void;
-  stopRun(key: string): void;
-  /** Apply one server message: a whole batch of events is one state update. */
-  receive(message: ServerMessage): void;
+  /** Apply one message about a run: a whole batch of events is one state update. */
+  receiveRunMessage(message: RunMessage): void;
   /** The WebSocket closed: runs still streaming are marked interrupted, their output kept. */
   connectionLost(): void;
-  /** Drop runs (finished ones only; a running one is stopped first). */
-  forgetRuns(keys: readonly string[]): void;
-}
-
-export const TERMINAL: ReadonlySet<LiveRunStatus> = new Set([
-  "completed",
-  "aborted",
-  "error",
-  "interrupted",
-]);
-
-export function isActive(run: LiveRun | undefined): boolean {
-  return run !== undefined && !TERMINAL.has(run.status);
 }
 
 let keyCounter = 0;
@@ -77,7 +47,9 @@ function statusOf(run: LiveRun, trace: TraceState): LiveRunStatus {
   return "running";
 }
 
-export const createRunsSlice: SliceCreator<RunsSlice> = (deps) => (set, get) => ({
+type Creator = SliceCreator<RunsSlice, SettingsState & PreviewState & Notices>;
+
+export const createRunsSlice: Creator = (deps) => (set, get) => ({
   runs: {},
   playgroundKey: null,
 
@@ -99,13 +71,11 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (deps) => (set, get) => 
     if (!deps.send({ type: "run", key, spec })) {
       set((state) => {
         const { [key]: _dropped, ...runs } = state.runs;
-        return {
-          runs,
-          notice: {
-            tone: "error",
-            text: "Not connected to the Thinkscope server, so the run was not sent. Reconnecting; try again once the status says connected.",
-          },
-        };
+        return { runs };
+      });
+      get().setNotice({
+        tone: "error",
+        text: "Not connected to the Thinkscope server, so the run was not sent. Reconnecting; try again once the status says connected.",
       });
       return null;
     }
@@ -114,7 +84,9 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (deps) => (set, get) => 
 
   runPlayground() {
     const state = get();
-    const problems = Object.values(validateSettings(state.settings));
+    const problems = Object.values(
+      validateSettings(state.settings, state.contextRoom, state.refusal),
+    );
     if (problems.length > 0) {
       state.setNotice({ tone: "error", text: `Fix the settings first: ${problems.join(" ")}` });
       return;
@@ -127,8 +99,9 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (deps) => (set, get) => 
       // Keep only the new playground run: a finished one is in the library.
       const runs = { ...s.runs };
       if (previous && previous !== key && !isActive(runs[previous])) delete runs[previous];
-      return { runs, playgroundKey: key, notice: null };
+      return { runs, playgroundKey: key };
     });
+    state.setNotice(null);
   },
 
   stopRun(key) {
@@ -152,7 +125,7 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (deps) => (set, get) => 
     });
   },
 
-  receive(message) {
+  receiveRunMessage(message) {
     switch (message.type) {
       case "events": {
         const byKey = new Map<string, { runId: string; events: EngineEvent[] }>();
@@ -209,16 +182,10 @@ export const createRunsSlice: SliceCreator<RunsSlice> = (deps) => (set, get) => 
             },
           }));
         } else {
-          get().setNotice({ tone: "error", text: `${message.message} (${message.code})` });
+          get().setNotice(errorNotice(message)); // a run this page has since dropped
         }
         break;
       }
-      case "backend.status":
-        get().setBackendReadiness(message.backendId, message.readiness);
-        break;
-      case "experiment.progress":
-        get().applyExperimentProgress(message);
-        break;
     }
   },
 

@@ -1,11 +1,10 @@
 import { PRESETS } from "../lib/presets.ts";
-import { DEFAULT_SETTINGS, type PlaygroundSettings } from "../lib/run-settings.ts";
-import { selectedBackend } from "./connection-slice.ts";
-import type { SliceCreator } from "./store-types.ts";
+import { DEFAULT_SETTINGS, shownSettings, type PlaygroundSettings } from "../lib/run-settings.ts";
+import { selectedBackend } from "./selectors.ts";
+import type { ConnectionState, PreviewState, SettingsState, SliceCreator } from "./slice.ts";
 
-export interface SettingsSlice {
-  /** The run panel's settings; mirrored in the URL's query string. */
-  settings: PlaygroundSettings;
+/** The run panel's settings (`settings`, mirrored in the URL's query string). */
+export interface SettingsSlice extends SettingsState {
   /** Parameters of the page's URL that could not be read (shown once, then dismissed). */
   urlProblems: string[];
   setSettings(patch: Partial<PlaygroundSettings>): void;
@@ -14,7 +13,9 @@ export interface SettingsSlice {
   dismissUrlProblems(): void;
 }
 
-export const createSettingsSlice: SliceCreator<SettingsSlice> = () => (set, get) => ({
+type Creator = SliceCreator<SettingsSlice, ConnectionState & PreviewState>;
+
+export const createSettingsSlice: Creator = () => (set, get) => ({
   settings: { ...DEFAULT_SETTINGS, waitStrings: [...DEFAULT_SETTINGS.waitStrings] },
   urlProblems: [],
   setSettings: (patch) => set((state) => ({ settings: { ...state.settings, ...patch } })),
@@ -24,9 +25,15 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = () => (set, get)
     if (!preset) return;
     const state = get();
     const contextLength = selectedBackend(state)?.capabilities.contextLength;
-    set({
-      settings: preset.apply(state.settings, contextLength === undefined ? {} : { contextLength }),
-    });
+    // A preset acts on the budgets as shown (fitted). One that sets no budget leaves them
+    // to the server's fitting; one that sets one gives both, as it sized them.
+    const shown = shownSettings(state.settings, state.contextRoom);
+    const next = preset.apply(shown, contextLength === undefined ? {} : { contextLength });
+    const setsBudget =
+      next.maxThinkingTokens !== shown.maxThinkingTokens ||
+      next.maxAnswerTokens !== shown.maxAnswerTokens;
+    const { maxThinkingTokens, maxAnswerTokens } = state.settings;
+    set({ settings: setsBudget ? next : { ...next, maxThinkingTokens, maxAnswerTokens } });
   },
   dismissUrlProblems: () => set({ urlProblems: [] }),
 });

@@ -1,14 +1,17 @@
 import { memo, useId, useMemo, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { useApp, useAppStore } from "../store/app-store.ts";
-import { runBlocker } from "../store/connection-slice.ts";
-import { isActive } from "../store/runs-slice.ts";
+import { runBlocker } from "../store/selectors.ts";
+import { isActive } from "../store/live-run.ts";
 import {
   DEFAULT_LADDERS,
   LADDER_PARAMS,
+  ladderProblem,
+  ladderRungs,
   parseLadderValues,
   type LadderParam,
 } from "../lib/ladder.ts";
+import { toRunSpec } from "../lib/run-settings.ts";
 import { formatCount, formatMs } from "../lib/format.ts";
 import { answerText } from "../lib/trace-fold.ts";
 import { useCtrlEnter } from "../lib/use-ctrl-enter.ts";
@@ -21,6 +24,17 @@ import { TraceLegend } from "../components/trace/trace-legend.tsx";
 import { TraceView } from "../components/trace/trace-view.tsx";
 import { ExactBadge } from "../components/stats/stats-panel.tsx";
 
+/** Why the ladder cannot run (a rung the server would refuse), said before Run is pressed. */
+function useLadderProblem(): string | null {
+  const settings = useApp((s) => s.settings);
+  const ladder = useApp((s) => s.ladder);
+  const room = useApp((s) => s.contextRoom);
+  return useMemo(
+    () => ladderProblem(ladderRungs(toRunSpec(settings), ladder), room),
+    [settings, ladder, room],
+  );
+}
+
 /** Which setting the ladder varies, and its values (editable as "0, 1, 2, 4"). */
 function LadderFields() {
   const ladder = useApp((s) => s.ladder);
@@ -29,6 +43,8 @@ function LadderFields() {
   const [draft, setDraft] = useState<string | null>(null);
   const text = draft ?? ladder.values.join(", ");
   const parsed = parseLadderValues(text);
+  const rungProblem = useLadderProblem();
+  const problem = "error" in parsed ? parsed.error : rungProblem;
   return (
     <fieldset>
       <legend>Ladder</legend>
@@ -57,7 +73,7 @@ function LadderFields() {
           type="text"
           inputMode="numeric"
           value={text}
-          aria-invalid={"error" in parsed ? true : undefined}
+          aria-invalid={problem ? true : undefined}
           aria-describedby={`${id}-note`}
           onChange={(event) => {
             const next = event.target.value;
@@ -67,10 +83,8 @@ function LadderFields() {
           }}
           onBlur={() => setDraft(null)}
         />
-        <span id={`${id}-note`} className={"error" in parsed ? "problem" : "hint"}>
-          {"error" in parsed
-            ? parsed.error
-            : "One run per value, all with the prompt and settings below."}
+        <span id={`${id}-note`} className={problem ? "problem" : "hint"}>
+          {problem ?? "One run per value, all with the prompt and settings below."}
         </span>
       </div>
     </fieldset>
@@ -84,13 +98,15 @@ function CompareActions() {
   const runLadder = useApp((s) => s.runLadder);
   const stopLadder = useApp((s) => s.stopLadder);
   const count = useApp((s) => s.ladder.values.length);
+  const problem = useLadderProblem();
+  const reason = blocker ?? problem;
   return (
     <>
       <button
         type="button"
         className="primary"
         onClick={runLadder}
-        disabled={blocker !== null}
+        disabled={reason !== null}
         aria-describedby="ladder-hint"
       >
         Run {count} {count === 1 ? "run" : "runs"}
@@ -99,7 +115,7 @@ function CompareActions() {
         Stop all
       </button>
       <span className="hint" id="ladder-hint">
-        {blocker ?? (
+        {reason ?? (
           <>
             <kbd>Ctrl</kbd>+<kbd>Enter</kbd> runs the ladder
           </>

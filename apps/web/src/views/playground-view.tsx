@@ -1,8 +1,7 @@
-import { useMemo } from "react";
 import { useApp, useAppStore } from "../store/app-store.ts";
-import { runBlocker } from "../store/connection-slice.ts";
-import { isActive } from "../store/runs-slice.ts";
-import { validateSettings } from "../lib/run-settings.ts";
+import { runBlocker } from "../store/selectors.ts";
+import { isActive } from "../store/live-run.ts";
+import { useSettings } from "../components/run-panel/use-settings.ts";
 import { useCtrlEnter } from "../lib/use-ctrl-enter.ts";
 import { RunPanel } from "../components/run-panel/run-panel.tsx";
 import { RunResult } from "../components/run-result.tsx";
@@ -15,8 +14,7 @@ function PlaygroundActions() {
     s.playgroundKey ? (s.runs[s.playgroundKey]?.stopping ?? false) : false,
   );
   const blocker = useApp(runBlocker);
-  const settings = useApp((s) => s.settings);
-  const problems = useMemo(() => Object.values(validateSettings(settings)), [settings]);
+  const problems = Object.values(useSettings().problems);
   const runPlayground = useApp((s) => s.runPlayground);
   const stopRun = useApp((s) => s.stopRun);
   const playgroundKey = useApp((s) => s.playgroundKey);

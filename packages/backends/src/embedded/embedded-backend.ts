@@ -9,11 +9,11 @@ import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } fro
 import {
   ThinkscopeError,
   type Backend,
-  type BackendCapabilities,
-  type BackendReadiness,
   type ChatMessage,
+  type ModelFacts,
   type ModelInfo,
 } from "@thinkscope/core";
+import type { BackendCapabilities, BackendReadiness } from "@thinkscope/protocol";
 import { ChatTemplate } from "./chat-template.ts";
 import { EmbeddedSession } from "./embedded-session.ts";
 import {
@@ -223,6 +223,12 @@ export class EmbeddedBackend implements Backend {
     return session;
   }
 
+  async tokenize(text: string, options: { special: boolean; model?: string }): Promise<number[]> {
+    this.checkModel(options.model);
+    const loaded = await this.load();
+    return loaded.model.tokenize(text, options.special);
+  }
+
   async applyChatTemplate(
     messages: ChatMessage[],
     options: { model?: string } = {},
@@ -237,6 +243,20 @@ export class EmbeddedBackend implements Backend {
       );
     }
     return loaded.chatTemplate.render(messages);
+  }
+
+  /** The GGUF's name, pre-tokenizer, architecture and chat template (loads the model). */
+  async modelFacts(options: { model?: string } = {}): Promise<ModelFacts> {
+    this.checkModel(options.model);
+    const { model } = await this.load();
+    const metadata = model.fileInfo.metadata;
+    const template = metadata?.tokenizer?.chat_template;
+    return {
+      names: [metadata?.general?.name, this.modelId],
+      preTokenizer: metadata?.tokenizer?.ggml?.pre,
+      architecture: metadata?.general?.architecture,
+      chatTemplate: typeof template === "string" ? template : undefined,
+    };
   }
 
   async close(): Promise<void> {

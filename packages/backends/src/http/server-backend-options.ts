@@ -1,4 +1,5 @@
-import { BackendError, type BackendReadiness, type ModelInfo } from "@thinkscope/core";
+import { BackendError, type ModelInfo } from "@thinkscope/core";
+import type { BackendReadiness } from "@thinkscope/protocol";
 import { UpstreamClient, type UpstreamTimeouts } from "./upstream-client.ts";
 
 /** What every server backend factory takes. */

@@ -1,3 +1,6 @@
+import type { IncomingMessage } from "node:http";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { BackendError } from "@thinkscope/core";
 import {
   disconnectedError,
@@ -23,8 +26,8 @@ export interface UpstreamTimeouts {
 }
 
 /**
- * Connecting itself is bounded by Node's fetch (undici's 10 s connect
- * timeout), reported as `upstream_timeout` like the limits below.
+ * Connecting itself is bounded too (10 s, as undici's fetch does), and
+ * reported as `upstream_timeout` like the limits below.
  */
 export const DEFAULT_TIMEOUTS: UpstreamTimeouts = {
   firstByteMs: 300_000,
@@ -32,7 +35,7 @@ export const DEFAULT_TIMEOUTS: UpstreamTimeouts = {
   requestMs: 30_000,
 };
 
-const UNDICI_CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface UpstreamClientOptions {
   /** Names the backend in error messages (`vllm`, `llamacpp`...). */
@@ -142,6 +145,12 @@ export class UpstreamClient {
    * aborts the request, which closes the connection so the server stops
    * generating. The idle timer is paused while the consumer holds a chunk,
    * so a slow consumer is never mistaken for a stalled server.
+   *
+   * Node's own HTTP client, not `fetch`: when the consumer falls behind a
+   * fast upstream, undici's fetch parses its backlog again on every resume
+   * (measured: most of a proxy's CPU), while Node's parser pauses the
+   * socket and reads each byte once. Each chunk is everything the socket
+   * had, so a consumer that is behind gets many events in one.
    */
   async *streamText(url: string, body: unknown, signal: AbortSignal): AsyncGenerator<string> {
     const controller = new AbortController();
@@ -158,32 +167,28 @@ export class UpstreamClient {
     let phase: Phase = "request";
     try {
       arm("sent nothing", this.timeouts.firstByteMs);
-      const response = await fetch(url, {
-        method: "POST",
+      const response = await postStreaming(url, JSON.stringify(body), {
         headers: { ...this.headers(true), Accept: "text/event-stream, application/x-ndjson" },
-        body: JSON.stringify(body),
         signal: controller.signal,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
       });
       phase = "body";
-      if (!response.ok)
-        throw httpStatusError(this.errors, url, response.status, await response.text());
-      if (!response.body) throw malformedError(this.errors, url, "the response has no body");
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      for (;;) {
-        // Undici never settles a read() issued after an abort once the body
-        // has fully arrived, so an abort during a yield must be seen here.
-        if (controller.signal.aborted)
-          throw new DOMException("The request was aborted.", "AbortError");
-        const { value, done } = await reader.read();
-        if (done) break;
+      response.setEncoding("utf8");
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        let text = "";
+        for await (const chunk of response) text += chunk as string;
+        throw httpStatusError(this.errors, url, status, text);
+      }
+      for await (const chunk of response) {
         clearTimeout(timer);
-        const text = decoder.decode(value, { stream: true });
-        if (text !== "") yield text;
+        yield chunk as string;
+        // A body that had fully arrived still yields its buffered chunks after an abort.
+        if (controller.signal.aborted) throw abortError();
         arm("went silent", this.timeouts.idleMs);
       }
-      const rest = decoder.decode();
-      if (rest !== "") yield rest;
+      // A body cut short by the server (no final chunk) ends the iteration without an error.
+      if (!response.complete) throw new Error("the body ended before its last chunk");
     } catch (error) {
       throw this.classify(error, url, phase, signal, timedOut);
     } finally {
@@ -245,18 +250,59 @@ export class UpstreamClient {
     if (signal?.aborted) return signal.reason ?? error;
     if (timedOut) return timeoutError(this.errors, url, timedOut[0], timedOut[1], error);
     if (BackendError.isInstance(error)) return error;
-    if (networkCode(error) === "UND_ERR_CONNECT_TIMEOUT") {
+    const code = networkCode(error);
+    if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "ETHINKSCOPE_CONNECT_TIMEOUT") {
       return timeoutError(
         this.errors,
         url,
         "did not accept a connection",
-        UNDICI_CONNECT_TIMEOUT_MS,
+        CONNECT_TIMEOUT_MS,
         error,
       );
     }
     if (phase === "request") return unreachableError(this.errors, url, error);
     return disconnectedError(this.errors, url, "the connection closed before the end", error);
   }
+}
+
+function abortError(): DOMException {
+  return new DOMException("The request was aborted.", "AbortError");
+}
+
+/**
+ * A POST with Node's HTTP client, resolved with the response once its
+ * headers arrive. `signal` destroys the request (closing the connection);
+ * a connection not made within `connectTimeoutMs` fails with code
+ * `ETHINKSCOPE_CONNECT_TIMEOUT`.
+ */
+function postStreaming(
+  url: string,
+  body: string,
+  options: { headers: Record<string, string>; signal: AbortSignal; connectTimeoutMs: number },
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    const request = send(target, {
+      method: "POST",
+      headers: { ...options.headers, "Content-Length": Buffer.byteLength(body) },
+      signal: options.signal,
+    });
+    request.once("socket", (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => {
+        const error = Object.assign(new Error("The connection was not accepted in time."), {
+          code: "ETHINKSCOPE_CONNECT_TIMEOUT",
+        });
+        request.destroy(error);
+      }, options.connectTimeoutMs);
+      socket.once("connect", () => clearTimeout(timer));
+      socket.once("close", () => clearTimeout(timer));
+    });
+    request.once("response", resolve);
+    request.once("error", reject);
+    request.end(body);
+  });
 }
 
 /** Forward an outer abort into `controller`; returns the unlink function. */

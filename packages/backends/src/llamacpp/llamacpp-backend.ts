@@ -1,12 +1,11 @@
 import type {
   Backend,
-  BackendCapabilities,
-  BackendReadiness,
   ChatMessage,
   GenerationSession,
   ModelInfo,
   PassthroughRequest,
 } from "@thinkscope/core";
+import type { BackendCapabilities, BackendReadiness } from "@thinkscope/protocol";
 import {
   readinessMessage,
   upstreamClientFor,
@@ -14,7 +13,7 @@ import {
 } from "../http/server-backend-options.ts";
 import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { malformedError, upstreamMessage } from "../http/upstream-errors.ts";
-import { LlamaCppSession } from "./llamacpp-session.ts";
+import { LlamaCppSession, llamaCppTokenize } from "./llamacpp-session.ts";
 import type {
   LlamaCppApplyTemplateResponse,
   LlamaCppModelList,
@@ -107,6 +106,10 @@ class LlamaCppBackend implements Backend {
       rootUrl: this.rootUrl,
       probeTopProbs: this.options.probeTopProbs ?? 20,
     });
+  }
+
+  tokenize(text: string, options: { special: boolean }): Promise<number[]> {
+    return llamaCppTokenize({ client: this.client, rootUrl: this.rootUrl }, text, options);
   }
 
   /** The server's rendering of the model's chat template, generation prompt included. */

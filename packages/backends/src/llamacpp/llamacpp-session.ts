@@ -39,6 +39,21 @@ type Finish = Extract<GenerationEvent, { type: "finish" }>;
  * which makes the server cancel the task. Neither stop id nor stop string
  * is ever emitted.
  */
+/** llama-server's tokenizer; `special` is its `parse_special`. No BOS is added. */
+export async function llamaCppTokenize(
+  ctx: Pick<LlamaCppSessionContext, "client" | "rootUrl">,
+  text: string,
+  options: { special: boolean },
+): Promise<number[]> {
+  const url = joinUrl(ctx.rootUrl, "/tokenize");
+  const answer = await ctx.client.json<LlamaCppTokenizeResponse>(url, {
+    body: { content: text, add_special: false, parse_special: options.special },
+  });
+  if (!Array.isArray(answer.tokens))
+    throw malformedError(ctx.client.errors, url, "no `tokens` list");
+  return answer.tokens.map((token) => (typeof token === "number" ? token : token.id));
+}
+
 export class LlamaCppSession implements GenerationSession {
   private readonly closing = new AbortController();
 
@@ -48,15 +63,8 @@ export class LlamaCppSession implements GenerationSession {
     return this.stream(request);
   }
 
-  /** llama-server's tokenizer; `special` is its `parse_special`. No BOS is added. */
-  async tokenize(text: string, options: { special: boolean }): Promise<number[]> {
-    const url = joinUrl(this.ctx.rootUrl, "/tokenize");
-    const answer = await this.ctx.client.json<LlamaCppTokenizeResponse>(url, {
-      body: { content: text, add_special: false, parse_special: options.special },
-    });
-    if (!Array.isArray(answer.tokens))
-      throw malformedError(this.ctx.client.errors, url, "no `tokens` list");
-    return answer.tokens.map((token) => (typeof token === "number" ? token : token.id));
+  tokenize(text: string, options: { special: boolean }): Promise<number[]> {
+    return llamaCppTokenize(this.ctx, text, options);
   }
 
   async close(): Promise<void> {

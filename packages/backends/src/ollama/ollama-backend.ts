@@ -1,11 +1,5 @@
-import type {
-  Backend,
-  BackendCapabilities,
-  BackendReadiness,
-  GenerationSession,
-  ModelInfo,
-  PassthroughRequest,
-} from "@thinkscope/core";
+import type { Backend, GenerationSession, ModelInfo, PassthroughRequest } from "@thinkscope/core";
+import type { BackendCapabilities, BackendReadiness } from "@thinkscope/protocol";
 import {
   DefaultModel,
   readyWhen,

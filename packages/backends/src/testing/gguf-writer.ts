@@ -1,6 +1,6 @@
 /**
- * A minimal GGUF (version 3) writer: metadata key-value pairs and f32 tensors,
- * enough to build tiny llama-architecture models for tests. Layout, from the
+ * A minimal GGUF (version 3) writer: metadata key-value pairs and f32 or f16
+ * tensors, enough to build tiny llama-architecture models for tests. Layout, from the
  * GGUF spec: magic `GGUF`, version, tensor count, key-value count, the pairs,
  * the tensor infos (dimensions listed fastest first), padding to the
  * alignment, then the tensor data, each tensor padded to the alignment.
@@ -24,6 +24,8 @@ export interface GgufTensor {
   /** Dimensions listed fastest first, as ggml does: a matrix `[in, out]` holds `out` rows of `in` floats. */
   dims: readonly number[];
   data: Float32Array;
+  /** How the data is stored: f32 (the default) or f16, half the size for large matrices. */
+  type?: "f32" | "f16";
 }
 
 export interface GgufFile {
@@ -33,7 +35,7 @@ export interface GgufFile {
 
 // GGUF value type codes (gguf.h).
 const TYPE_CODE = { u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9 } as const;
-const GGML_TYPE_F32 = 0;
+const GGML_TYPE = { f32: 0, f16: 1 } as const;
 
 class ByteSink {
   private readonly chunks: Buffer[] = [];
@@ -137,13 +139,48 @@ export function encodeGguf(file: GgufFile): Buffer {
     header.string(tensor.name);
     header.u32(tensor.dims.length);
     for (const dim of tensor.dims) header.u64(dim);
-    header.u32(GGML_TYPE_F32);
+    header.u32(GGML_TYPE[tensor.type ?? "f32"]);
     header.u64(data.length);
-    data.push(Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
+    data.push(
+      tensor.type === "f16"
+        ? halfPrecision(tensor.data)
+        : Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength),
+    );
     data.padTo(GGUF_ALIGNMENT);
   }
   header.padTo(GGUF_ALIGNMENT);
   return Buffer.concat([header.toBuffer(), data.toBuffer()]);
+}
+
+/**
+ * IEEE 754 half-precision bytes (round to nearest even): Node 20 has no
+ * Float16Array. Values past the f16 range become infinities, tiny ones zero.
+ */
+function halfPrecision(values: Float32Array): Buffer {
+  const out = Buffer.alloc(values.length * 2);
+  const float = new Float32Array(1);
+  const bits = new Uint32Array(float.buffer);
+  for (let i = 0; i < values.length; i++) {
+    float[0] = values[i]!;
+    const x = bits[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exponent = ((x >>> 23) & 0xff) - 127 + 15;
+    let mantissa = x & 0x7fffff;
+    let half: number;
+    if (exponent <= 0) {
+      half = sign; // below the smallest normal half: zero is close enough for weights
+    } else if (exponent >= 0x1f) {
+      half = sign | 0x7c00;
+    } else {
+      // Round the 23-bit mantissa to 10 bits, ties to even; a carry bumps the exponent.
+      const rest = mantissa & 0x1fff;
+      mantissa >>>= 13;
+      if (rest > 0x1000 || (rest === 0x1000 && (mantissa & 1) === 1)) mantissa += 1;
+      half = sign | ((exponent << 10) + mantissa);
+    }
+    out.writeUInt16LE(half, i * 2);
+  }
+  return out;
 }
 
 export async function writeGguf(path: string, file: GgufFile): Promise<void> {

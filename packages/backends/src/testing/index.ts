@@ -15,3 +15,15 @@ export {
   type TestModelOptions,
   type TestModelTransition,
 } from "./test-model.ts";
+export {
+  FAMILY_TOKENIZERS,
+  FamilyTokenizer,
+  HARMONY_TEMPLATE,
+  familyTokenizer,
+} from "./family-tokenizers.ts";
+export {
+  buildFamilyTestModel,
+  getFamilyTestModel,
+  type FamilyTestModelOptions,
+} from "./family-test-model.ts";
+export * from "./family-script.ts";

@@ -1,7 +1,7 @@
 /**
  * Tiny llama-architecture GGUF models whose greedy continuation follows a
  * transition table, so tests on the real llama.cpp path know every token in
- * advance (FIELD_NOTES: "A model for tests without any download").
+ * advance, so engine tests on real llama.cpp need no download.
  *
  * How the weights make that exact: the model width is at least the
  * vocabulary size and each token's embedding is one-hot. Attention and FFN

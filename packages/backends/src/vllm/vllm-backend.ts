@@ -1,12 +1,11 @@
 import type {
   Backend,
-  BackendCapabilities,
-  BackendReadiness,
   ChatMessage,
   GenerationSession,
   ModelInfo,
   PassthroughRequest,
 } from "@thinkscope/core";
+import type { BackendCapabilities, BackendReadiness } from "@thinkscope/protocol";
 import {
   DefaultModel,
   readyWhen,
@@ -15,7 +14,7 @@ import {
 } from "../http/server-backend-options.ts";
 import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { malformedError } from "../http/upstream-errors.ts";
-import { VllmSession } from "./vllm-session.ts";
+import { VllmSession, vllmTokenize } from "./vllm-session.ts";
 import type { VllmDetokenizeResponse, VllmModelList, VllmTokenizeResponse } from "./vllm-wire.ts";
 
 export interface VllmBackendOptions extends ServerBackendOptions {
@@ -97,6 +96,11 @@ class VllmBackend implements Backend {
       model,
       probeTopLogprobs: this.options.probeTopLogprobs ?? 20,
     });
+  }
+
+  async tokenize(text: string, options: { model?: string }): Promise<number[]> {
+    const model = await this.defaultModel.resolve(options.model);
+    return vllmTokenize({ client: this.client, rootUrl: this.rootUrl, model }, text);
   }
 
   /**

@@ -5,10 +5,10 @@ import type {
   GenerationUsage,
 } from "@thinkscope/core";
 import { parseJsonObject } from "../http/json-event.ts";
-import { readSseEvents } from "../http/sse-events.ts";
+import { readSseBatches } from "../http/sse-events.ts";
 import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { disconnectedError, malformedError, streamErrorEvent } from "../http/upstream-errors.ts";
-import { tokensEvent, type OutputPiece } from "../http/output-piece.ts";
+import { mergePieces, tokensEvent, type OutputPiece } from "../http/output-piece.ts";
 import { hasTextKeys, probeProbabilities } from "./vllm-logprobs.ts";
 import type {
   VllmCompletionChunk,
@@ -32,6 +32,25 @@ export interface VllmSessionContext {
 type Finish = Extract<GenerationEvent, { type: "finish" }>;
 
 /**
+ * vLLM's `/tokenize`. vLLM tokenizes with the model's Hugging Face tokenizer,
+ * which always parses special tokens written in the text (`<|im_start|>`):
+ * `special: false` cannot be honoured, so text that merely looks like a
+ * control token becomes that token here.
+ */
+export async function vllmTokenize(
+  ctx: Pick<VllmSessionContext, "client" | "rootUrl" | "model">,
+  text: string,
+): Promise<number[]> {
+  const url = joinUrl(ctx.rootUrl, "/tokenize");
+  const answer = await ctx.client.json<VllmTokenizeResponse>(url, {
+    body: { model: ctx.model, prompt: text, add_special_tokens: false },
+  });
+  if (!Array.isArray(answer.tokens))
+    throw malformedError(ctx.client.errors, url, "no `tokens` list");
+  return answer.tokens;
+}
+
+/**
  * One run against vLLM's `/v1/completions` (SGLang's OpenAI server speaks
  * the same dialect). Each `generate` is one streamed request; the server's
  * automatic prefix cache makes the re-sent prefix cheap.
@@ -46,25 +65,8 @@ export class VllmSession implements GenerationSession {
     return this.stream(request);
   }
 
-  /**
-   * vLLM tokenizes with the model's Hugging Face tokenizer, which always
-   * parses special tokens written in the text (`<|im_start|>`): `special:
-   * false` cannot be honoured, so text that merely looks like a control
-   * token becomes that token here.
-   */
-  async tokenize(text: string, _options: { special: boolean }): Promise<number[]> {
-    const answer = await this.ctx.client.json<VllmTokenizeResponse>(
-      joinUrl(this.ctx.rootUrl, "/tokenize"),
-      { body: { model: this.ctx.model, prompt: text, add_special_tokens: false } },
-    );
-    if (!Array.isArray(answer.tokens)) {
-      throw malformedError(
-        this.ctx.client.errors,
-        joinUrl(this.ctx.rootUrl, "/tokenize"),
-        "no `tokens` list",
-      );
-    }
-    return answer.tokens;
+  tokenize(text: string): Promise<number[]> {
+    return vllmTokenize(this.ctx, text);
   }
 
   async close(): Promise<void> {
@@ -82,34 +84,52 @@ export class VllmSession implements GenerationSession {
     let finish: Finish | undefined;
     let usage: GenerationUsage | undefined;
     let countedSoFar = 0;
-    const events = readSseEvents(
+    const batches = readSseBatches(
       client.streamText(url, this.body(request, probes), signal),
       malformed,
     );
-    for await (const event of events) {
-      if (event.event === "error") throw streamErrorEvent(client.errors, url, event.data);
-      if (event.data === "[DONE]") break;
-      const chunk = parseJsonObject<VllmCompletionChunk>(event.data, malformed);
-      if (chunk.error !== undefined || chunk.object === "error") {
-        throw streamErrorEvent(client.errors, url, chunk.error ?? chunk.message);
+    // Every token of one read leaves as one event: a reader behind a fast server catches up at once.
+    for await (const batch of batches) {
+      const pieces: OutputPiece[] = [];
+      let done = false;
+      let failure: unknown;
+      try {
+        for (const event of batch) {
+          if (event.event === "error") throw streamErrorEvent(client.errors, url, event.data);
+          if (event.data === "[DONE]") {
+            done = true;
+            break;
+          }
+          const chunk = parseJsonObject<VllmCompletionChunk>(event.data, malformed);
+          if (chunk.error !== undefined || chunk.object === "error") {
+            throw streamErrorEvent(client.errors, url, chunk.error ?? chunk.message);
+          }
+          if (chunk.usage) usage = toUsage(chunk.usage);
+          const choice = chunk.choices?.[0];
+          if (!choice) continue;
+          if (choice.finish_reason === "abort") {
+            throw disconnectedError(client.errors, url, "the server aborted the request");
+          }
+          if (choice.finish_reason === "error") {
+            throw streamErrorEvent(client.errors, url, choice.text);
+          }
+          if (probes && choice.logprobs && !this.probeTexts && hasTextKeys(choice.logprobs)) {
+            this.probeTexts = await this.detokenizeEach(probes);
+          }
+          const reported = chunk.usage?.completion_tokens ?? undefined;
+          const { piece, end } = this.translate(choice, request, probes, reported, countedSoFar);
+          if (reported !== undefined) countedSoFar = reported;
+          pieces.push(piece);
+          if (end) finish = end;
+        }
+      } catch (error) {
+        failure = error;
       }
-      if (chunk.usage) usage = toUsage(chunk.usage);
-      const choice = chunk.choices?.[0];
-      if (!choice) continue;
-      if (choice.finish_reason === "abort") {
-        throw disconnectedError(client.errors, url, "the server aborted the request");
-      }
-      if (choice.finish_reason === "error") throw streamErrorEvent(client.errors, url, choice.text);
-
-      if (probes && choice.logprobs && !this.probeTexts && hasTextKeys(choice.logprobs)) {
-        this.probeTexts = await this.detokenizeEach(probes);
-      }
-      const reported = chunk.usage?.completion_tokens ?? undefined;
-      const { piece, end } = this.translate(choice, request, probes, reported, countedSoFar);
-      if (reported !== undefined) countedSoFar = reported;
-      const tokens = tokensEvent(piece);
+      // What came before a failure or `[DONE]` in the same read still counts.
+      const tokens = tokensEvent(mergePieces(pieces));
       if (tokens) yield tokens;
-      if (end) finish = end;
+      if (failure !== undefined) throw failure;
+      if (done) break;
     }
     // The finish chunk is followed by the usage chunk and `[DONE]`; a stream
     // that ends cleanly between them still told us everything but the usage.

@@ -13,7 +13,7 @@ export interface SampleResult {
 
 /**
  * One setting's results, in the shape of the experiment JSON contract
- * (`thinkscope experiment --json`, issue 5).
+ * (`thinkscope experiment --json`, docs/experiments.md).
  */
 export interface SettingSummary {
   /** Share of all samples that are correct (0 to 1). */

@@ -1,6 +1,6 @@
+import type { BackendCapabilities } from "@thinkscope/protocol";
 import type {
   Backend,
-  BackendCapabilities,
   GenerateRequest,
   GenerationEvent,
   GenerationSession,
@@ -104,6 +104,11 @@ export class ScriptedBackend implements Backend {
 
   async readiness() {
     return { state: "ready" as const };
+  }
+
+  async tokenize(text: string, options: { special: boolean }): Promise<number[]> {
+    if (!this.capabilities.tokenizer) throw new Error("This scripted backend has no tokenizer.");
+    return scriptedTokenize(text, options.special);
   }
 
   async openSession(): Promise<GenerationSession> {

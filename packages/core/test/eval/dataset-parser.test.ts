@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { describe, expect, it } from "vitest";
 import { DatasetError, parseDataset } from "../../src/eval/index.ts";
-import { readSharedData } from "./shared-data.ts";
+import { describeWithSharedData, readSharedData } from "./shared-data.ts";
 
 const line = (row: unknown) => JSON.stringify(row);
 
@@ -15,7 +15,7 @@ function issuesOf(fn: () => unknown): { line: number; message: string }[] {
   throw new Error("expected a DatasetError");
 }
 
-describe("parseDataset on the shared reference sets", () => {
+describeWithSharedData("parseDataset on the shared reference sets", () => {
   it("loads AIME 2024 with integer answers and keeps its ids", () => {
     const { shape, problems } = parseDataset(readSharedData("aime24.jsonl"));
     expect(shape).toBe("aime");

@@ -2,7 +2,7 @@
  * Presenting the access token: `POST /api/auth/login` (JSON from the page's
  * token prompt, or the server-rendered form), `POST /api/auth/logout`, and
  * `GET /api/auth/status` so the page can tell "locked" from "server down".
- * Open without a token (lib/request-paths.ts); wrong tokens are limited per
+ * Open without a token (`public`); wrong tokens and sign-ins are limited per
  * address (plugins/auth.ts), so guessing is hopeless.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
@@ -37,35 +37,39 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get(
     "/api/auth/status",
-    { schema: { response: { 200: AuthStatusSchema } } },
+    { config: { public: true, metered: false }, schema: { response: { 200: AuthStatusSchema } } },
     async (request) => ({
       required: fastify.authRequired,
       authenticated: request.authenticated,
     }),
   );
 
-  fastify.post("/api/auth/login", { schema: { body: LoginSchema } }, async (request, reply) => {
+  // Unmetered: a class behind one address must all be able to sign in at once.
+  const signIn = { config: { public: true, metered: false }, schema: { body: LoginSchema } };
+  fastify.post("/api/auth/login", signIn, async (request, reply) => {
     const form = fromForm(request);
     if (!fastify.authRequired) return form ? reply.redirect("/", 303) : reply.code(204).send();
     if (!(await fastify.checkAccessToken(request, request.body.token))) {
       request.log.info("login with a wrong token");
       if (form) {
+        const page = loginPage({ next: samePath(request.body.next), wrongToken: true });
         return reply
           .code(401)
           .header("cache-control", "no-store")
           .type("text/html; charset=utf-8")
-          .send(loginPage({ next: samePath(request.body.next), wrongToken: true }));
+          .header("content-security-policy", page.policy)
+          .send(page.html);
       }
       return reply
         .code(401)
         .send({ error: { code: "invalid_token", message: "The access token is not right." } });
     }
-    if (request.sessionId === undefined) reply.startSession();
+    if (request.sessionId === undefined) await reply.startSession();
     // The form's own page is on this site, so the redirected request carries the new cookie.
     return form ? reply.redirect(samePath(request.body.next), 303) : reply.code(204).send();
   });
 
-  fastify.post("/api/auth/logout", async (request, reply) => {
+  fastify.post("/api/auth/logout", { config: { public: true } }, async (request, reply) => {
     reply.endSession();
     return fromForm(request) ? reply.redirect("/", 303) : reply.code(204).send();
   });

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ExperimentCreateSchema } from "@thinkscope/protocol";
-import { Type } from "typebox";
 import {
+  ExperimentCreateSchema,
   ExperimentDetailSchema,
   ExperimentIdParamsSchema,
   ExperimentListQuerySchema,
   ExperimentListSchema,
   ExperimentPresetListSchema,
   ExperimentResultsDocumentSchema,
-} from "../../experiments/experiment-schemas.ts";
-import { presetInfos } from "../../experiments/presets.ts";
+} from "@thinkscope/protocol";
+import { Type } from "typebox";
+import { presetInfos } from "../../services/experiments/presets.ts";
 import { ErrorResponses } from "../../schemas/common.ts";
 
 /** Experiments: create and start, list, read, cancel, resume, export, delete. */

@@ -9,15 +9,11 @@ import {
   RunIdParamsSchema,
   RunListQuerySchema,
   RunListSchema,
-} from "../../schemas/runs.ts";
-import { parseRunsJsonl } from "../../store/run-import.ts";
+} from "@thinkscope/protocol";
+import { importRunsJsonl } from "../../store/run-import.ts";
 
-const JSONL_TYPES = [
-  "application/x-ndjson",
-  "application/jsonl",
-  "application/json-lines",
-  "text/plain",
-];
+/** An export's media types. Not `text/plain`: a page on any site may send that without asking first. */
+const JSONL_TYPES = ["application/x-ndjson", "application/jsonl", "application/json-lines"];
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { runStore } = fastify;
@@ -74,21 +70,62 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
-  // An export file is one JSONL document: read it whole, check every line, then store all or nothing.
-  fastify.addContentTypeParser(
-    JSONL_TYPES,
-    { parseAs: "string", bodyLimit: fastify.config.importBodyLimit },
-    (_request, body, done) => done(null, body),
-  );
+  // An export is read as it arrives (store/run-import.ts): the parser hands the handler the body's stream.
+  const limit = fastify.config.importBodyLimit;
+  fastify.addContentTypeParser(JSONL_TYPES, (_request, payload, done) => done(null, payload));
   fastify.post(
     "/api/runs/import",
     {
-      bodyLimit: fastify.config.importBodyLimit,
-      schema: { body: Type.String(), response: { 200: ImportResultSchema, ...ErrorResponses } },
+      // Refused before a byte of the body is read; the connection then closes rather than read the rest.
+      onRequest: async (request, reply) => {
+        const type = request.headers["content-type"]?.split(";")[0]!.trim().toLowerCase() ?? "";
+        if (!JSONL_TYPES.includes(type)) {
+          reply.header("connection", "close");
+          throw new ThinkscopeError(
+            "unsupported_media_type",
+            `Send the export as application/x-ndjson (one JSON run per line), not ${type || "without a content type"}.`,
+            { status: 415 },
+          );
+        }
+        if (Number(request.headers["content-length"]) > limit) {
+          reply.header("connection", "close");
+          throw tooLarge(limit);
+        }
+      },
+      schema: { response: { 200: ImportResultSchema, ...ErrorResponses } },
     },
-    async (request) => runStore.importRuns(parseRunsJsonl(request.body)),
+    async (request, reply) => {
+      try {
+        return await importRunsJsonl(runStore, request.body as Readable, {
+          maxBytes: limit,
+          tooLarge: () => tooLarge(limit),
+          log: request.log,
+        });
+      } catch (error) {
+        if (request.raw.complete) throw error;
+        // What is left of the body is not read: the connection closes after the answer.
+        reply.header("connection", "close");
+        if (ThinkscopeError.isInstance(error)) throw error;
+        throw new ThinkscopeError(
+          "import_aborted",
+          "The upload was cut off: nothing was imported.",
+          {
+            status: 400,
+            cause: error,
+          },
+        );
+      }
+    },
   );
 };
+
+function tooLarge(limit: number): ThinkscopeError {
+  return new ThinkscopeError(
+    "body_too_large",
+    `The import is larger than the server takes (${limit} bytes, THINKSCOPE_IMPORT_LIMIT): nothing was imported.`,
+    { status: 413 },
+  );
+}
 
 function notFound(id: string): ThinkscopeError {
   return new ThinkscopeError("run_not_found", `No run with id "${id}".`, { status: 404 });

@@ -5,14 +5,15 @@
  * included), or, for the embedded backend, one plain generation answered in
  * OpenAI's shape.
  */
-import { Readable } from "node:stream";
+import { Readable, pipeline } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { FastifyBaseLogger, FastifyReply } from "fastify";
 import type { BackendRegistry, ResolvedModel } from "../../backends/registry.ts";
-import type { Scrubber } from "../../lib/secrets.ts";
+import { scrubbingStream, type Scrubber } from "../../lib/secrets.ts";
 import { abortOnClientGone } from "../../lib/client-gone.ts";
 import { publicMessage } from "../../lib/public-error.ts";
 import { SseWriter } from "../../lib/sse-writer.ts";
+import { closeWhenStalled } from "../../lib/stalled-response.ts";
 import type { ChatCompletionRequest, CompletionRequest, ModelList } from "../../schemas/openai.ts";
 import type { Admission } from "../admission.ts";
 import type { ActiveRun, RunService } from "../run-service.ts";
@@ -31,9 +32,13 @@ export interface OpenAIServiceDeps {
   backends: BackendRegistry;
   runs: RunService;
   scrub: Scrubber;
+  /** For the upstream's own answer passed through: secrets only (an answer may hold addresses). */
+  scrubSecrets: Scrubber;
   log: FastifyBaseLogger;
   /** Operator limits; a plain request (no budget_forcing) is held to them here. */
   admission?: Admission;
+  /** How long a streamed response may wait for a client that reads nothing before it is closed (ms). */
+  stalledClientTimeoutMs: number;
 }
 
 export const RUN_ID_HEADER = "x-thinkscope-run-id";
@@ -95,7 +100,7 @@ export class OpenAIService {
           entry: resolved.entry,
           signal: clientGone.signal,
           abortStatus: "interrupted",
-          client: reply.request.clientId,
+          client: reply.request.client,
         },
       );
     } catch (error) {
@@ -140,7 +145,9 @@ export class OpenAIService {
     includeUsage: boolean,
     reply: FastifyReply,
   ) {
-    const sse = new SseWriter(reply, { [RUN_ID_HEADER]: run.id });
+    const sse = new SseWriter(reply, this.deps.stalledClientTimeoutMs, {
+      [RUN_ID_HEADER]: run.id,
+    });
     const encoder = new ChunkEncoder(context, includeUsage);
     let failed = false;
     try {
@@ -178,7 +185,7 @@ export class OpenAIService {
           : body.max_tokens;
       admission.checkPlainMaxTokens(maxTokens);
       // Held until the response is over, however it ends.
-      reply.raw.once("close", admission.acquire(reply.request.clientId));
+      reply.raw.once("close", admission.acquire(reply.request.client));
     }
     const { backend } = resolved.entry;
     if (!backend.passthrough) {
@@ -207,6 +214,13 @@ export class OpenAIService {
       return reply.send(this.deps.scrub(text));
     }
     reply.raw.once("finish", () => upstreamAbort.dispose());
-    return reply.send(Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>));
+    closeWhenStalled(reply, this.deps.stalledClientTimeoutMs);
+    // An upstream may echo the request's credentials in a successful answer too.
+    const answer = Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>);
+    const scrubbed = scrubbingStream(this.deps.scrubSecrets);
+    // `pipeline`, not `pipe`: an upstream cut short (the client left, a stall) ends the reply
+    // through `scrubbed` instead of surfacing as an uncaught error.
+    pipeline(answer, scrubbed, () => {});
+    return reply.send(scrubbed);
   }
 }

@@ -8,8 +8,8 @@ import {
   type Backend,
   type GenerateRequest,
   type GenerationSession,
-  type SamplingSettings,
 } from "@thinkscope/core";
+import type { SamplingSettings } from "@thinkscope/protocol";
 
 export interface PlainRequest {
   prompt: string;

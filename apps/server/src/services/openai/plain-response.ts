@@ -24,6 +24,7 @@ export interface PlainAnswer {
   backends: BackendRegistry;
   scrub: Scrubber;
   log: FastifyBaseLogger;
+  stalledClientTimeoutMs: number;
 }
 
 export async function answerPlain(answer: PlainAnswer): Promise<FastifyReply> {
@@ -93,7 +94,7 @@ async function stream(
   const { body, reply, scrub, log } = answer;
   // The first event before the 200: a request refused at the start still gets a JSON error.
   const first = await events.next();
-  const sse = new SseWriter(reply);
+  const sse = new SseWriter(reply, answer.stalledClientTimeoutMs);
   const encoder = new ChunkEncoder(context, body.stream_options?.include_usage === true);
   try {
     for (let next = first; !next.done; next = await events.next()) {

@@ -1,5 +1,5 @@
 /**
- * Budget-forced runs in OpenAI's shapes (ARCHITECTURE.md, HTTP API, contract).
+ * Budget-forced runs in OpenAI's shapes (docs/api.md).
  *
  * Completions: `text` is the whole continuation exactly as the model saw it.
  * Chat: thinking (waits included) in `reasoning_content`, the answer in
@@ -7,7 +7,7 @@
  * is a chunk of its own whose choice carries `"injected"`, and the last chunk
  * before `[DONE]` carries the `budget_forcing` object.
  */
-import type { BudgetForcingSummary, EngineEvent, InjectionKind } from "@thinkscope/core";
+import type { BudgetForcingSummary, EngineEvent, InjectionKind } from "@thinkscope/protocol";
 import type { ChatCompletionResponse, CompletionResponse } from "../../schemas/openai.ts";
 import type { ActiveRun } from "../run-service.ts";
 

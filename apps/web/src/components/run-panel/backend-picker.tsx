@@ -1,7 +1,7 @@
 import { useId } from "react";
 import type { BackendInfo } from "@thinkscope/protocol";
 import { useApp } from "../../store/app-store.ts";
-import { selectedBackend } from "../../store/connection-slice.ts";
+import { selectedBackend } from "../../store/selectors.ts";
 import { formatCount } from "../../lib/format.ts";
 import { ProgressBar } from "../status/progress-bar.tsx";
 import { backendOptionLabel, ModelSelect } from "./model-select.tsx";
@@ -39,6 +39,18 @@ function Capabilities({ backend }: { backend: BackendInfo }) {
       {c.contextLength !== undefined && (
         <span className="badge">context {formatCount(c.contextLength)}</span>
       )}
+      {backend.family && (
+        <span
+          className="badge"
+          title={`Budget forcing follows the ${backend.family.label} profile (${
+            backend.family.matchedBy === "fallback"
+              ? "no known family matched"
+              : `matched by ${backend.family.matchedBy}`
+          }): its delimiters, wait strings and template. \`thinkscope doctor\` checks it.`}
+        >
+          profile {backend.family.label}
+        </span>
+      )}
     </div>
   );
 }
@@ -59,7 +71,7 @@ function Readiness({ backend }: { backend: BackendInfo }) {
 
 /** Backend and model, from /api/backends, with what each backend can do. */
 export function BackendPicker() {
-  const { settings, set } = useSettings();
+  const { settings, set, problems } = useSettings();
   const backends = useApp((s) => s.backends);
   const backendsError = useApp((s) => s.backendsError);
   const backend = useApp(selectedBackend);
@@ -104,6 +116,8 @@ export function BackendPicker() {
         {unknownBackend && (
           <span className="problem">This link names a backend this server does not have.</span>
         )}
+        {/* What this server refuses of the settings that no other control is for (its caps). */}
+        {problems.backend && <span className="problem">{problems.backend}</span>}
       </div>
       <ModelSelect
         id={`${id}-model`}

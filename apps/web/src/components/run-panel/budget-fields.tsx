@@ -1,5 +1,7 @@
-import { MAX_WAITS, SLIDER_LIMITS } from "../../lib/run-settings.ts";
-import { TextField } from "./format-fields.tsx";
+import { BUDGET_DEFAULTS } from "@thinkscope/protocol";
+import { formatCount } from "../../lib/format.ts";
+import { SLIDER_LIMITS } from "../../lib/run-settings.ts";
+import { MONO, TextField } from "../text-field.tsx";
 import { SliderField } from "./slider-field.tsx";
 import { useSettings } from "./use-settings.ts";
 import { WaitStringsField } from "./wait-strings-field.tsx";
@@ -10,20 +12,28 @@ export const TOKEN_STOPS = [
   16384,
 ] as const;
 
-/** The budget-forcing parameters (BUDGET_FORCING.md "Parameters of one run"). */
+/** The budget-forcing parameters (docs/engine.md, "Settings"). */
 export function BudgetFields() {
-  const { settings, set, problems } = useSettings();
+  const { settings, shown, room, set, problems } = useSettings();
+  // Said when a budget left at its default is fitted, so the number shown is never a surprise.
+  const fitted = room
+    ? `Fitted to the model's context of ${formatCount(room.contextLength)} tokens (the prompt takes ${formatCount(room.promptTokens)}).`
+    : undefined;
   return (
     <fieldset>
       <legend>Budget forcing</legend>
       <SliderField
         label="Max thinking tokens"
-        value={settings.maxThinkingTokens}
+        value={shown.maxThinkingTokens}
         onChange={(v) => set({ maxThinkingTokens: v })}
         min={0}
         max={SLIDER_LIMITS.maxThinkingTokens}
         stops={TOKEN_STOPS}
-        hint="At this count the close is forced."
+        hint={
+          shown.maxThinkingTokens !== settings.maxThinkingTokens
+            ? fitted
+            : "At this count the close is forced."
+        }
         problem={problems.maxThinkingTokens}
       />
       <SliderField
@@ -42,7 +52,7 @@ export function BudgetFields() {
         onChange={(v) => set({ numWaits: v })}
         min={0}
         max={SLIDER_LIMITS.numWaits}
-        inputMax={MAX_WAITS}
+        inputMax={BUDGET_DEFAULTS.max_extensions}
         hint="Ignore the model's end this many times."
         problem={problems.numWaits}
       />
@@ -56,14 +66,16 @@ export function BudgetFields() {
         value={settings.finalAnswerPrefix}
         hint="Appended after a forced close."
         onChange={(finalAnswerPrefix) => set({ finalAnswerPrefix })}
+        inputProps={MONO}
       />
       <SliderField
         label="Max answer tokens"
-        value={settings.maxAnswerTokens}
+        value={shown.maxAnswerTokens}
         onChange={(v) => set({ maxAnswerTokens: v })}
         min={0}
         max={SLIDER_LIMITS.maxAnswerTokens}
         stops={TOKEN_STOPS.filter((v) => v <= SLIDER_LIMITS.maxAnswerTokens)}
+        hint={shown.maxAnswerTokens !== settings.maxAnswerTokens ? fitted : undefined}
         problem={problems.maxAnswerTokens}
       />
     </fieldset>

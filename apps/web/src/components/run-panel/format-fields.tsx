@@ -1,5 +1,6 @@
 import { useId } from "react";
 import type { FormatChoice } from "../../lib/run-settings.ts";
+import { MONO, TextField } from "../text-field.tsx";
 import { useSettings } from "./use-settings.ts";
 
 const FORMATS: { value: FormatChoice; label: string; hint: string }[] = [
@@ -35,70 +36,33 @@ export function FormatFields() {
             </label>
           ))}
         </div>
-        <span className="hint">{current?.hint}</span>
+        <span className={problems.format ? "problem" : "hint"}>
+          {problems.format ?? current?.hint}
+        </span>
       </div>
       {settings.format === "custom" && (
         <>
           <TextField
             label="Start delimiter"
             value={settings.customStart}
-            problem={problems.customStart}
             onChange={(v) => set({ customStart: v })}
+            inputProps={MONO}
           />
           <TextField
             label="End delimiter"
             value={settings.customEnd}
-            problem={problems.customEnd}
             onChange={(v) => set({ customEnd: v })}
+            inputProps={MONO}
           />
           <TextField
             label="Forced close (optional)"
             value={settings.customForcedEnd}
-            placeholder={`\\n${settings.customEnd}\\n\\n`}
             hint="Appended when the budget forces the close, before the answer prefix."
             onChange={(v) => set({ customForcedEnd: v })}
+            inputProps={{ ...MONO, placeholder: `\\n${settings.customEnd}\\n\\n` }}
           />
         </>
       )}
     </fieldset>
-  );
-}
-
-export function TextField({
-  label,
-  value,
-  onChange,
-  problem,
-  hint,
-  placeholder,
-}: {
-  label: string;
-  value: string;
-  onChange(value: string): void;
-  problem?: string | undefined;
-  hint?: string;
-  placeholder?: string;
-}) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="text"
-        value={value}
-        spellCheck={false}
-        placeholder={placeholder}
-        style={{ fontFamily: "var(--mono)" }}
-        aria-invalid={problem ? true : undefined}
-        aria-describedby={problem || hint ? `${id}-note` : undefined}
-        onChange={(event) => onChange(event.target.value)}
-      />
-      {(problem || hint) && (
-        <span id={`${id}-note`} className={problem ? "problem" : "hint"}>
-          {problem ?? hint}
-        </span>
-      )}
-    </div>
   );
 }

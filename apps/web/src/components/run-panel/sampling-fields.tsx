@@ -17,7 +17,6 @@ export function SamplingFields() {
         onChange={(temperature) => set({ temperature })}
         min={0}
         max={SLIDER_LIMITS.temperature}
-        inputMax={5}
         step={0.05}
         integer={false}
         hint={settings.temperature === 0 ? "0: greedy, as in the s1 paper." : undefined}
@@ -29,7 +28,6 @@ export function SamplingFields() {
         onChange={(topP) => set({ topP })}
         min={0.05}
         max={1}
-        inputMax={1}
         step={0.05}
         integer={false}
         problem={problems.topP}

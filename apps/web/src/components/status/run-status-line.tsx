@@ -1,4 +1,4 @@
-import type { LiveRun } from "../../store/runs-slice.ts";
+import type { LiveRun } from "../../store/live-run.ts";
 
 function statusText(run: LiveRun): string {
   switch (run.status) {

@@ -1,0 +1,253 @@
+/**
+ * An experiment's results from its graded items: per-setting summaries (the
+ * JSON contract), the s1 paper's metrics, sequential against parallel
+ * scaling at equal token cost, and the per-problem table. Pure: computed
+ * from the stored items whenever asked, over the items done so far.
+ */
+import {
+  majorityVote,
+  s1Metrics,
+  SeededRandom,
+  summarizeSetting,
+  type Problem,
+} from "@thinkscope/core";
+import type {
+  ExperimentResults,
+  ExperimentSpec,
+  ProblemRow,
+  S1MetricsResult,
+  SequentialParallelResult,
+  SettingResult,
+} from "@thinkscope/protocol";
+import type { ItemRecord } from "../../store/experiment-store.ts";
+
+/** Above this many n-sample subsets of a problem's samples, a seeded random draw of this many is averaged. */
+const MAX_SUBSETS = 256;
+
+interface Graded {
+  problem: number;
+  sample: number;
+  correct: boolean;
+  extracted: string | null;
+  thinkingTokens: number;
+  answerTokens: number;
+  waits: number;
+  forcedEnd: boolean;
+  withinBudget: boolean;
+  runId: string | null;
+}
+
+export function computeResults(
+  problems: readonly Problem[],
+  spec: ExperimentSpec,
+  items: readonly ItemRecord[],
+): ExperimentResults {
+  // Per setting, then per problem, the graded samples in sample order.
+  const graded: Graded[][][] = spec.settings.map(() => problems.map(() => []));
+  let complete = items.length > 0;
+  for (const item of items) {
+    if (item.status !== "done") {
+      complete = false;
+      continue;
+    }
+    graded[item.setting]?.[item.problem]?.push({
+      problem: item.problem,
+      sample: item.sample,
+      correct: item.correct === true,
+      extracted: item.extracted,
+      thinkingTokens: item.thinkingTokens ?? 0,
+      answerTokens: item.answerTokens ?? 0,
+      waits: item.waits ?? 0,
+      forcedEnd: item.forcedEnd === true,
+      withinBudget: item.withinBudget === true,
+      runId: item.runId,
+    });
+  }
+  for (const byProblem of graded)
+    for (const list of byProblem) list.sort((a, b) => a.sample - b.sample);
+
+  const settings = spec.settings.map((setting, index) =>
+    settingResult(setting, graded[index] ?? [], problems),
+  );
+  return {
+    complete,
+    settings,
+    s1_metrics: s1MetricsOf(settings, graded),
+    sequential_vs_parallel: sequentialVsParallel(settings, graded),
+    problems: problemRows(problems, spec, graded),
+  };
+}
+
+function settingResult(
+  setting: ExperimentSpec["settings"][number],
+  byProblem: Graded[][],
+  problems: readonly Problem[],
+): SettingResult {
+  const all = byProblem.flat();
+  if (all.length === 0) {
+    return {
+      setting,
+      accuracy: null,
+      mean_thinking_tokens: null,
+      majority_vote_accuracy: null,
+      pass_at_k: [],
+      samples: 0,
+      problems: 0,
+      mean_answer_tokens: null,
+      mean_waits: null,
+      forced_end_rate: null,
+      within_budget: null,
+    };
+  }
+  const summary = summarizeSetting(
+    all.map((g) => ({
+      problemId: problems[g.problem]?.id ?? String(g.problem),
+      correct: g.correct,
+      thinkingTokens: g.thinkingTokens,
+      extractedAnswer: g.extracted,
+    })),
+  );
+  const mean = (value: (g: Graded) => number) =>
+    all.reduce((sum, g) => sum + value(g), 0) / all.length;
+  return {
+    setting,
+    ...summary,
+    samples: all.length,
+    problems: byProblem.filter((list) => list.length > 0).length,
+    mean_answer_tokens: mean((g) => g.answerTokens),
+    mean_waits: mean((g) => g.waits),
+    forced_end_rate: mean((g) => (g.forcedEnd ? 1 : 0)),
+    within_budget: mean((g) => (g.withinBudget ? 1 : 0)),
+  };
+}
+
+/**
+ * Scaling and Performance over the settings (one "evaluation run" each in
+ * the paper's terms); Control over every sample, each against its own
+ * setting's [min_thinking_tokens, max_thinking_tokens].
+ */
+function s1MetricsOf(settings: readonly SettingResult[], graded: Graded[][][]): S1MetricsResult {
+  const points = settings.flatMap((s) =>
+    s.accuracy === null || s.mean_thinking_tokens === null
+      ? []
+      : [{ thinkingTokens: s.mean_thinking_tokens, accuracy: s.accuracy }],
+  );
+  // The log2 axis has no 0: a setting that never thought is left out of the slope.
+  const onLogAxis = points.filter((p) => p.thinkingTokens > 0);
+  const runs = graded.flat(2);
+  return {
+    control: runs.length === 0 ? null : runs.filter((g) => g.withinBudget).length / runs.length,
+    scaling: s1Metrics(onLogAxis, { axis: "log2" }).scaling,
+    scaling_per_token: s1Metrics(points, { axis: "tokens" }).scaling,
+    scaling_unit: "percentage points per doubling of thinking tokens",
+    performance: s1Metrics(points).performance,
+  };
+}
+
+function sequentialVsParallel(
+  settings: readonly SettingResult[],
+  graded: Graded[][][],
+): SequentialParallelResult {
+  const sequential: SequentialParallelResult["sequential"] = [];
+  const parallel: SequentialParallelResult["parallel"] = [];
+  settings.forEach((result, index) => {
+    const { accuracy, mean_thinking_tokens: tokens } = result;
+    if (accuracy === null || tokens === null) return;
+    const { label } = result.setting;
+    sequential.push({ setting: index, label, tokens, accuracy });
+    const byProblem = (graded[index] ?? []).filter((list) => list.length > 0);
+    const maxN = Math.min(...byProblem.map((list) => list.length));
+    const points = [];
+    for (let n = 1; n <= maxN; n++) {
+      const perProblem = byProblem.map((list, p) => majorityAccuracy(list, n, index * 100_003 + p));
+      points.push({
+        n,
+        tokens: n * tokens,
+        accuracy: perProblem.reduce((sum, a) => sum + a, 0) / perProblem.length,
+      });
+    }
+    parallel.push({ setting: index, label, points });
+  });
+  return { sequential, parallel };
+}
+
+/**
+ * The chance that a majority vote over n of a problem's samples is correct:
+ * the mean over every n-sample subset (or over a seeded draw of them when
+ * there are too many). Within a subset, samples keep their order, so a tie
+ * goes to the answer of the earliest sample, as `majorityVote` documents.
+ */
+export function majorityAccuracy(
+  samples: readonly Pick<Graded, "correct" | "extracted">[],
+  n: number,
+  seed: number,
+): number {
+  const subsets = subsetsOf(samples.length, n, seed);
+  let correct = 0;
+  for (const subset of subsets) {
+    const picked = subset.map((i) => samples[i]!);
+    const vote = majorityVote(picked.map((s) => s.extracted));
+    if (vote.index >= 0 && picked[vote.index]!.correct) correct++;
+  }
+  return correct / subsets.length;
+}
+
+function subsetsOf(m: number, n: number, seed: number): number[][] {
+  if (binomial(m, n) <= MAX_SUBSETS) {
+    const all: number[][] = [];
+    const walk = (start: number, chosen: number[]) => {
+      if (chosen.length === n) return void all.push([...chosen]);
+      for (let i = start; i <= m - (n - chosen.length); i++) walk(i + 1, [...chosen, i]);
+    };
+    walk(0, []);
+    return all;
+  }
+  const random = new SeededRandom(seed);
+  return Array.from({ length: MAX_SUBSETS }, () => {
+    const indices = Array.from({ length: m }, (_, i) => i);
+    for (let i = 0; i < n; i++) {
+      const j = random.int(i, m - 1);
+      [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+    }
+    return indices.slice(0, n).sort((a, b) => a - b);
+  });
+}
+
+function binomial(m: number, n: number): number {
+  let result = 1;
+  for (let i = 1; i <= n; i++) {
+    result = (result * (m - n + i)) / i;
+    if (result > MAX_SUBSETS) return result;
+  }
+  return result;
+}
+
+function problemRows(
+  problems: readonly Problem[],
+  spec: ExperimentSpec,
+  graded: Graded[][][],
+): ProblemRow[] {
+  return problems.map((problem, p) => ({
+    problem_id: problem.id,
+    problem: problem.problem,
+    reference: problem.answer,
+    settings: spec.settings.map((_, s) => {
+      const list = graded[s]?.[p] ?? [];
+      const answers: Array<string | null> = new Array<string | null>(spec.samples).fill(null);
+      const runIds: Array<string | null> = new Array<string | null>(spec.samples).fill(null);
+      for (const g of list) {
+        answers[g.sample] = g.extracted;
+        runIds[g.sample] = g.runId;
+      }
+      const vote = majorityVote(list.map((g) => g.extracted));
+      return {
+        correct: list.filter((g) => g.correct).length,
+        samples: list.length,
+        answers,
+        run_ids: runIds,
+        majority_answer: vote.answer,
+        majority_correct: list.length === 0 ? null : vote.index >= 0 && list[vote.index]!.correct,
+      };
+    }),
+  }));
+}

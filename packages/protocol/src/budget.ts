@@ -1,0 +1,293 @@
+/**
+ * The settings of one run's thinking: budget forcing (`budget_forcing`) and
+ * sampling. Their schemas, defaults and caps, the rules a valid setting
+ * follows (each problem named by its field), and how budgets left out are
+ * fitted to a model's context. The engine, the API, the CLI, experiments and
+ * the page all read them here, so a new setting is one edit in this file
+ * plus its use in the engine (docs/engine.md states the semantics).
+ */
+import { Type, type Static } from "typebox";
+
+const Count = Type.Integer({ minimum: 0 });
+const NonEmptyText = Type.String({ minLength: 1 });
+
+/** A format of one's own: the delimiters a model uses, and what a forced close appends. */
+export const CustomFormatSchema = Type.Object(
+  {
+    start: NonEmptyText,
+    end: Type.Union([NonEmptyText, Type.Array(NonEmptyText, { minItems: 1 })]),
+    forced_end: Type.Optional(Type.String()),
+    end_token_ids: Type.Optional(Type.Array(Count)),
+  },
+  { additionalProperties: false },
+);
+export type CustomFormat = Static<typeof CustomFormatSchema>;
+
+/**
+ * `think-tags` (`<think>` … `</think>`), `s1` (`<|im_start|>think` …
+ * `<|im_start|>answer`), `harmony` (gpt-oss: the `analysis` channel is the
+ * thinking, the `final` channel the answer), or a custom format.
+ */
+export const FormatSchema = Type.Union([
+  Type.Literal("think-tags"),
+  Type.Literal("s1"),
+  Type.Literal("harmony"),
+  CustomFormatSchema,
+]);
+export type FormatInput = Static<typeof FormatSchema>;
+
+/** One string, or a list rotated over the waits (the paper's cure for repetitive loops). */
+export const WaitStringSchema = Type.Union([
+  NonEmptyText,
+  Type.Array(NonEmptyText, { minItems: 1 }),
+]);
+
+/** The `budget_forcing` request field. Every field is optional; `BUDGET_DEFAULTS` fills them. */
+export const BudgetForcingSchema = Type.Object(
+  {
+    format: Type.Optional(FormatSchema),
+    max_thinking_tokens: Type.Optional(Count),
+    min_thinking_tokens: Type.Optional(Count),
+    num_waits: Type.Optional(Count),
+    wait_string: Type.Optional(WaitStringSchema),
+    final_answer_prefix: Type.Optional(Type.String()),
+    max_answer_tokens: Type.Optional(Count),
+    /** Hard cap on extensions per run, so a model that ends at once every time cannot loop forever. */
+    max_extensions: Type.Optional(Count),
+  },
+  { additionalProperties: false },
+);
+export type BudgetForcing = Static<typeof BudgetForcingSchema>;
+
+export const SamplingSchema = Type.Object(
+  {
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
+    top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    top_k: Type.Optional(Type.Integer({ minimum: 0 })),
+    seed: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+export type Sampling = Static<typeof SamplingSchema>;
+
+/** What a run uses for every field its request leaves out. */
+export const BUDGET_DEFAULTS = {
+  format: "think-tags",
+  max_thinking_tokens: 2048,
+  min_thinking_tokens: 0,
+  num_waits: 0,
+  wait_string: "Wait",
+  final_answer_prefix: "Final Answer:",
+  max_answer_tokens: 1024,
+  max_extensions: 64,
+} as const satisfies Required<BudgetForcing>;
+
+/** 0 decodes greedily, as the s1 paper does. */
+export const SAMPLING_DEFAULTS = { temperature: 0, top_p: 1 } as const;
+
+/** A setting that cannot be used, named by its field (`num_waits`, `top_p`). */
+export interface SettingProblem {
+  field: string;
+  /** The API's error code (`invalid_budget`, `invalid_format`, ...). */
+  code: string;
+  message: string;
+}
+
+function countProblem(field: string, value: unknown): SettingProblem | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return null;
+  return {
+    field,
+    code: "invalid_budget",
+    message: `${field} must be a whole number of tokens, 0 or more (got ${JSON.stringify(value)}).`,
+  };
+}
+
+function formatProblem(input: unknown): SettingProblem | null {
+  const problem = (message: string): SettingProblem => ({
+    field: "format",
+    code: "invalid_format",
+    message,
+  });
+  if (input === undefined || input === "think-tags" || input === "s1" || input === "harmony")
+    return null;
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return problem(
+      `Unknown format ${JSON.stringify(input)}: use "think-tags", "s1", "harmony", or { "start", "end", "forced_end" }.`,
+    );
+  }
+  const custom = input as Record<string, unknown>;
+  const ends = Array.isArray(custom.end) ? custom.end : [custom.end];
+  if (typeof custom.start !== "string" || custom.start === "") {
+    return problem("A custom format needs a non-empty `start` string.");
+  }
+  if (ends.length === 0 || !ends.every((end) => typeof end === "string" && end !== "")) {
+    return problem(
+      "A custom format needs an `end` delimiter: a non-empty string or a list of them.",
+    );
+  }
+  if (custom.forced_end !== undefined && typeof custom.forced_end !== "string") {
+    return problem("`forced_end` must be a string.");
+  }
+  const ids = custom.end_token_ids;
+  if (
+    ids !== undefined &&
+    !(Array.isArray(ids) && ids.every((id) => Number.isInteger(id) && id >= 0))
+  ) {
+    return problem("`end_token_ids` must be a list of token ids.");
+  }
+  return null;
+}
+
+function waitStringProblem(input: unknown): SettingProblem | null {
+  if (input === undefined) return null;
+  const list = Array.isArray(input) ? input : [input];
+  if (list.length > 0 && list.every((item) => typeof item === "string" && item !== "")) return null;
+  return {
+    field: "wait_string",
+    code: "invalid_wait_string",
+    message: "wait_string must be a non-empty string or a non-empty list of non-empty strings.",
+  };
+}
+
+/**
+ * Everything wrong with a `budget_forcing` value, field by field, then the
+ * rules between fields (`min_thinking_tokens` <= `max_thinking_tokens`,
+ * `num_waits` <= `max_extensions`, defaults counted for fields left out).
+ * Empty when it can be used. Takes any value, so it also guards callers that
+ * did not validate against the schema (the CLI, the engine's own tests).
+ */
+export function budgetProblems(input: BudgetForcing): SettingProblem[] {
+  const budget = input as Record<string, unknown>;
+  const problems = [
+    formatProblem(budget.format),
+    countProblem("max_thinking_tokens", budget.max_thinking_tokens),
+    countProblem("min_thinking_tokens", budget.min_thinking_tokens),
+    countProblem("num_waits", budget.num_waits),
+    waitStringProblem(budget.wait_string),
+    countProblem("max_answer_tokens", budget.max_answer_tokens),
+    countProblem("max_extensions", budget.max_extensions),
+  ].filter((problem): problem is SettingProblem => problem !== null);
+  if (budget.final_answer_prefix !== undefined && typeof budget.final_answer_prefix !== "string") {
+    problems.push({
+      field: "final_answer_prefix",
+      code: "invalid_budget",
+      message: "final_answer_prefix must be a string.",
+    });
+  }
+  if (problems.length > 0) return problems;
+  const resolved = { ...BUDGET_DEFAULTS, ...withoutUndefined(input) };
+  if (resolved.min_thinking_tokens > resolved.max_thinking_tokens) {
+    problems.push({
+      field: "min_thinking_tokens",
+      code: "invalid_budget",
+      message: `min_thinking_tokens (${resolved.min_thinking_tokens}) is above max_thinking_tokens (${resolved.max_thinking_tokens}).`,
+    });
+  }
+  if (resolved.num_waits > resolved.max_extensions) {
+    problems.push({
+      field: "num_waits",
+      code: "invalid_budget",
+      message: `num_waits (${resolved.num_waits}) is above the cap on extensions per run (${resolved.max_extensions}).`,
+    });
+  }
+  return problems;
+}
+
+/** Everything wrong with a sampling value, field by field. */
+export function samplingProblems(input: Sampling): SettingProblem[] {
+  const sampling = input as Record<string, unknown>;
+  const problems: SettingProblem[] = [];
+  const problem = (field: string, message: string) =>
+    problems.push({ field, code: "invalid_sampling", message });
+  const { temperature, top_p: topP, top_k: topK, seed } = sampling;
+  if (
+    temperature !== undefined &&
+    !(typeof temperature === "number" && temperature >= 0 && temperature <= 5)
+  ) {
+    problem("temperature", "temperature must be a number from 0 to 5.");
+  }
+  if (topP !== undefined && !(typeof topP === "number" && topP > 0 && topP <= 1)) {
+    problem("top_p", "top_p must be above 0 and at most 1.");
+  }
+  if (topK !== undefined && !(typeof topK === "number" && Number.isInteger(topK) && topK >= 0)) {
+    problem("top_k", "top_k must be a whole number, 0 or more.");
+  }
+  if (seed !== undefined && !Number.isInteger(seed)) problem("seed", "seed must be an integer.");
+  return problems;
+}
+
+/** What the model must hold besides the prompt: the budgets a run may use. */
+export interface ContextRoom {
+  /** The model's context length in tokens. */
+  contextLength: number;
+  /** Tokens of the prompt as rendered (chat template included). */
+  promptTokens: number;
+}
+
+/**
+ * The budgets a run uses on a model with this context: budgets the request
+ * gives are kept as they are (if they do not fit, the run is refused, never
+ * quietly shortened); a budget it leaves out takes its default only if the
+ * default fits in what the prompt leaves of the context, and is otherwise
+ * sized to it: the answer an eighth of the room (or what the given thinking
+ * budget leaves), the thinking the rest. The engine, the API and the page
+ * all call this one function, so they choose the same budgets.
+ */
+export function fitToContext(
+  budget: BudgetForcing,
+  { contextLength, promptTokens }: ContextRoom,
+): { max_thinking_tokens: number; max_answer_tokens: number } {
+  const thinkingGiven = budget.max_thinking_tokens !== undefined;
+  const answerGiven = budget.max_answer_tokens !== undefined;
+  let thinking = budget.max_thinking_tokens ?? BUDGET_DEFAULTS.max_thinking_tokens;
+  let answer = budget.max_answer_tokens ?? BUDGET_DEFAULTS.max_answer_tokens;
+  const room = contextLength - promptTokens;
+  if (thinking + answer <= room)
+    return { max_thinking_tokens: thinking, max_answer_tokens: answer };
+  if (!answerGiven) {
+    const left = thinkingGiven ? room - thinking : Math.floor(room / 8);
+    answer = Math.max(0, Math.min(answer, left));
+  }
+  if (!thinkingGiven) {
+    const min = budget.min_thinking_tokens ?? BUDGET_DEFAULTS.min_thinking_tokens;
+    thinking = Math.max(min, Math.min(thinking, room - answer));
+  }
+  return { max_thinking_tokens: thinking, max_answer_tokens: answer };
+}
+
+/**
+ * Whether a prompt and the budgets (fitted by `fitToContext`) fit a model's
+ * context; the problem is said at the budget the request gives, the one to
+ * lower. The engine refuses a run with it before anything is generated; the
+ * page shows it before the run is sent.
+ */
+export function contextProblem(budget: BudgetForcing, room: ContextRoom): SettingProblem | null {
+  const { contextLength, promptTokens } = room;
+  if (promptTokens >= contextLength) {
+    return {
+      field: "prompt",
+      code: "prompt_too_long",
+      message: `The prompt has ${promptTokens} tokens; the model's context holds ${contextLength}.`,
+    };
+  }
+  const fitted = fitToContext(budget, room);
+  const total = promptTokens + fitted.max_thinking_tokens + fitted.max_answer_tokens;
+  if (total <= contextLength) return null;
+  const onlyAnswerGiven =
+    budget.max_thinking_tokens === undefined && budget.max_answer_tokens !== undefined;
+  return {
+    field: onlyAnswerGiven ? "max_answer_tokens" : "max_thinking_tokens",
+    code: "budget_exceeds_context",
+    message:
+      `The prompt (${promptTokens}) plus max_thinking_tokens (${fitted.max_thinking_tokens}) plus ` +
+      `max_answer_tokens (${fitted.max_answer_tokens}) is ${total} tokens; the model's context holds ` +
+      `${contextLength}. Lower the budgets.`,
+  };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, field]) => field !== undefined),
+  ) as Partial<T>;
+}

@@ -1,0 +1,238 @@
+/**
+ * The engine's event stream: what one run did, token by token. These
+ * objects are the WebSocket payloads, the stored events of a run, the lines
+ * an export carries and an import checks, and what the API's
+ * `budget_forcing` summary is folded from. Every `time` is milliseconds
+ * since the run started; a run always ends with exactly one `run.finished`.
+ * docs/engine.md says what each one means.
+ */
+import { Type, type Static } from "typebox";
+import { BackendCapabilitiesSchema } from "./backends.ts";
+
+const Count = Type.Integer({ minimum: 0 });
+const Time = Type.Number({ minimum: 0 });
+const TokenIds = Type.Array(Count);
+
+export const PhaseSchema = Type.Union([Type.Literal("thinking"), Type.Literal("answer")]);
+export type Phase = Static<typeof PhaseSchema>;
+
+export const InjectionKindSchema = Type.Union([
+  Type.Literal("wait"),
+  Type.Literal("forced_end"),
+  Type.Literal("end"),
+]);
+export type InjectionKind = Static<typeof InjectionKindSchema>;
+
+export const FinishReasonSchema = Type.Union([
+  Type.Literal("stop"),
+  Type.Literal("length"),
+  Type.Literal("aborted"),
+  Type.Literal("error"),
+]);
+export type FinishReason = Static<typeof FinishReasonSchema>;
+
+/** How a model opens and closes its thinking, and what the engine appends on a close. */
+export const ThinkingFormatSchema = Type.Object({
+  name: Type.Union([
+    Type.Literal("think-tags"),
+    Type.Literal("s1"),
+    Type.Literal("harmony"),
+    Type.Literal("custom"),
+  ]),
+  /** The thinking start delimiter as it appears in the text. */
+  start: Type.String(),
+  /** What the model writes to end its thinking; the engine stops on these. */
+  endMarkers: Type.Array(Type.String()),
+  /** Exact end token ids, when the user gave them (custom formats). */
+  endTokenIds: Type.Optional(TokenIds),
+  /** Appended when the model's close is accepted. */
+  naturalClose: Type.String(),
+  /** Appended (before the answer lead-in) when the budget forces the close. */
+  forcedClose: Type.String(),
+  /** What ends the answer, besides the model's end of sequence. */
+  answerStopMarkers: Type.Array(Type.String()),
+});
+export type ThinkingFormat = Static<typeof ThinkingFormatSchema>;
+
+/** Sampling as the engine and the backends use it. */
+export const SamplingSettingsSchema = Type.Object({
+  /** 0 decodes greedily, as the s1 paper does. */
+  temperature: Type.Number({ minimum: 0 }),
+  topP: Type.Optional(Type.Number()),
+  topK: Type.Optional(Type.Integer({ minimum: 0 })),
+  seed: Type.Optional(Type.Integer()),
+});
+export type SamplingSettings = Static<typeof SamplingSettingsSchema>;
+
+/** A run's settings with every default filled in and budgets fitted to the context. */
+export const ResolvedSettingsSchema = Type.Object({
+  format: ThinkingFormatSchema,
+  maxThinkingTokens: Count,
+  minThinkingTokens: Count,
+  numWaits: Count,
+  waitStrings: Type.Array(Type.String()),
+  finalAnswerPrefix: Type.String(),
+  maxAnswerTokens: Count,
+  maxExtensions: Count,
+  sampling: SamplingSettingsSchema,
+});
+export type ResolvedSettings = Static<typeof ResolvedSettingsSchema>;
+
+export const RunStartedEventSchema = Type.Object({
+  type: Type.Literal("run.started"),
+  runId: Type.String(),
+  settings: ResolvedSettingsSchema,
+  promptTokens: Count,
+  capabilities: BackendCapabilitiesSchema,
+  /** Whether token counts are exact (ids) or approximate (text-only backends). */
+  tokenCountsExact: Type.Boolean(),
+  time: Time,
+});
+export type RunStartedEvent = Static<typeof RunStartedEventSchema>;
+
+export const DeltaEventSchema = Type.Object({
+  type: Type.Literal("delta"),
+  phase: PhaseSchema,
+  text: Type.String(),
+  tokenIds: Type.Optional(TokenIds),
+  /** Tokens in this delta. */
+  tokens: Count,
+  /** Running count of the phase's tokens after this delta (thinking counts injected waits too). */
+  phaseTokens: Count,
+  /** Per token, the probability the model gave to closing its thinking, when the backend reports it. */
+  endProbabilities: Type.Optional(Type.Array(Type.Number({ minimum: 0, maximum: 1 }))),
+  time: Time,
+});
+export type DeltaEvent = Static<typeof DeltaEventSchema>;
+
+/** Why the engine injected text. */
+export const InjectionReasonSchema = Type.Union([
+  /** The model tried to end below `min_thinking_tokens`. */
+  Type.Literal("min_thinking_tokens"),
+  /** The model tried to end and `num_waits` extensions remained. */
+  Type.Literal("num_waits"),
+  /** The thinking reached `max_thinking_tokens`. */
+  Type.Literal("max_thinking_tokens"),
+  /** The model closed its thinking and the close was accepted. */
+  Type.Literal("model_end"),
+  /** The backend stopped thinking for another reason (end of sequence, no budget left for a wait). */
+  Type.Literal("backend_stop"),
+]);
+export type InjectionReason = Static<typeof InjectionReasonSchema>;
+
+export const InjectionEventSchema = Type.Object({
+  type: Type.Literal("injection"),
+  kind: InjectionKindSchema,
+  /** The exact text appended to the trace. */
+  text: Type.String(),
+  tokenIds: Type.Optional(TokenIds),
+  tokens: Count,
+  /** Thinking tokens (generated and injected) before this injection. */
+  thinkingTokenIndex: Count,
+  reason: InjectionReasonSchema,
+  /** For waits: 1 for the first extension, 2 for the second... */
+  waitNumber: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** How likely the model was to close its thinking at the step that triggered this, when the backend reports it. */
+  endProbability: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  time: Time,
+});
+export type InjectionEvent = Static<typeof InjectionEventSchema>;
+
+export const PhaseEventSchema = Type.Object({
+  type: Type.Literal("phase"),
+  phase: Type.Literal("answer"),
+  time: Time,
+});
+export type PhaseEvent = Static<typeof PhaseEventSchema>;
+
+export const RunStatsSchema = Type.Object({
+  /** Thinking tokens the model generated. */
+  thinkingTokensGenerated: Count,
+  /** Wait tokens the engine injected into the thinking (they count against the budget). */
+  thinkingTokensInjected: Count,
+  /** Tokens of the close: the model's own `end` re-appended, or the `forced_end` with its answer lead-in. */
+  closeTokens: Count,
+  answerTokens: Count,
+  waits: Count,
+  forcedEnd: Type.Boolean(),
+  /** Time to the first generated token, ms (null when none came). */
+  firstTokenMs: Type.Union([Time, Type.Null()]),
+  thinkingMs: Time,
+  answerMs: Time,
+  totalMs: Time,
+  /** Generated tokens per second over the generation time. */
+  tokensPerSecond: Type.Number({ minimum: 0 }),
+  upstreamRequests: Count,
+  /** Prompt tokens the backend had to evaluate again on continuations. */
+  reprefilledTokens: Count,
+  /** Prompt tokens served from a cache on continuations (when the backend says). */
+  cachedPromptTokens: Count,
+  tokenCountsExact: Type.Boolean(),
+});
+export type RunStats = Static<typeof RunStatsSchema>;
+
+export const RunFinishedEventSchema = Type.Object({
+  type: Type.Literal("run.finished"),
+  finishReason: FinishReasonSchema,
+  stats: RunStatsSchema,
+  time: Time,
+});
+export type RunFinishedEvent = Static<typeof RunFinishedEventSchema>;
+
+export const RunErrorEventSchema = Type.Object({
+  type: Type.Literal("run.error"),
+  code: Type.String(),
+  message: Type.String(),
+  retryable: Type.Boolean(),
+  /** HTTP status a server should use (4xx bad input, 502/504 upstream). */
+  status: Type.Integer({ minimum: 100, maximum: 599 }),
+  time: Time,
+});
+export type RunErrorEvent = Static<typeof RunErrorEventSchema>;
+
+export const EngineEventSchema = Type.Union([
+  RunStartedEventSchema,
+  DeltaEventSchema,
+  InjectionEventSchema,
+  PhaseEventSchema,
+  RunFinishedEventSchema,
+  RunErrorEventSchema,
+]);
+export type EngineEvent = Static<typeof EngineEventSchema>;
+
+// ---- The run folded: the API's `budget_forcing` object --------------------
+
+export const SegmentTypeSchema = Type.Union([
+  Type.Literal("thinking"),
+  Type.Literal("wait"),
+  Type.Literal("forced_end"),
+  Type.Literal("end"),
+  Type.Literal("answer"),
+]);
+export type SegmentType = Static<typeof SegmentTypeSchema>;
+
+export const SegmentSchema = Type.Object({
+  type: SegmentTypeSchema,
+  text: Type.String(),
+  tokens: Count,
+});
+export type Segment = Static<typeof SegmentSchema>;
+
+/** The API's `budget_forcing` response object: what budget forcing did to one run. */
+export const BudgetForcingSummarySchema = Type.Object({
+  /** Generated thinking plus injected waits; never above `max_thinking_tokens`. */
+  thinking_tokens: Count,
+  /** Waits and closes the engine appended. */
+  injected_tokens: Count,
+  answer_tokens: Count,
+  waits: Count,
+  forced_end: Type.Boolean(),
+  token_counts_exact: Type.Boolean(),
+  upstream_requests: Count,
+  segments: Type.Array(SegmentSchema),
+  close_tokens: Count,
+  finish_reason: Type.Union([FinishReasonSchema, Type.Null()]),
+  reprefilled_tokens: Count,
+  cached_prompt_tokens: Count,
+});
+export type BudgetForcingSummary = Static<typeof BudgetForcingSummarySchema>;
