@@ -3,7 +3,7 @@
     /usr/bin/python3 measure.py [--base checkpoints/tiny-reasoner.pt] [--twin checkpoints/tiny-reasoner-rl.pt]
 
 - greedy: both models, forced waits 0, 1, 2, 3, 4, 6 and thinking caps (eval.GREEDY_SETTINGS);
-- sampled: the base model at temperature 0.6 / top-p 0.95 over the same settings on the
+- sampled: the base model at --sampled-temperature (0.3, as the s1-curve preset) / top-p 0.95 over the same settings on the
   first --sampled-limit problems, --sampled-samples samples each, with two seeds, and the
   s1 Scaling metric of each seed;
 - pass@k: both models, 64 samples per problem at temperature 0.6 / top-p 0.95, no forced
@@ -27,6 +27,7 @@ def main():
     ap.add_argument("--out", default="results.json")
     ap.add_argument("--sampled-limit", type=int, default=24)
     ap.add_argument("--sampled-samples", type=int, default=4)
+    ap.add_argument("--sampled-temperature", type=float, default=0.3)
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--passk-samples", type=int, default=64)
     ap.add_argument("--only", default="greedy,sampled,passk")
@@ -54,9 +55,10 @@ def main():
         for seed in [int(s) for s in args.seeds.split(",")]:
             print("== sampled, seed", seed, flush=True)
             rows = table(models["tiny-reasoner"], sub, GREEDY_SETTINGS, samples=args.sampled_samples,
-                         temperature=0.6, top_p=0.95, seed=seed)
+                         temperature=args.sampled_temperature, top_p=0.95, seed=seed)
             out["sampled"].append(dict(
-                model="tiny-reasoner", problems=len(sub), samples=args.sampled_samples, temperature=0.6,
+                model="tiny-reasoner", problems=len(sub), samples=args.sampled_samples,
+                temperature=args.sampled_temperature,
                 top_p=0.95, seed=seed, rows=rows,
                 scaling_all=s1_scaling([(r["mean_thinking_tokens"], r["accuracy"]) for r in rows]),
                 scaling_waits=s1_scaling([(r["mean_thinking_tokens"], r["accuracy"]) for r in rows
