@@ -15,9 +15,7 @@ import type {
  * `"Hmm"`; `base` when it varies nothing. Falls back to the server's label
  * for fields without a short form.
  */
-export function shortLabel(
-  setting: Pick<ExperimentSetting, "varied" | "label" | "model">,
-): string {
+export function shortLabel(setting: Pick<ExperimentSetting, "varied" | "label" | "model">): string {
   const parts: string[] = setting.model !== undefined ? [setting.model] : [];
   for (const [key, value] of Object.entries(setting.varied)) {
     switch (key) {

@@ -222,7 +222,10 @@ async function backendServing(
     resolved = await backends.resolveModel(model);
   } catch (error) {
     if (ThinkscopeError.isInstance(error) && error.code === "model_not_found") {
-      throw new InvalidRequestError("model_not_found", `Sweep over models: ${error.message}${hint}`);
+      throw new InvalidRequestError(
+        "model_not_found",
+        `Sweep over models: ${error.message}${hint}`,
+      );
     }
     throw error;
   }

@@ -60,7 +60,10 @@ export const PRESETS: readonly ExperimentPreset[] = [
       budget_forcing: THINK_TAGS,
       settings: [
         ...waitsAt(WAITS),
-        ...CAPS.map((max_thinking_tokens): BudgetForcing => ({ num_waits: 6, max_thinking_tokens })),
+        ...CAPS.map((max_thinking_tokens): BudgetForcing => ({
+          num_waits: 6,
+          max_thinking_tokens,
+        })),
       ],
       limit: 10,
       samples: 3,
@@ -82,7 +85,10 @@ export const PRESETS: readonly ExperimentPreset[] = [
       budget_forcing: THINK_TAGS,
       settings: [
         ...waitsAt(WAITS),
-        ...CAPS.map((max_thinking_tokens): BudgetForcing => ({ num_waits: 6, max_thinking_tokens })),
+        ...CAPS.map((max_thinking_tokens): BudgetForcing => ({
+          num_waits: 6,
+          max_thinking_tokens,
+        })),
       ],
       limit: 24,
       samples: 2,

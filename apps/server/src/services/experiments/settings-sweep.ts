@@ -60,7 +60,10 @@ export function buildSettings(
         checkBudgets?.(budgetForcing);
       } catch (error) {
         const { code, message } = error as ThinkscopeError;
-        throw new InvalidRequestError(code, `Setting ${settings.length + 1} (${label}): ${message}`);
+        throw new InvalidRequestError(
+          code,
+          `Setting ${settings.length + 1} (${label}): ${message}`,
+        );
       }
       seen.set(key, settings.length);
       settings.push({
