@@ -539,7 +539,7 @@ describe("presets", () => {
     });
     const overridden = custom.json() as ExperimentDetail;
     expect(overridden.spec.settings.map((s) => s.label)).toEqual(["num_waits=0", "num_waits=3"]);
-    expect(overridden.spec.sampling).toEqual({ temperature: 0.6, top_p: 0.95, seed: 5 });
+    expect(overridden.spec.sampling).toEqual({ temperature: 0.3, top_p: 0.95, seed: 5 });
     await finished(server.app, overridden.id);
   });
 

@@ -51,7 +51,8 @@ export const PRESETS: readonly ExperimentPreset[] = [
     description:
       "The bundled tiny model on its 200 held-out addition problems: accuracy against forced waits " +
       `(${WAITS.join(", ")}) and against thinking budgets (${CAPS.join(", ")} tokens at 6 waits), ` +
-      "on the first 10 problems with 3 samples each, for majority vote and pass@k (about two minutes on a CPU).",
+      "on the first 10 problems with 3 samples each at temperature 0.3, for majority vote and pass@k " +
+      "(about two minutes on a CPU).",
     datasetFile: HELDOUT,
     modelFiles: [BASE_MODEL],
     request: {
@@ -67,7 +68,7 @@ export const PRESETS: readonly ExperimentPreset[] = [
       ],
       limit: 10,
       samples: 3,
-      sampling: { temperature: 0.6, top_p: 0.95, seed: 0 },
+      sampling: { temperature: 0.3, top_p: 0.95, seed: 0 },
     },
   },
   {
