@@ -14,8 +14,9 @@ export function TinyReasonerNote() {
       <p>
         <strong>Tiny reasoner</strong>: Thinkscope&apos;s own 1M-parameter model, trained on a CPU.
         It can only add two 3–4 digit numbers asked as <q>What is A + B?</q>. Left alone it stops
-        after a quick guess that is almost always wrong; with a forced <q>Wait</q> it checks digit
-        by digit and is right about half the time. That is budget forcing at work.
+        after a quick sum that forgets every carry; each forced <q>Wait</q> makes it re-add the
+        columns and fix the first wrong one, so a sum with two carries needs two waits. That is
+        budget forcing at work.
       </p>
       <button
         type="button"
@@ -23,7 +24,7 @@ export function TinyReasonerNote() {
           set({
             prompt: "What is 3891 + 1464?",
             mode: "chat",
-            numWaits: 1,
+            numWaits: 2,
             minThinkingTokens: 0,
             // Its context holds 1,024 tokens; one check takes about 100.
             maxThinkingTokens: 512,
@@ -31,7 +32,7 @@ export function TinyReasonerNote() {
           })
         }
       >
-        Try its task with one forced wait
+        Try its task with two forced waits
       </button>
       <p>
         For a real reasoning model, set{" "}
