@@ -4,7 +4,8 @@ import { isActive } from "../store/live-run.ts";
 import { useSettings } from "../components/run-panel/use-settings.ts";
 import { useCtrlEnter } from "../lib/use-ctrl-enter.ts";
 import { RunPanel } from "../components/run-panel/run-panel.tsx";
-import { RunResult } from "../components/run-result.tsx";
+import { PlayedRun } from "../components/playback/played-run.tsx";
+import { referenceFromPrompt } from "../lib/answer-check.ts";
 import { RunStatusLine } from "../components/status/run-status-line.tsx";
 import { TraceLegend } from "../components/trace/trace-legend.tsx";
 
@@ -58,7 +59,13 @@ function PlaygroundResults() {
         <TraceLegend />
       </div>
       {run ? (
-        <RunResult trace={run.trace} live={isActive(run)} />
+        <PlayedRun
+          runKey={run.key}
+          events={run.events}
+          trace={run.trace}
+          streaming={isActive(run)}
+          reference={referenceFromPrompt(run.spec.prompt)}
+        />
       ) : (
         <div className="panel empty-state">
           <h2>Watch a model think</h2>

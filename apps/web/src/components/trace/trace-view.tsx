@@ -2,6 +2,7 @@ import { memo, useLayoutEffect, useRef } from "react";
 import { segmentText, type TraceState } from "../../lib/trace-fold.ts";
 import { AnswerView } from "./answer-view.tsx";
 import { ThinkingSegment } from "./trace-segment.tsx";
+import { VerdictBadge } from "./verdict-badge.tsx";
 
 interface TraceViewProps {
   trace: TraceState;
@@ -13,6 +14,8 @@ interface TraceViewProps {
   label?: string;
   /** False where the answer is shown elsewhere (compare columns). */
   showAnswer?: boolean;
+  /** The known right answer, for a right/wrong badge; null or absent when unknown. */
+  reference?: string | null;
 }
 
 /** Within this many pixels of the bottom counts as "following" the tail. */
@@ -30,6 +33,7 @@ export const TraceView = memo(function TraceView({
   emptyText,
   label = "Trace",
   showAnswer = true,
+  reference,
 }: TraceViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const following = useRef(true);
@@ -79,7 +83,9 @@ export const TraceView = memo(function TraceView({
       )}
       {showAnswer && answers.length > 0 && (
         <div className="trace-answer">
-          <h3 className="trace-heading">Answer</h3>
+          <h3 className="trace-heading">
+            Answer <VerdictBadge answer={answerText} reference={reference} pending={live || !trace.finish} />
+          </h3>
           <div data-segment="answer">
             <AnswerView text={answerText} />
           </div>
