@@ -53,7 +53,11 @@ describe("playback", () => {
 
     head = play(togglePause(head), events, holding).head;
     expect(head).toMatchObject({ paused: true, heldAt: "wait" });
-    expect(events[head.shown - 1]).toMatchObject({ type: "injection", kind: "wait", waitNumber: 2 });
+    expect(events[head.shown - 1]).toMatchObject({
+      type: "injection",
+      kind: "wait",
+      waitNumber: 2,
+    });
 
     // The model's own close is not an intervention: the rest plays through.
     head = play(togglePause(head), events, holding).head;

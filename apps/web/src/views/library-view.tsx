@@ -158,7 +158,11 @@ function TransferControls() {
   const id = useId();
   return (
     <div className="inline" style={{ marginLeft: "auto" }}>
-      <a className="button small" href={runsExportUrl(runQueryOf(query))} download="thinkscope-runs.jsonl">
+      <a
+        className="button small"
+        href={runsExportUrl(runQueryOf(query))}
+        download="thinkscope-runs.jsonl"
+      >
         Export JSONL
       </a>
       <label className="button small" htmlFor={`${id}-import`}>
@@ -217,7 +221,12 @@ function RunTable() {
       <div className="empty-state">
         <h2>{filtered ? "No run matches" : "No runs stored yet"}</h2>
         <p>
-          {filtered ? (
+          {query.source === "not-experiment" && !filtered ? (
+            <>
+              Nothing from the page, the API or the CLI yet. Experiment runs are hidden: choose{" "}
+              <em>Everything</em> or <em>Experiments</em> under Source to see them.
+            </>
+          ) : filtered ? (
             "Clear the search or the filters to see all runs."
           ) : (
             <>

@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState, type RefObject } from "react";
 import { useApp, useAppStore } from "../store/app-store.ts";
 import { runBlocker } from "../store/selectors.ts";
 import { isActive } from "../store/live-run.ts";
@@ -84,17 +85,78 @@ function PlaygroundResults() {
   );
 }
 
+/**
+ * On a narrow screen the trace is below the settings: a new run scrolls it
+ * into view, so pressing Run shows what it does.
+ */
+function useScrollToNewRun(target: RefObject<HTMLElement | null>) {
+  const key = useApp((s) => s.playgroundKey);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current || key === null) {
+      first.current = false;
+      return;
+    }
+    const element = target.current;
+    if (!element) return;
+    const { top } = element.getBoundingClientRect();
+    if (top > window.innerHeight * 0.5 || top < 0) {
+      element.scrollIntoView({ block: "start", behavior: "smooth" });
+    }
+  }, [key, target]);
+}
+
+/**
+ * Presenter layout (projector mode): the run fills the screen, the
+ * settings wait in a drawer, and Run/Stop stay in a bar at the top.
+ */
+function PresenterPlayground() {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="presenter">
+      <div className="presenter-bar panel">
+        <PlaygroundActions />
+        <button
+          type="button"
+          className="small"
+          aria-expanded={open}
+          aria-controls="settings-drawer"
+          onClick={() => setOpen(!open)}
+        >
+          {open ? "Close settings" : "Settings…"}
+        </button>
+      </div>
+      <div className="settings-drawer" id="settings-drawer" data-open={open} hidden={!open}>
+        <RunPanel
+          actions={
+            <button type="button" className="primary" onClick={() => setOpen(false)}>
+              Done
+            </button>
+          }
+        />
+      </div>
+      <PlaygroundResults />
+    </div>
+  );
+}
+
 /** The playground: settings on the left, the live run on the right. */
 export default function PlaygroundView() {
   const store = useAppStore();
+  const projector = useApp((s) => s.projector);
+  const results = useRef<HTMLDivElement>(null);
+  useScrollToNewRun(results);
   useCtrlEnter(() => {
     const state = store.getState();
     if (runBlocker(state) === null) state.runPlayground();
   });
+  if (projector) return <PresenterPlayground />;
   return (
     <div className="playground">
       <RunPanel actions={<PlaygroundActions />} />
-      <PlaygroundResults />
+      <div ref={results} className="results-anchor">
+        <PlaygroundResults />
+      </div>
     </div>
   );
 }

@@ -46,9 +46,7 @@ export function usePlayback({
   options: PlaybackOptions;
   startAtEnd?: boolean;
 }): Playback {
-  const [head, setHead] = useState<Playhead>(() =>
-    startAtEnd ? catchUp(START, events) : START,
-  );
+  const [head, setHead] = useState<Playhead>(() => (startAtEnd ? catchUp(START, events) : START));
   const keyRef = useRef(runKey);
   const eventsRef = useRef(events);
   eventsRef.current = events;
@@ -109,7 +107,9 @@ export function usePlayback({
 
   const step = useCallback((direction: 1 | -1, unit: "event" | "landmark") => {
     setHead((h) =>
-      direction > 0 ? stepForward(h, eventsRef.current, unit) : stepBack(h, eventsRef.current, unit),
+      direction > 0
+        ? stepForward(h, eventsRef.current, unit)
+        : stepBack(h, eventsRef.current, unit),
     );
   }, []);
 

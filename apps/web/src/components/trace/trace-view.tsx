@@ -84,7 +84,12 @@ export const TraceView = memo(function TraceView({
       {showAnswer && answers.length > 0 && (
         <div className="trace-answer">
           <h3 className="trace-heading">
-            Answer <VerdictBadge answer={answerText} reference={reference} pending={live || !trace.finish} />
+            Answer{" "}
+            <VerdictBadge
+              answer={answerText}
+              reference={reference}
+              pending={live || !trace.finish}
+            />
           </h3>
           <div data-segment="answer">
             <AnswerView text={answerText} />
