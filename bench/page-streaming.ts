@@ -14,6 +14,10 @@
  * comes from CDP `Performance.getMetrics` after the run, before and after a
  * forced garbage collection.
  *
+ * The confidence shading is on (the saved display preference), and the
+ * stand-in reports a stop probability for every thinking token, so the page
+ * shades as it streams: the figures include that work.
+ *
  * Figures only, no asserts: this machine's 2 cores are shared with the
  * server, the stand-in and other work.
  */
@@ -144,6 +148,10 @@ export async function run(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.addInitScript({ content: INIT_SCRIPT });
+    // Shading by stop pressure on, as a teacher would have it.
+    await page.addInitScript({
+      content: `localStorage.setItem("thinkscope.display", JSON.stringify({ shading: true }));`,
+    });
     const cdp = await context.newCDPSession(page);
     await cdp.send("Performance.enable");
 
@@ -175,6 +183,7 @@ export async function run(): Promise<void> {
     const afterGc = await metrics(cdp);
     const shownTokens = await page.getByTestId("thinking-tokens").textContent();
     const shownRate = await page.getByTestId("tokens-per-second").textContent();
+    const shadedSpans = await page.locator(".trace-thinking .hot").count();
     const r = await record(page);
 
     const from = r.firstTokenAt!;
@@ -202,7 +211,8 @@ export async function run(): Promise<void> {
     );
     console.log(
       `  page ended with "${r.endState}", showing ${shownTokens} thinking tokens at ${shownRate} tokens/s; ` +
-        `streaming lasted ${seconds.toFixed(1)} s on screen (${wallSeconds.toFixed(1)} s from the click)`,
+        `streaming lasted ${seconds.toFixed(1)} s on screen (${wallSeconds.toFixed(1)} s from the click); ` +
+        `shading on: ${shadedSpans} shaded stretches in the thinking`,
     );
     console.log(
       `longest main-thread task while streaming: ${tasks.length ? ms(longestTask) : "none over 50 ms"} ` +

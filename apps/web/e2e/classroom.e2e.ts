@@ -97,7 +97,14 @@ describe("classroom", () => {
     await waitForRunState(page, FINISHED);
     const answer = page.locator("[data-segment=answer]");
     await answer.locator(".katex").first().waitFor();
-    expect(await answer.textContent()).not.toContain("\\boxed");
+    // Outside KaTeX's output (which keeps the TeX source for screen readers) no raw LaTeX is left.
+    const outsideMath = await answer.evaluate((element) => {
+      const copy = element.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll(".katex").forEach((math) => math.remove());
+      return copy.textContent ?? "";
+    });
+    expect(outsideMath).not.toContain("\\boxed");
+    expect(await answer.locator(".katex-html").first().textContent()).toMatch(/^\d+$/);
     await expect.poll(() => page.getByTestId("verdict").textContent()).toBe("✓ right");
     // The story: at least one forced Wait before the right answer.
     expect(await page.locator("[data-injection=wait]").count()).toBeGreaterThanOrEqual(1);
@@ -123,7 +130,7 @@ describe("classroom", () => {
 
     // Run again: the run streams into the buffer while the view plays at a quarter of its pace.
     await page.getByRole("button", { name: /^Run/ }).click();
-    const status = bar.getByRole("status");
+    const status = bar.locator(".playback-status");
     for (let wait = 1; wait <= waits; wait++) {
       await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/forced Wait/);
       expect(await lastThinkingElement(page)).toBe("wait");

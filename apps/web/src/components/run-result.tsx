@@ -9,17 +9,19 @@ export function RunResult({
   trace,
   live,
   reference,
+  shading = false,
 }: {
   trace: TraceState;
   live: boolean;
   /** The known right answer, for a right/wrong badge. */
   reference?: string | null;
+  shading?: boolean;
 }) {
   return (
     <>
       <LiveNumbers trace={trace} />
       <section className="panel" aria-label="Trace">
-        <TraceView trace={trace} live={live} reference={reference ?? null} />
+        <TraceView trace={trace} live={live} reference={reference ?? null} shading={shading} />
       </section>
       <div className="chart-and-stats">
         <section className="panel chart-panel" aria-labelledby="chart-title">

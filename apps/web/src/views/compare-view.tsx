@@ -22,6 +22,8 @@ import { RunStatusLine } from "../components/status/run-status-line.tsx";
 import { AnswerView } from "../components/trace/answer-view.tsx";
 import { TraceLegend } from "../components/trace/trace-legend.tsx";
 import { TraceView } from "../components/trace/trace-view.tsx";
+import { VerdictBadge } from "../components/trace/verdict-badge.tsx";
+import { referenceFromPrompt } from "../lib/answer-check.ts";
 import { ExactBadge } from "../components/stats/stats-panel.tsx";
 
 /** Why the ladder cannot run (a rung the server would refuse), said before Run is pressed. */
@@ -138,6 +140,7 @@ const CompareColumn = memo(function CompareColumn({
   const trace = run.trace;
   const live = isActive(run);
   const answer = answerText(trace);
+  const shading = useApp((s) => s.shading);
   return (
     <article className="panel compare-run" aria-label={`Run ${run.label}`} data-run-key={runKey}>
       <header>
@@ -160,9 +163,22 @@ const CompareColumn = memo(function CompareColumn({
         <span>{formatMs(trace.closedAtMs ?? (trace.eventCount > 0 ? trace.lastTime : null))}</span>
         {trace.eventCount > 0 && !trace.tokenCountsExact && <ExactBadge exact={false} />}
       </div>
-      <TraceView trace={trace} live={live} label={`Trace of ${run.label}`} showAnswer={false} />
+      <TraceView
+        trace={trace}
+        live={live}
+        label={`Trace of ${run.label}`}
+        showAnswer={false}
+        shading={shading}
+      />
       <div className="compare-answer">
-        <h4 className="trace-heading">Final answer</h4>
+        <h4 className="trace-heading">
+          Final answer{" "}
+          <VerdictBadge
+            answer={answer}
+            reference={referenceFromPrompt(run.spec.prompt)}
+            pending={live || !trace.finish}
+          />
+        </h4>
         {answer ? (
           <div data-segment="answer">
             <AnswerView text={answer} />

@@ -59,6 +59,10 @@ function usePlaybackKeys(playback: Playback) {
 export function PlaybackBar({ playback, canRestart }: { playback: Playback; canRestart: boolean }) {
   const options = useApp((s) => s.playback);
   const setPlayback = useApp((s) => s.setPlayback);
+  const shading = useApp((s) => s.shading);
+  const setShading = useApp((s) => s.setShading);
+  // Only backends that report log-probabilities say how close the model came to closing.
+  const shadable = playback.trace.start?.capabilities.logprobs ?? true;
   usePlaybackKeys(playback);
   const { head, behind } = playback;
   const status = head.heldAt
@@ -125,6 +129,22 @@ export function PlaybackBar({ playback, canRestart }: { playback: Playback; canR
           onChange={(event) => setPlayback({ pauseAtInterventions: event.target.checked })}
         />{" "}
         Pause at each Wait or forced close
+      </label>
+      <label
+        className="playback-shading"
+        title={
+          shadable
+            ? "Shade the thinking by the model's probability of closing it at each token (the chart's stop pressure)."
+            : "This backend reports no log-probabilities, so there is nothing to shade by."
+        }
+      >
+        <input
+          type="checkbox"
+          checked={shading && shadable}
+          disabled={!shadable}
+          onChange={(event) => setShading(event.target.checked)}
+        />{" "}
+        Shade by stop pressure
       </label>
       <span className="hint playback-status" role="status" aria-live="polite">
         {status}

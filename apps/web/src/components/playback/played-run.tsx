@@ -29,12 +29,13 @@ export function PlayedRun({
   startAtEnd?: boolean;
 }) {
   const options = useApp((s) => s.playback);
+  const shading = useApp((s) => s.shading);
   const playback = usePlayback({ runKey, events, fullTrace: trace, options, startAtEnd });
   const live = !playback.head.paused && (streaming || playback.behind > 0);
   return (
     <>
       <PlaybackBar playback={playback} canRestart={events.length > 0} />
-      <RunResult trace={playback.trace} live={live} reference={reference} />
+      <RunResult trace={playback.trace} live={live} reference={reference} shading={shading} />
     </>
   );
 }

@@ -16,6 +16,8 @@ interface TraceViewProps {
   showAnswer?: boolean;
   /** The known right answer, for a right/wrong badge; null or absent when unknown. */
   reference?: string | null;
+  /** Shade where the model leaned towards closing its thinking. */
+  shading?: boolean;
 }
 
 /** Within this many pixels of the bottom counts as "following" the tail. */
@@ -34,6 +36,7 @@ export const TraceView = memo(function TraceView({
   label = "Trace",
   showAnswer = true,
   reference,
+  shading = false,
 }: TraceViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const following = useRef(true);
@@ -75,7 +78,7 @@ export const TraceView = memo(function TraceView({
           <h3 className="trace-heading">Thinking</h3>
           <div className="trace-thinking">
             {thinking.map((segment, index) => (
-              <ThinkingSegment key={index} segment={segment} start={start} />
+              <ThinkingSegment key={index} segment={segment} start={start} shading={shading} />
             ))}
             {live && answers.length === 0 && <span className="cursor" aria-hidden="true" />}
           </div>
