@@ -148,9 +148,10 @@ export async function run(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.addInitScript({ content: INIT_SCRIPT });
-    // Shading by stop pressure on, as a teacher would have it.
+    // Shading by stop pressure on, as a teacher would have it (THINKSCOPE_BENCH_SHADING=0: off, to compare).
+    const shading = process.env.THINKSCOPE_BENCH_SHADING !== "0";
     await page.addInitScript({
-      content: `localStorage.setItem("thinkscope.display", JSON.stringify({ shading: true }));`,
+      content: `localStorage.setItem("thinkscope.display", JSON.stringify({ shading: ${shading} }));`,
     });
     const cdp = await context.newCDPSession(page);
     await cdp.send("Performance.enable");
@@ -171,10 +172,12 @@ export async function run(): Promise<void> {
 
     const startedAt = Date.now();
     await page.getByRole("button", { name: "Run", exact: true }).click();
-    await page.waitForFunction("window.__bench.firstTokenAt !== null", undefined, {
-      timeout: 30_000,
-      polling: 100,
-    });
+    // Polled from here: a string predicate in waitForFunction is an eval the page's CSP refuses.
+    const waitUntil = Date.now() + 30_000;
+    while ((await page.evaluate("window.__bench.firstTokenAt")) === null) {
+      if (Date.now() > waitUntil) throw new Error("No token reached the page within 30 s.");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const probes = await probeWhileStreaming(page);
     const wallSeconds = (Date.now() - startedAt) / 1000;
 
@@ -212,7 +215,7 @@ export async function run(): Promise<void> {
     console.log(
       `  page ended with "${r.endState}", showing ${shownTokens} thinking tokens at ${shownRate} tokens/s; ` +
         `streaming lasted ${seconds.toFixed(1)} s on screen (${wallSeconds.toFixed(1)} s from the click); ` +
-        `shading on: ${shadedSpans} shaded stretches in the thinking`,
+        `shading ${shading ? "on" : "off"}: ${shadedSpans} shaded stretches in the thinking`,
     );
     console.log(
       `longest main-thread task while streaming: ${tasks.length ? ms(longestTask) : "none over 50 ms"} ` +

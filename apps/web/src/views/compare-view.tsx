@@ -169,6 +169,7 @@ const CompareColumn = memo(function CompareColumn({
         label={`Trace of ${run.label}`}
         showAnswer={false}
         shading={shading}
+        minimap={false}
       />
       <div className="compare-answer">
         <h4 className="trace-heading">
