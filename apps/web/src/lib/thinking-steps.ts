@@ -23,10 +23,7 @@ export const REFLECTION_WORDS = [
   "On second thought",
 ] as const;
 
-const REFLECTION = new RegExp(
-  `(^|\\n|[.!?]\\s+)(${REFLECTION_WORDS.join("|")})(?![\\p{L}])`,
-  "gu",
-);
+const REFLECTION = new RegExp(`(^|\\n|[.!?]\\s+)(${REFLECTION_WORDS.join("|")})(?![\\p{L}])`, "gu");
 
 export interface ThinkingStep {
   kind: "start" | "reflection" | InjectionKind;

@@ -4,7 +4,7 @@ import { useApp, useAppStore } from "../store/app-store.ts";
 import { runBlocker } from "../store/selectors.ts";
 import { isActive } from "../store/live-run.ts";
 import {
-  DEFAULT_LADDERS,
+  defaultLadderValues,
   LADDER_PARAMS,
   ladderProblem,
   ladderRungs,
@@ -16,6 +16,7 @@ import { formatCount, formatMs } from "../lib/format.ts";
 import { answerText } from "../lib/trace-fold.ts";
 import { useCtrlEnter } from "../lib/use-ctrl-enter.ts";
 import { RunPanel } from "../components/run-panel/run-panel.tsx";
+import { useSettings } from "../components/run-panel/use-settings.ts";
 import { LiveCompareChart } from "../components/chart/lazy-charts.tsx";
 import { runColor } from "../components/chart/chart-colors.ts";
 import { RunStatusLine } from "../components/status/run-status-line.tsx";
@@ -41,6 +42,7 @@ function useLadderProblem(): string | null {
 function LadderFields() {
   const ladder = useApp((s) => s.ladder);
   const setLadder = useApp((s) => s.setLadder);
+  const { room, shown } = useSettings();
   const id = useId();
   const [draft, setDraft] = useState<string | null>(null);
   const text = draft ?? ladder.values.join(", ");
@@ -58,7 +60,7 @@ function LadderFields() {
           onChange={(event) => {
             const param = event.target.value as LadderParam;
             setDraft(null);
-            setLadder({ param, values: [...DEFAULT_LADDERS[param]] });
+            setLadder({ param, values: defaultLadderValues(param, room, shown.maxAnswerTokens) });
           }}
         >
           {LADDER_PARAMS.map((p) => (
