@@ -138,11 +138,11 @@ const CompareColumn = memo(function CompareColumn({
   index: number;
 }) {
   const run = useApp((s) => s.runs[runKey]);
+  const shading = useApp((s) => s.shading);
   if (!run) return null;
   const trace = run.trace;
   const live = isActive(run);
   const answer = answerText(trace);
-  const shading = useApp((s) => s.shading);
   return (
     <article className="panel compare-run" aria-label={`Run ${run.label}`} data-run-key={runKey}>
       <header>

@@ -28,7 +28,9 @@ function isTypingTarget(target: EventTarget | null): boolean {
  */
 function usePlaybackKeys(playback: Playback) {
   const ref = useRef(playback);
-  ref.current = playback;
+  useEffect(() => {
+    ref.current = playback;
+  });
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.ctrlKey || event.metaKey || event.altKey || isTypingTarget(event.target)) return;
@@ -73,7 +75,14 @@ export function PlaybackBar({ playback, canRestart }: { playback: Playback; canR
         ? `Playing at ${speedLabel(options.speed)}, ${behind} event${behind === 1 ? "" : "s"} buffered.`
         : "";
   return (
-    <div className="playback-bar" role="group" aria-label="Playback">
+    <div
+      className="playback-bar"
+      role="group"
+      aria-label="Playback"
+      data-following={playback.following}
+      data-shown={head.shown}
+      data-behind={behind}
+    >
       <button
         type="button"
         className="small"

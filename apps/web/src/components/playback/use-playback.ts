@@ -3,7 +3,6 @@ import type { EngineEvent } from "@thinkscope/protocol";
 import {
   advance,
   catchUp,
-  isFollowing,
   START,
   stepBack,
   stepForward,
@@ -26,12 +25,58 @@ export interface Playback {
   showAll(): void;
 }
 
+/** One run's playhead with the trace folded up to it. */
+interface Played {
+  key: string;
+  head: Playhead;
+  /** The events up to the playhead, folded; null while it is the run's whole trace (following). */
+  trace: TraceState | null;
+  /**
+   * At the live edge: it stays there as batches arrive (no fold per batch)
+   * until a pause, a step back or a replay from the start moves it off.
+   */
+  live: boolean;
+}
+
+interface Inputs {
+  key: string;
+  events: readonly EngineEvent[];
+  fullTrace: TraceState;
+  options: PlaybackOptions;
+  startAtEnd: boolean;
+}
+
+function startOf(inputs: Inputs): Played {
+  return inputs.startAtEnd
+    ? { key: inputs.key, head: catchUp(START, inputs.events), trace: null, live: true }
+    : { key: inputs.key, head: START, trace: EMPTY_TRACE, live: inputs.events.length === 0 };
+}
+
+/** `played` moved to `head`: the fold follows it (extended forward, refolded on a step back). */
+function moveTo(played: Played, head: Playhead, inputs: Inputs, live: boolean): Played {
+  if (head === played.head && live === played.live) return played;
+  const { events, fullTrace } = inputs;
+  let trace: TraceState | null;
+  if (head.shown >= events.length && live) {
+    trace = null;
+  } else if (head.shown === played.head.shown && played.trace !== null) {
+    trace = played.trace;
+  } else if (played.trace !== null && head.shown > played.head.shown) {
+    trace = foldEvents(played.trace, events.slice(played.head.shown, head.shown));
+  } else if (head.shown >= events.length) {
+    trace = fullTrace;
+  } else {
+    trace = foldEvents(EMPTY_TRACE, events.slice(0, head.shown));
+  }
+  return { key: played.key, head, trace, live };
+}
+
 /**
  * Plays `events` into a trace at the options' speed, from requestAnimationFrame.
  * `runKey` names the run: a new one starts from its beginning (or, with
  * `startAtEnd`, from its end, as a stored run opens). While the view follows
- * the run (recorded pace, no holds, not behind) it shows `fullTrace` as is,
- * so the live view costs nothing extra.
+ * the run (recorded pace, no holds, at the live edge) it shows `fullTrace`
+ * as is, so the live view costs nothing extra.
  */
 export function usePlayback({
   runKey,
@@ -46,84 +91,79 @@ export function usePlayback({
   options: PlaybackOptions;
   startAtEnd?: boolean;
 }): Playback {
-  const [head, setHead] = useState<Playhead>(() => (startAtEnd ? catchUp(START, events) : START));
-  const keyRef = useRef(runKey);
-  const eventsRef = useRef(events);
-  eventsRef.current = events;
-  const optionsRef = useRef(options);
-  optionsRef.current = options;
-  // The folded prefix, extended as the playhead moves on (refolded only on a step back).
-  const folded = useRef<{ shown: number; trace: TraceState }>({ shown: 0, trace: EMPTY_TRACE });
+  const inputs: Inputs = { key: runKey, events, fullTrace, options, startAtEnd };
+  const [stored, setStored] = useState<Played>(() => startOf(inputs));
+  // A new run key reads as that run's start until its playhead first moves.
+  const played = stored.key === runKey ? stored : startOf(inputs);
+  const latest = useRef(inputs);
+  useEffect(() => {
+    latest.current = { key: runKey, events, fullTrace, options, startAtEnd };
+  });
 
-  // Once at the live edge the view stays there as batches arrive (no refold per batch), until
-  // something slows it, pauses it or sends it back.
-  const wasFollowing = useRef(false);
-
-  if (keyRef.current !== runKey) {
-    keyRef.current = runKey;
-    folded.current = { shown: 0, trace: EMPTY_TRACE };
-    wasFollowing.current = false;
-    const fresh = startAtEnd ? catchUp(START, events) : START;
-    if (head !== fresh) setHead(fresh);
-  }
+  /** Moves the playhead; `live` says whether it is at the live edge afterwards. */
+  const move = useCallback(
+    (update: (head: Playhead, events: readonly EngineEvent[]) => Playhead, stayLive = true) => {
+      setStored((current) => {
+        const now = latest.current;
+        const base = current.key === now.key ? current : startOf(now);
+        const head = update(base.head, now.events);
+        // Only a view that can follow (recorded pace, no holds) may stand at the live edge.
+        const canFollow =
+          stayLive && !head.paused && now.options.speed === 1 && !now.options.pauseAtInterventions;
+        const live = canFollow && (base.live || head.shown >= now.events.length);
+        const next = moveTo(base, head, now, live);
+        return next === current ? current : next;
+      });
+    },
+    [],
+  );
 
   const following =
-    isFollowing(head, events, options) ||
-    (wasFollowing.current && isFollowing({ ...head, shown: events.length }, events, options));
-  wasFollowing.current = following;
+    options.speed === 1 &&
+    !options.pauseAtInterventions &&
+    !played.head.paused &&
+    (played.live || played.head.shown >= events.length);
 
   useEffect(() => {
-    if (following || head.paused) return;
+    if (following || played.head.paused) return;
     let frame = 0;
     let last = performance.now();
     const tick = (now: number) => {
       const elapsed = now - last;
       last = now;
-      setHead((current) => advance(current, eventsRef.current, elapsed, optionsRef.current));
+      move((head, list) => advance(head, list, elapsed, latest.current.options));
       frame = requestAnimationFrame(tick);
     };
     frame = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(frame);
-  }, [following, head.paused, runKey]);
+  }, [following, played.head.paused, runKey, move]);
 
   // While following, the playhead keeps up with what arrives, so slowing down starts from here.
   useEffect(() => {
-    if (following && head.shown !== events.length) setHead((h) => catchUp(h, eventsRef.current));
-  }, [following, events.length, head.shown]);
+    if (following && played.head.shown !== events.length) move((head, list) => catchUp(head, list));
+  }, [following, events.length, played.head.shown, move]);
 
-  let trace = fullTrace;
-  if (!following && head.shown < events.length) {
-    const cache = folded.current;
-    if (head.shown < cache.shown) folded.current = { shown: 0, trace: EMPTY_TRACE };
-    const base = folded.current;
-    if (head.shown > base.shown) {
-      folded.current = {
-        shown: head.shown,
-        trace: foldEvents(base.trace, events.slice(base.shown, head.shown)),
-      };
-    }
-    trace = folded.current.trace;
-  }
-
-  const step = useCallback((direction: 1 | -1, unit: "event" | "landmark") => {
-    setHead((h) =>
-      direction > 0
-        ? stepForward(h, eventsRef.current, unit)
-        : stepBack(h, eventsRef.current, unit),
-    );
-  }, []);
+  const trace =
+    following || played.trace === null || played.head.shown >= events.length
+      ? fullTrace
+      : played.trace;
 
   return {
-    head,
+    head: played.head,
     trace,
-    behind: Math.max(0, events.length - head.shown),
+    behind: Math.max(0, events.length - played.head.shown),
     following,
-    togglePause: useCallback(() => setHead(togglePause), []),
-    step,
-    restart: useCallback(() => {
-      wasFollowing.current = false;
-      setHead(START);
-    }, []),
-    showAll: useCallback(() => setHead((h) => catchUp(h, eventsRef.current)), []),
+    togglePause: useCallback(() => move((head) => togglePause(head)), [move]),
+    step: useCallback(
+      (direction: 1 | -1, unit: "event" | "landmark") =>
+        move(
+          (head, list) =>
+            direction > 0 ? stepForward(head, list, unit) : stepBack(head, list, unit),
+          direction > 0,
+        ),
+      [move],
+    ),
+    restart: useCallback(() => move(() => START, false), [move]),
+    showAll: useCallback(() => move((head, list) => catchUp(head, list)), [move]),
   };
 }
