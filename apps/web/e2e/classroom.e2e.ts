@@ -166,6 +166,12 @@ describe("classroom", () => {
     const box = (await first.boundingBox())!;
     expect(box.y).toBeGreaterThan(0);
     expect(box.y + 20).toBeLessThan(1080);
+    // Not scrolled out of its own box either: the trace's first line is what is drawn there.
+    const atFirstLine = await page.evaluate(
+      ({ x, y }) => document.elementFromPoint(x, y)?.closest("[data-segment]")?.textContent ?? "",
+      { x: box.x + 5, y: box.y + 5 },
+    );
+    expect(atFirstLine).toBe(await first.textContent());
     const size = await first.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
     expect(size).toBeGreaterThanOrEqual(24);
     // The settings wait in a drawer.
