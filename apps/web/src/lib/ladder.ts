@@ -49,8 +49,9 @@ export function defaultLadderValues(
   answerTokens: number,
 ): number[] {
   const defaults = [...DEFAULT_LADDERS[param]];
-  if (param === "num_waits" || room === null) return defaults;
-  const thinkingRoom = room.contextLength - room.promptTokens - answerTokens;
+  if (param === "num_waits" || room === null || room.contextLength === undefined) return defaults;
+  const thinkingRoom =
+    room.contextLength - room.promptTokens - (room.closeTokens ?? 0) - answerTokens;
   const largest = Math.max(...defaults);
   if (largest <= thinkingRoom) return defaults;
   if (thinkingRoom < 8) return defaults; // nothing sensible fits: the usual problem is shown
