@@ -1,14 +1,18 @@
+import { useApp } from "../../store/app-store.ts";
+import { selectedBackend } from "../../store/selectors.ts";
+import { bundledModelStart, isBundledModel } from "../../lib/bundled-model.ts";
 import { useSettings } from "./use-settings.ts";
-
-/** The bundled model's file name, as the embedded backend lists it. */
-export const TINY_REASONER_MODEL = "tiny-reasoner";
 
 /**
  * Says plainly what the bundled tiny model can and cannot do, offers its task
- * as a prompt, and says how to get a real reasoning model.
+ * with the s1 preset, and says how to get a real reasoning model. Shown at the
+ * top of the panel while that model is selected: it is the first thing a
+ * newcomer needs to read.
  */
 export function TinyReasonerNote() {
-  const { set } = useSettings();
+  const { settings, set } = useSettings();
+  const backend = useApp(selectedBackend);
+  if (!backend || !isBundledModel(settings, backend)) return null;
   return (
     <div className="hint tiny-reasoner-note" data-testid="tiny-reasoner-note">
       <p>
@@ -18,21 +22,8 @@ export function TinyReasonerNote() {
         columns and fix the first wrong one, so a sum with two carries needs two waits. That is
         budget forcing at work.
       </p>
-      <button
-        type="button"
-        onClick={() =>
-          set({
-            prompt: "What is 3891 + 1464?",
-            mode: "chat",
-            numWaits: 2,
-            minThinkingTokens: 0,
-            // Its context holds 1,024 tokens; one check takes about 100.
-            maxThinkingTokens: 512,
-            maxAnswerTokens: 64,
-          })
-        }
-      >
-        Try its task with two forced waits
+      <button type="button" className="small" onClick={() => set(bundledModelStart(settings))}>
+        Try its task with the s1 preset (two forced waits)
       </button>
       <p>
         For a real reasoning model, set{" "}
