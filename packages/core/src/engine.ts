@@ -25,6 +25,7 @@ import type {
 import { DelimiterMatcher } from "./delimiter-matcher.ts";
 import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
 import { forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { SentenceEndWatch } from "./methods/grace.ts";
 import { resolveSettings } from "./settings.ts";
 
 export interface RunRequest {
@@ -219,11 +220,14 @@ class TokenPlan {
   }
 }
 
-type Outcome = "end" | "eos" | "length";
+/** How a request ended: the model's close, its end of sequence, the token cap, or the engine cut it (`interrupt`). */
+type Outcome = "end" | "eos" | "length" | "interrupt";
 
 /** One upstream request's parameters, decided by the driver's state. */
 interface RequestPlan {
   thinking: boolean;
+  /** Thinking past the budget under `grace_tokens`: cut at the first sentence or line end. */
+  grace?: boolean;
   maxTokens: number;
   stopIds: number[];
   stopStrings: string[];
@@ -238,6 +242,9 @@ interface RequestState {
   promptTokens: number;
   generated: number;
   sawEnd: boolean;
+  /** Set when the engine cuts the request short to force the close, with the close's reason. */
+  interrupt: InjectionReason | null;
+  sentenceEnd: SentenceEndWatch | null;
 }
 
 /**
@@ -261,6 +268,9 @@ class RunDriver {
   /** The model's probability of closing at the step that ended the last request, when known. */
   private lastEndProbability: number | undefined;
   private answerRequested = false;
+  private graceStarted = false;
+  /** Why the engine cut the last request short, until the close consumes it. */
+  private interruptReason: InjectionReason | null = null;
 
   private generatedThinking = 0;
   private injectedThinking = 0;
@@ -336,6 +346,11 @@ class RunDriver {
               outcome = "end";
               break;
             }
+            if (request.state.interrupt) {
+              outcome = "interrupt";
+              this.interruptReason = request.state.interrupt;
+              break;
+            }
           }
         } finally {
           // Leaving early (a delimiter found in the text, an abort) cancels the upstream request.
@@ -386,6 +401,9 @@ class RunDriver {
     if (this.phase !== "answer") {
       if (outcome === "end" || outcome === "eos") {
         await this.endAttempt(outcome === "eos" ? "backend_stop" : "model_end");
+      } else if (outcome === "interrupt") {
+        await this.forceClose(this.interruptReason ?? "max_thinking_tokens");
+        this.interruptReason = null;
       }
     }
     if (this.phase !== "answer") {
@@ -398,7 +416,17 @@ class RunDriver {
           stopStrings: plan.endStrings,
         };
       }
-      await this.close("forced_end", "max_thinking_tokens");
+      if (!this.graceStarted && (settings.graceTokens ?? 0) > 0) {
+        this.graceStarted = true;
+        return {
+          thinking: true,
+          grace: true,
+          maxTokens: settings.graceTokens!,
+          stopIds: plan.endIds,
+          stopStrings: plan.endStrings,
+        };
+      }
+      await this.forceClose(this.graceStarted ? "grace" : "max_thinking_tokens");
     }
     if (this.answerRequested) return outcome === "length" ? "length" : "stop";
     this.answerRequested = true;
@@ -432,6 +460,8 @@ class RunDriver {
         promptTokens: this.plan.prompt.tokens + this.continuation.reduce((n, p) => n + p.tokens, 0),
         generated: 0,
         sawEnd: false,
+        interrupt: null,
+        sentenceEnd: next.grace ? new SentenceEndWatch() : null,
       },
     };
   }
@@ -456,6 +486,7 @@ class RunDriver {
     }
     state.generated += tokens;
     this.emitGenerated({ text, ids, tokens }, event.probeProbabilities);
+    if (state.sentenceEnd?.push(text) && !state.sawEnd) state.interrupt = "grace";
   }
 
   private finish(state: RequestState, outcome: Outcome, usage: GenerationUsage | undefined): void {
@@ -502,6 +533,20 @@ class RunDriver {
     await this.close("end", stopReason);
   }
 
+  /** The engine ends the thinking: the `budget_message` first when there is one, then the forced close. */
+  private async forceClose(reason: InjectionReason): Promise<void> {
+    const message = this.settings.budgetMessage ?? "";
+    if (message !== "") {
+      // On a line of its own, as the forced close's delimiter is.
+      const text = this.thinkingText === "" || this.thinkingText.endsWith("\n") ? message : `\n${message}`;
+      const piece = await this.plan.piece(text, false);
+      this.closeTokens += piece.tokens;
+      this.inject("budget_message", piece, reason);
+      this.thinkingText += piece.text;
+    }
+    await this.close("forced_end", reason);
+  }
+
   private async close(kind: "end" | "forced_end", reason: InjectionReason): Promise<void> {
     const { format, finalAnswerPrefix } = this.settings;
     const text =
@@ -539,7 +584,8 @@ class RunDriver {
     };
     if (piece.ids) event.tokenIds = piece.ids;
     if (waitNumber !== undefined) event.waitNumber = waitNumber;
-    if (kind !== "forced_end" && this.lastEndProbability !== undefined) {
+    // Only what the model's own end attempt triggered carries its probability of closing.
+    if ((kind === "wait" || kind === "end") && this.lastEndProbability !== undefined) {
       event.endProbability = this.lastEndProbability;
     }
     this.continuation.push(piece);
@@ -610,6 +656,7 @@ class RunDriver {
       answerTokens: this.answerTokens,
       waits: this.waits,
       forcedEnd: this.forcedEnd,
+      graceTokensUsed: Math.max(0, this.thinkingTokens - this.settings.maxThinkingTokens),
       firstTokenMs: this.firstTokenAt,
       thinkingMs: closedAt,
       answerMs: this.closedAt === null ? 0 : end - this.closedAt,

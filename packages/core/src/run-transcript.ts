@@ -53,10 +53,10 @@ export class RunTranscript {
     return this.parts.join("");
   }
 
-  /** Only the thinking, as `reasoning_content` in chat responses (waits included, the close not). */
+  /** Only the thinking, as `reasoning_content` in chat responses (injections before the close included, the close not). */
   get thinkingText(): string {
     return this.segments
-      .filter((s) => s.type === "thinking" || s.type === "wait")
+      .filter((s) => s.type === "thinking" || s.type === "wait" || s.type === "budget_message")
       .map((s) => s.text)
       .join("");
   }
@@ -72,7 +72,8 @@ export class RunTranscript {
     const sum = (type: SegmentType) =>
       this.segments.filter((s) => s.type === type).reduce((n, s) => n + s.tokens, 0);
     const waitTokens = sum("wait");
-    const closeTokens = sum("end") + sum("forced_end");
+    // The budget message belongs to the forced close it announces, so it is no thinking token.
+    const closeTokens = sum("end") + sum("forced_end") + sum("budget_message");
     return {
       thinking_tokens: sum("thinking") + waitTokens,
       injected_tokens: waitTokens + closeTokens,
@@ -86,6 +87,7 @@ export class RunTranscript {
       finish_reason: this.finishReason,
       reprefilled_tokens: this.stats?.reprefilledTokens ?? 0,
       cached_prompt_tokens: this.stats?.cachedPromptTokens ?? 0,
+      ...(this.stats?.graceTokensUsed ? { grace_tokens_used: this.stats.graceTokensUsed } : {}),
     };
   }
 

@@ -62,6 +62,8 @@ export function resolveSettings(
     finalAnswerPrefix: budget.final_answer_prefix ?? BUDGET_DEFAULTS.final_answer_prefix,
     maxAnswerTokens: budget.max_answer_tokens ?? BUDGET_DEFAULTS.max_answer_tokens,
     maxExtensions: budget.max_extensions ?? BUDGET_DEFAULTS.max_extensions,
+    budgetMessage: budget.budget_message ?? BUDGET_DEFAULTS.budget_message,
+    graceTokens: budget.grace_tokens ?? BUDGET_DEFAULTS.grace_tokens,
     sampling: resolvedSampling(sampling),
   };
   return settings;

@@ -54,6 +54,17 @@ export const BudgetForcingSchema = Type.Object(
     max_answer_tokens: Type.Optional(Count),
     /** Hard cap on extensions per run, so a model that ends at once every time cannot loop forever. */
     max_extensions: Type.Optional(Count),
+    /**
+     * Text injected into the thinking just before a forced close (llama.cpp's
+     * `--reasoning-budget-message`), so the model knows why it must answer now.
+     */
+    budget_message: Type.Optional(Type.String()),
+    /**
+     * Past `max_thinking_tokens`, the model may go on this many tokens to
+     * finish its sentence or line; the close is forced at the first sentence
+     * or line end, or when the grace runs out.
+     */
+    grace_tokens: Type.Optional(Count),
   },
   { additionalProperties: false },
 );
@@ -80,6 +91,8 @@ export const BUDGET_DEFAULTS = {
   final_answer_prefix: "Final Answer:",
   max_answer_tokens: 1024,
   max_extensions: 64,
+  budget_message: "",
+  grace_tokens: 0,
 } as const satisfies Required<BudgetForcing>;
 
 /** 0 decodes greedily, as the s1 paper does. */
@@ -167,12 +180,20 @@ export function budgetProblems(input: BudgetForcing): SettingProblem[] {
     waitStringProblem(budget.wait_string),
     countProblem("max_answer_tokens", budget.max_answer_tokens),
     countProblem("max_extensions", budget.max_extensions),
+    countProblem("grace_tokens", budget.grace_tokens),
   ].filter((problem): problem is SettingProblem => problem !== null);
   if (budget.final_answer_prefix !== undefined && typeof budget.final_answer_prefix !== "string") {
     problems.push({
       field: "final_answer_prefix",
       code: "invalid_budget",
       message: "final_answer_prefix must be a string.",
+    });
+  }
+  if (budget.budget_message !== undefined && typeof budget.budget_message !== "string") {
+    problems.push({
+      field: "budget_message",
+      code: "invalid_budget",
+      message: "budget_message must be a string.",
     });
   }
   if (problems.length > 0) return problems;

@@ -20,6 +20,8 @@ export const InjectionKindSchema = Type.Union([
   Type.Literal("wait"),
   Type.Literal("forced_end"),
   Type.Literal("end"),
+  /** `budget_message`, just before a forced close; counted with the close. */
+  Type.Literal("budget_message"),
 ]);
 export type InjectionKind = Static<typeof InjectionKindSchema>;
 
@@ -74,6 +76,9 @@ export const ResolvedSettingsSchema = Type.Object({
   finalAnswerPrefix: Type.String(),
   maxAnswerTokens: Count,
   maxExtensions: Count,
+  /** Optional so runs stored before these settings existed still read: absent is off. */
+  budgetMessage: Type.Optional(Type.String()),
+  graceTokens: Type.Optional(Count),
   sampling: SamplingSettingsSchema,
 });
 export type ResolvedSettings = Static<typeof ResolvedSettingsSchema>;
@@ -117,6 +122,8 @@ export const InjectionReasonSchema = Type.Union([
   Type.Literal("model_end"),
   /** The backend stopped thinking for another reason (end of sequence, no budget left for a wait). */
   Type.Literal("backend_stop"),
+  /** The thinking used its `grace_tokens` past the budget: closed at a sentence or line end, or when the grace ran out. */
+  Type.Literal("grace"),
 ]);
 export type InjectionReason = Static<typeof InjectionReasonSchema>;
 
@@ -155,6 +162,8 @@ export const RunStatsSchema = Type.Object({
   answerTokens: Count,
   waits: Count,
   forcedEnd: Type.Boolean(),
+  /** Thinking tokens generated past `max_thinking_tokens` under `grace_tokens` (absent in runs stored before it). */
+  graceTokensUsed: Type.Optional(Count),
   /** Time to the first generated token, ms (null when none came). */
   firstTokenMs: Type.Union([Time, Type.Null()]),
   thinkingMs: Time,
@@ -207,6 +216,7 @@ export const SegmentTypeSchema = Type.Union([
   Type.Literal("wait"),
   Type.Literal("forced_end"),
   Type.Literal("end"),
+  Type.Literal("budget_message"),
   Type.Literal("answer"),
 ]);
 export type SegmentType = Static<typeof SegmentTypeSchema>;
@@ -220,7 +230,7 @@ export type Segment = Static<typeof SegmentSchema>;
 
 /** The API's `budget_forcing` response object: what budget forcing did to one run. */
 export const BudgetForcingSummarySchema = Type.Object({
-  /** Generated thinking plus injected waits; never above `max_thinking_tokens`. */
+  /** Generated thinking plus injected waits; never above `max_thinking_tokens` + `grace_tokens`. */
   thinking_tokens: Count,
   /** Waits and closes the engine appended. */
   injected_tokens: Count,
@@ -234,5 +244,7 @@ export const BudgetForcingSummarySchema = Type.Object({
   finish_reason: Type.Union([FinishReasonSchema, Type.Null()]),
   reprefilled_tokens: Count,
   cached_prompt_tokens: Count,
+  /** Thinking tokens generated past the budget under `grace_tokens`. */
+  grace_tokens_used: Type.Optional(Count),
 });
 export type BudgetForcingSummary = Static<typeof BudgetForcingSummarySchema>;

@@ -92,6 +92,7 @@ export const SweepSchema = Type.Object(
     num_waits: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
     /** The paper's ablation: `["Wait", "Hmm", "Alternatively"]`. */
     wait_string: Type.Optional(Type.Array(WaitStringSchema, { minItems: 1, maxItems: 64 })),
+    grace_tokens: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
   },
   { additionalProperties: false },
 );

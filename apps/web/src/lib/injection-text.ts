@@ -22,7 +22,9 @@ export function describeInjection(
       ? `wait ${mark.waitNumber ?? ""}`.trim()
       : mark.kind === "forced_end"
         ? "forced close"
-        : "model closed";
+        : mark.kind === "budget_message"
+          ? "budget message"
+          : "model closed";
   let why: string;
   switch (mark.reason) {
     case "min_thinking_tokens":
@@ -44,6 +46,9 @@ export function describeInjection(
     case "backend_stop":
       why =
         "The backend stopped the thinking (end of sequence, or no room for another wait), so it was closed.";
+      break;
+    case "grace":
+      why = `The thinking went past the budget under grace_tokens${start?.graceTokens ? ` (${formatCount(start.graceTokens)})` : ""} to finish its sentence or line; then the close was forced.`;
       break;
   }
   const kindText =

@@ -98,6 +98,8 @@ const CONTROL_OF: Record<SettingField, keyof PlaygroundSettings> = {
   final_answer_prefix: "finalAnswerPrefix",
   max_answer_tokens: "maxAnswerTokens",
   max_extensions: "numWaits",
+  budget_message: "finalAnswerPrefix",
+  grace_tokens: "maxThinkingTokens",
   temperature: "temperature",
   top_p: "topP",
   top_k: "temperature",

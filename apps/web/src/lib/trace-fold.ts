@@ -79,6 +79,8 @@ export interface RunStart {
   maxThinkingTokens: number;
   minThinkingTokens: number;
   numWaits: number;
+  /** 0 when the run has no grace past the budget (and for runs stored before it existed). */
+  graceTokens: number;
   maxAnswerTokens: number;
   promptTokens: number;
   capabilities: BackendCapabilities;
@@ -186,6 +188,7 @@ class TraceDraft {
           maxThinkingTokens: r.maxThinkingTokens,
           minThinkingTokens: r.minThinkingTokens,
           numWaits: r.numWaits,
+          graceTokens: r.graceTokens ?? 0,
           maxAnswerTokens: r.maxAnswerTokens,
           promptTokens: event.promptTokens,
           capabilities: event.capabilities,
@@ -228,6 +231,9 @@ class TraceDraft {
         if (event.kind === "wait") {
           s.thinkingInjected += event.tokens;
           s.waits = Math.max(s.waits + 1, event.waitNumber ?? 0);
+        } else if (event.kind === "budget_message") {
+          // Announces the forced close that follows; counted with it, still in the thinking.
+          s.closeTokens += event.tokens;
         } else {
           s.closeTokens += event.tokens;
           s.forcedEnd = event.kind === "forced_end";

@@ -1,0 +1,89 @@
+/**
+ * Thinking-control methods beyond s1 through the official `openai` client:
+ * each is a `budget_forcing` field, its interventions come back as injected
+ * chunks and in the `budget_forcing` summary.
+ */
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ScriptPerRun, buildTestApp, listen, withBudgetForcing, type TestApp } from "./helpers.ts";
+
+const rambler = new ScriptPerRun("rambler", {
+  // One reply per upstream request: the budget cuts the first, the grace continues with the second.
+  replies: ["one two three four five six", " seven. eight nine</think>", "The answer is 42."],
+});
+
+let server: TestApp;
+let client: OpenAI;
+
+beforeAll(async () => {
+  server = await buildTestApp({ backends: [rambler] });
+  client = new OpenAI({
+    baseURL: `${await listen(server.app)}/v1`,
+    apiKey: "not-needed",
+    maxRetries: 0,
+  });
+});
+afterAll(() => server.close());
+
+interface Summary {
+  thinking_tokens: number;
+  grace_tokens_used?: number;
+  segments: Array<{ type: string; text: string }>;
+}
+
+describe("budget_message and grace_tokens", () => {
+  it("finish the sentence under the grace, then inject the message before the forced close", async () => {
+    const message = "Considering the limited time, I have to answer now.";
+    const completion = await client.chat.completions.create(
+      withBudgetForcing(
+        { model: "rambler", messages: [{ role: "user", content: "6 x 7?" }] },
+        { max_thinking_tokens: 10, grace_tokens: 20, budget_message: message },
+      ),
+    );
+    const summary = (completion as unknown as { budget_forcing: Summary }).budget_forcing;
+    expect(summary.segments.map((s) => [s.type, s.text])).toEqual([
+      ["thinking", "one two th seven. "],
+      ["budget_message", `\n${message}`],
+      ["forced_end", "\n</think>\n\nFinal Answer:"],
+      ["answer", "The answer is 42."],
+    ]);
+    expect(summary.thinking_tokens).toBe(18);
+    expect(summary.grace_tokens_used).toBe(8);
+    const reasoning = (completion.choices[0]!.message as { reasoning_content?: string })
+      .reasoning_content;
+    expect(reasoning).toBe(`one two th seven. \n${message}`);
+  });
+
+  it("streams the budget message as its own injected chunk, in the reasoning", async () => {
+    const stream = await client.chat.completions.create(
+      withBudgetForcing(
+        { model: "rambler", messages: [{ role: "user", content: "6 x 7?" }], stream: true },
+        { max_thinking_tokens: 10, budget_message: "Time is up." },
+      ),
+    );
+    const injected: Array<[string, unknown]> = [];
+    for await (const raw of stream) {
+      const choice = (
+        raw as unknown as { choices: Array<{ injected?: string; delta?: object }> }
+      ).choices[0];
+      if (choice?.injected) injected.push([choice.injected, choice.delta]);
+    }
+    expect(injected).toEqual([
+      ["budget_message", { reasoning_content: "\nTime is up." }],
+      ["forced_end", {}],
+    ]);
+  });
+
+  it("refuses a bad grace with a 400 naming the field", async () => {
+    const error = await client.chat.completions
+      .create(
+        withBudgetForcing(
+          { model: "rambler", messages: [{ role: "user", content: "6 x 7?" }] },
+          { grace_tokens: 1.5 },
+        ),
+      )
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/grace_tokens/);
+  });
+});
