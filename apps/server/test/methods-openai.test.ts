@@ -12,11 +12,16 @@ const rambler = new ScriptPerRun("rambler", {
   replies: ["one two three four five six", " seven. eight nine</think>", "The answer is 42."],
 });
 
+const waverer = new ScriptPerRun("waverer", {
+  replies: ["6 x 7 = 42. Wait, or 48? Hmm.</think>", "42"],
+});
+const plainServer = new ScriptPerRun("plain", { replies: ["a</think>", "42"], mode: "text" });
+
 let server: TestApp;
 let client: OpenAI;
 
 beforeAll(async () => {
-  server = await buildTestApp({ backends: [rambler] });
+  server = await buildTestApp({ backends: [rambler, waverer, plainServer] });
   client = new OpenAI({
     baseURL: `${await listen(server.app)}/v1`,
     apiKey: "not-needed",
@@ -85,5 +90,36 @@ describe("budget_message and grace_tokens", () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/grace_tokens/);
+  });
+});
+
+describe("suppress", () => {
+  it("keeps the words out of the thinking (the answer may use them)", async () => {
+    const completion = await client.chat.completions.create(
+      withBudgetForcing(
+        { model: "waverer", messages: [{ role: "user", content: "6 x 7?" }] },
+        { suppress: ["Wait", "Hmm"] },
+      ),
+    );
+    const reasoning = (completion.choices[0]!.message as { reasoning_content?: string })
+      .reasoning_content;
+    expect(reasoning).toBe("6 x 7 = 42. , or 48? .");
+    expect(waverer.requests.at(-2)).toMatchObject({ suppressWords: ["Wait", "Hmm"] });
+    expect(waverer.requests.at(-1)!.suppressWords).toBeUndefined();
+  });
+
+  it("is refused with 400 unsupported_by_backend by a backend that cannot ban words", async () => {
+    const error = await client.chat.completions
+      .create(
+        withBudgetForcing(
+          { model: "plain", messages: [{ role: "user", content: "6 x 7?" }] },
+          { suppress: ["Wait"] },
+        ),
+      )
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const failure = error as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(failure.code).toBe("unsupported_by_backend");
+    expect(failure.message).toMatch(/budget_forcing\.suppress/);
   });
 });

@@ -35,6 +35,11 @@ export interface GenerateRequest {
    * Only honoured when `capabilities.logprobs` is true.
    */
   probeTokenIds?: number[];
+  /**
+   * Words the model must not write in this request, each with and without a
+   * leading space. Only sent when `capabilities.suppress` is true.
+   */
+  suppressWords?: string[];
   /** Aborting must stop the upstream generation promptly (within a second). */
   signal: AbortSignal;
 }

@@ -25,6 +25,7 @@ import type {
 import { DelimiterMatcher } from "./delimiter-matcher.ts";
 import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
 import { forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { assertBackendSupports } from "./methods/backend-support.ts";
 import { SentenceEndWatch } from "./methods/grace.ts";
 import { resolveSettings } from "./settings.ts";
 
@@ -97,7 +98,9 @@ export class BudgetForcingRun {
     }
     // Validate the settings once without the context so a bad request is
     // refused before any tokenizer round-trip, then again with the real limits.
-    const { format } = resolveSettings(request.budgetForcing ?? {}, request.sampling);
+    const early = resolveSettings(request.budgetForcing ?? {}, request.sampling);
+    assertBackendSupports(early, capabilities);
+    const { format } = early;
     const plan = await TokenPlan.create(session, capabilities, request.prompt, format);
     const settings = resolveSettings(request.budgetForcing ?? {}, request.sampling, {
       contextLength: capabilities.contextLength,
@@ -450,6 +453,8 @@ class RunDriver {
       signal: this.abort.signal,
     };
     if (next.thinking && next.stopIds.length > 0) generate.probeTokenIds = next.stopIds;
+    const suppress = this.settings.suppress ?? [];
+    if (next.thinking && suppress.length > 0) generate.suppressWords = suppress;
     this.upstreamRequests += 1;
     return {
       generate,

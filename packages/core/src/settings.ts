@@ -64,6 +64,7 @@ export function resolveSettings(
     maxExtensions: budget.max_extensions ?? BUDGET_DEFAULTS.max_extensions,
     budgetMessage: budget.budget_message ?? BUDGET_DEFAULTS.budget_message,
     graceTokens: budget.grace_tokens ?? BUDGET_DEFAULTS.grace_tokens,
+    suppress: [...(budget.suppress ?? BUDGET_DEFAULTS.suppress)],
     sampling: resolvedSampling(sampling),
   };
   return settings;

@@ -32,6 +32,11 @@ export const BackendCapabilitiesSchema = Type.Object({
    * KV cache): a continuation evaluates only the tokens that are new.
    */
   persistentSequence: Type.Boolean(),
+  /**
+   * Words can be banned from generation (`budget_forcing.suppress`): token
+   * bias, vLLM `bad_words` or llama.cpp `logit_bias`. Absent is false.
+   */
+  suppress: Type.Optional(Type.Boolean()),
   /** The model's context length in tokens, when known. */
   contextLength: Type.Optional(Type.Integer({ minimum: 1 })),
 });

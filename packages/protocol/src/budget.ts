@@ -10,6 +10,8 @@ import { Type, type Static } from "typebox";
 
 const Count = Type.Integer({ minimum: 0 });
 const NonEmptyText = Type.String({ minLength: 1 });
+/** Enough for every variant of a few words; each is a ban rule evaluated at every step. */
+const MAX_SUPPRESSED_WORDS = 64;
 
 /** A format of one's own: the delimiters a model uses, and what a forced close appends. */
 export const CustomFormatSchema = Type.Object(
@@ -65,6 +67,13 @@ export const BudgetForcingSchema = Type.Object(
      * or line end, or when the grace runs out.
      */
     grace_tokens: Type.Optional(Count),
+    /**
+     * Words the model cannot write while it thinks (NoWait: `["Wait", "Hmm",
+     * "Alternatively"]`), each also with a leading space. Applied by the
+     * backend's own mechanism (token bias, vLLM `bad_words`, llama.cpp
+     * `logit_bias`); a backend without one refuses the run.
+     */
+    suppress: Type.Optional(Type.Array(NonEmptyText, { maxItems: MAX_SUPPRESSED_WORDS })),
   },
   { additionalProperties: false },
 );
@@ -93,6 +102,7 @@ export const BUDGET_DEFAULTS = {
   max_extensions: 64,
   budget_message: "",
   grace_tokens: 0,
+  suppress: [] as string[],
 } as const satisfies Required<BudgetForcing>;
 
 /** 0 decodes greedily, as the s1 paper does. */
@@ -194,6 +204,21 @@ export function budgetProblems(input: BudgetForcing): SettingProblem[] {
       field: "budget_message",
       code: "invalid_budget",
       message: "budget_message must be a string.",
+    });
+  }
+  const suppress = budget.suppress;
+  if (
+    suppress !== undefined &&
+    !(
+      Array.isArray(suppress) &&
+      suppress.length <= MAX_SUPPRESSED_WORDS &&
+      suppress.every((word) => typeof word === "string" && word.trim() !== "")
+    )
+  ) {
+    problems.push({
+      field: "suppress",
+      code: "invalid_budget",
+      message: `suppress must be a list of at most ${MAX_SUPPRESSED_WORDS} words, none empty.`,
     });
   }
   if (problems.length > 0) return problems;

@@ -79,6 +79,8 @@ export const ResolvedSettingsSchema = Type.Object({
   /** Optional so runs stored before these settings existed still read: absent is off. */
   budgetMessage: Type.Optional(Type.String()),
   graceTokens: Type.Optional(Count),
+  /** Words banned while thinking. */
+  suppress: Type.Optional(Type.Array(Type.String())),
   sampling: SamplingSettingsSchema,
 });
 export type ResolvedSettings = Static<typeof ResolvedSettingsSchema>;

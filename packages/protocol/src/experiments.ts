@@ -93,6 +93,13 @@ export const SweepSchema = Type.Object(
     /** The paper's ablation: `["Wait", "Hmm", "Alternatively"]`. */
     wait_string: Type.Optional(Type.Array(WaitStringSchema, { minItems: 1, maxItems: 64 })),
     grace_tokens: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
+    /** NoWait against none: `[[], ["Wait", "Hmm", "Alternatively"]]`. */
+    suppress: Type.Optional(
+      Type.Array(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 }), {
+        minItems: 1,
+        maxItems: 64,
+      }),
+    ),
   },
   { additionalProperties: false },
 );

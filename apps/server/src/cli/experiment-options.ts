@@ -31,6 +31,9 @@ export function collectSweep(value: string, previous: Sweep | undefined): Sweep 
   if (name === "wait_string") {
     // `Wait|Hmm` is one setting that rotates both strings.
     sweep.wait_string = items.map((item) => (item.includes("|") ? item.split("|") : item));
+  } else if (name === "suppress") {
+    // `none,Wait|Hmm`: no suppression against both words banned.
+    sweep.suppress = items.map((item) => (item === "none" ? [] : item.split("|")));
   } else {
     sweep[name] = items.map((item) => {
       if (!/^\d+$/.test(item) || !Number.isSafeInteger(Number(item))) {

@@ -63,6 +63,7 @@ class VllmBackend implements Backend {
       logprobs: true,
       tokenizer: true,
       persistentSequence: false,
+      suppress: true,
     };
     if (this.contextLength !== undefined) capabilities.contextLength = this.contextLength;
     return capabilities;

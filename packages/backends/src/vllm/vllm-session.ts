@@ -217,6 +217,8 @@ export class VllmSession implements GenerationSession {
     if (sampling.topP !== undefined) body.top_p = sampling.topP;
     if (sampling.topK !== undefined) body.top_k = sampling.topK;
     if (sampling.seed !== undefined) body.seed = sampling.seed;
+    // vLLM bans each word with and without a leading space, and a multi-token word only at its last token.
+    if (request.suppressWords?.length) body.bad_words = request.suppressWords;
     if (probes) {
       body.logprobs = this.ctx.probeTopLogprobs;
       body.logprob_token_ids = probes;

@@ -75,6 +75,7 @@ export interface RecordedRequest {
   maxTokens: number;
   stopTokenIds: number[];
   stopStrings: string[];
+  suppressWords?: string[];
 }
 
 export class ScriptedBackend implements Backend {
@@ -94,6 +95,8 @@ export class ScriptedBackend implements Backend {
       logprobs: ids && options.probeProbability !== undefined,
       tokenizer: ids,
       persistentSequence: false,
+      // Its "model" can leave words out of a reply, as a token ban would make a real one do.
+      suppress: ids,
       contextLength: options.contextLength,
     };
   }
@@ -133,9 +136,13 @@ export class ScriptedBackend implements Backend {
       maxTokens: request.maxTokens,
       stopTokenIds: [...request.stopTokenIds],
       stopStrings: [...request.stopStrings],
+      ...(request.suppressWords ? { suppressWords: [...request.suppressWords] } : {}),
     });
     const { replies, tokensPerChunk = 1, chunkDelayMs = 0, failAt } = this.options;
-    const reply = replies[Math.min(index, replies.length - 1)] ?? "";
+    const reply = withoutWords(
+      replies[Math.min(index, replies.length - 1)] ?? "",
+      request.suppressWords ?? [],
+    );
     // A text-only server's chunks may split a delimiter anywhere, so in text mode every character is a token.
     const tokens = scriptedTokenize(reply, this.capabilities.exactTokenIds);
     const exact = this.capabilities.exactTokenIds;
@@ -198,6 +205,13 @@ export class ScriptedBackend implements Backend {
       if (!finished) this.cancelled += 1;
     }
   }
+}
+
+/** The reply a model with these words banned writes: the same, without them. */
+function withoutWords(reply: string, words: readonly string[]): string {
+  let text = reply;
+  for (const word of words) text = text.split(word).join("");
+  return text;
 }
 
 /** Where a real server would stop: the first stop id, or the start of the first stop string. */
