@@ -15,13 +15,16 @@ const rambler = new ScriptPerRun("rambler", {
 const waverer = new ScriptPerRun("waverer", {
   replies: ["6 x 7 = 42. Wait, or 48? Hmm.</think>", "42"],
 });
+const looper = new ScriptPerRun("looper", {
+  replies: ["Let me add. " + "carry the one, ".repeat(30), "The answer is 42."],
+});
 const plainServer = new ScriptPerRun("plain", { replies: ["a</think>", "42"], mode: "text" });
 
 let server: TestApp;
 let client: OpenAI;
 
 beforeAll(async () => {
-  server = await buildTestApp({ backends: [rambler, waverer, plainServer] });
+  server = await buildTestApp({ backends: [rambler, waverer, looper, plainServer] });
   client = new OpenAI({
     baseURL: `${await listen(server.app)}/v1`,
     apiKey: "not-needed",
@@ -121,5 +124,29 @@ describe("suppress", () => {
     const failure = error as InstanceType<typeof OpenAI.BadRequestError>;
     expect(failure.code).toBe("unsupported_by_backend");
     expect(failure.message).toMatch(/budget_forcing\.suppress/);
+  });
+});
+
+describe("loop_guard", () => {
+  it("forces the close of looping thinking, marked with reason loop in the stream", async () => {
+    const stream = await client.completions.create(
+      withBudgetForcing(
+        { model: "looper", prompt: "<think>\n", stream: true },
+        { max_thinking_tokens: 400, loop_guard: { window: 16, repeats: 2 } },
+      ),
+    );
+    const injected: string[] = [];
+    let summary: Summary | undefined;
+    for await (const raw of stream) {
+      const chunk = raw as unknown as {
+        choices: Array<{ injected?: string }>;
+        budget_forcing?: Summary;
+      };
+      if (chunk.choices[0]?.injected) injected.push(chunk.choices[0].injected);
+      summary = chunk.budget_forcing ?? summary;
+    }
+    expect(injected).toEqual(["forced_end"]);
+    // "carry the one, " is 15 tokens: two of them after the 12-token preamble, and a little.
+    expect(summary!.thinking_tokens).toBeLessThanOrEqual(12 + 2 * 16);
   });
 });

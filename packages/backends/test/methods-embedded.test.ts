@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { BudgetForcingRun, RunTranscript, type RunRequest } from "@thinkscope/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedBackend, type EmbeddedBackend } from "../src/index.ts";
+import { getTestModel } from "../src/testing/index.ts";
 
 let dataDir: string;
 let backend: EmbeddedBackend;
@@ -53,5 +54,62 @@ describe("suppress on the embedded engine", () => {
     // The ban is on the word, not its letters: they still appear elsewhere.
     expect(banned.thinkingText).toMatch(/c/);
     expect(banned.answerText).toMatch(/boxed/);
+  });
+});
+
+describe("loop_guard on the embedded engine", () => {
+  // A generated model that, after a short preamble `xyz`, says `abcd` over and
+  // over and never closes its thinking; after a forced close it answers ` 42`.
+  const LOOPING = {
+    "<think>": "\n",
+    "\n": "x",
+    x: "y",
+    y: "z",
+    z: "a",
+    a: "b",
+    b: "c",
+    c: "d",
+    d: "a",
+    ":": " ",
+    " ": "4",
+    "4": "2",
+    "2": "<|im_end|>",
+  };
+  const PROMPT = "<|im_start|>user\nCount<|im_end|>\n<|im_start|>assistant\n<think>\n";
+
+  it("closes a looping model within 3 windows of the loop starting", async () => {
+    const { path } = await getTestModel({ transitions: LOOPING });
+    const looper = createEmbeddedBackend({ model: path, dataDir });
+    try {
+      await looper.prepare();
+      for (const guard of [
+        { window: 8, repeats: 3 },
+        { window: 6, repeats: 2 },
+      ]) {
+        const session = await looper.openSession({});
+        try {
+          const run = await BudgetForcingRun.prepare(session, looper.capabilities, {
+            prompt: PROMPT,
+            budgetForcing: { max_thinking_tokens: 500, loop_guard: guard },
+          });
+          const transcript = new RunTranscript();
+          const reasons: string[] = [];
+          for await (const event of run.events()) {
+            transcript.apply(event);
+            if (event.type === "injection") reasons.push(event.reason);
+          }
+          expect(reasons).toEqual(["loop"]);
+          const thinking = transcript.summary().thinking_tokens;
+          const loopStart = "xyz".length;
+          expect(transcript.thinkingText.slice(0, 11)).toBe("xyzabcdabcd");
+          expect(thinking - loopStart).toBeLessThanOrEqual(3 * guard.window);
+          expect(transcript.answerText).toBe(" 42");
+        } finally {
+          await session.close();
+        }
+      }
+    } finally {
+      await looper.close();
+    }
   });
 });

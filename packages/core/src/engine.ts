@@ -27,6 +27,7 @@ import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
 import { forcedCloseText, promptOpensThinking } from "./formats.ts";
 import { assertBackendSupports } from "./methods/backend-support.ts";
 import { SentenceEndWatch } from "./methods/grace.ts";
+import { CHARACTERS_PER_TOKEN, LoopWatch, characterUnits } from "./methods/loop-guard.ts";
 import { resolveSettings } from "./settings.ts";
 
 export interface RunRequest {
@@ -274,6 +275,7 @@ class RunDriver {
   private graceStarted = false;
   /** Why the engine cut the last request short, until the close consumes it. */
   private interruptReason: InjectionReason | null = null;
+  private readonly loopWatch: LoopWatch | null;
 
   private generatedThinking = 0;
   private injectedThinking = 0;
@@ -295,6 +297,10 @@ class RunDriver {
   ) {
     this.clock = options.clock ?? (() => Date.now());
     this.startedAt = this.clock();
+    const guard = settings.loopGuard;
+    // Without ids the watch reads characters, so its window is in characters too.
+    const scale = plan.exact ? 1 : CHARACTERS_PER_TOKEN;
+    this.loopWatch = guard ? new LoopWatch(guard.window * scale, guard.repeats) : null;
     if (options.signal) {
       if (options.signal.aborted) this.abort.abort();
       else options.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
@@ -492,6 +498,10 @@ class RunDriver {
     state.generated += tokens;
     this.emitGenerated({ text, ids, tokens }, event.probeProbabilities);
     if (state.sentenceEnd?.push(text) && !state.sawEnd) state.interrupt = "grace";
+    if (this.loopWatch && state.thinking && this.phase === "thinking" && !state.sawEnd) {
+      const units = this.plan.exact && ids ? ids : characterUnits(text);
+      if (this.loopWatch.push(units)) state.interrupt = "loop";
+    }
   }
 
   private finish(state: RequestState, outcome: Outcome, usage: GenerationUsage | undefined): void {
@@ -589,6 +599,7 @@ class RunDriver {
     };
     if (piece.ids) event.tokenIds = piece.ids;
     if (waitNumber !== undefined) event.waitNumber = waitNumber;
+    this.loopWatch?.reset();
     // Only what the model's own end attempt triggered carries its probability of closing.
     if ((kind === "wait" || kind === "end") && this.lastEndProbability !== undefined) {
       event.endProbability = this.lastEndProbability;

@@ -6,6 +6,7 @@
  */
 import {
   BUDGET_DEFAULTS,
+  LOOP_GUARD_DEFAULTS,
   budgetProblems,
   contextProblem,
   fitToContext,
@@ -67,6 +68,7 @@ export function resolveSettings(
     suppress: [...(budget.suppress ?? BUDGET_DEFAULTS.suppress)],
     sampling: resolvedSampling(sampling),
   };
+  if (budget.loop_guard) settings.loopGuard = { ...LOOP_GUARD_DEFAULTS, ...budget.loop_guard };
   return settings;
 }
 

@@ -44,6 +44,26 @@ export const WaitStringSchema = Type.Union([
   Type.Array(NonEmptyText, { minItems: 1 }),
 ]);
 
+/**
+ * The loop breaker: when the last `window × repeats` thinking tokens are one
+ * span of at most `window` tokens said `repeats` times over, the close is
+ * forced (reason `loop`). Absent: off.
+ */
+export const LoopGuardSchema = Type.Object(
+  {
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    repeats: Type.Optional(Type.Integer({ minimum: 2, maximum: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type LoopGuard = Static<typeof LoopGuardSchema>;
+
+/** What a `loop_guard` uses for a field it leaves out. */
+export const LOOP_GUARD_DEFAULTS = {
+  window: 64,
+  repeats: 3,
+} as const satisfies Required<LoopGuard>;
+
 /** The `budget_forcing` request field. Every field is optional; `BUDGET_DEFAULTS` fills them. */
 export const BudgetForcingSchema = Type.Object(
   {
@@ -74,6 +94,7 @@ export const BudgetForcingSchema = Type.Object(
      * `logit_bias`); a backend without one refuses the run.
      */
     suppress: Type.Optional(Type.Array(NonEmptyText, { maxItems: MAX_SUPPRESSED_WORDS })),
+    loop_guard: Type.Optional(LoopGuardSchema),
   },
   { additionalProperties: false },
 );
@@ -90,7 +111,10 @@ export const SamplingSchema = Type.Object(
 );
 export type Sampling = Static<typeof SamplingSchema>;
 
-/** What a run uses for every field its request leaves out. */
+/** Methods a request turns on by giving them; left out, they are off, and have no default. */
+type MethodField = "loop_guard";
+
+/** What a run uses for every field its request leaves out (a method left out is off). */
 export const BUDGET_DEFAULTS = {
   format: "think-tags",
   max_thinking_tokens: 2048,
@@ -103,7 +127,7 @@ export const BUDGET_DEFAULTS = {
   budget_message: "",
   grace_tokens: 0,
   suppress: [] as string[],
-} as const satisfies Required<BudgetForcing>;
+} as const satisfies Required<Omit<BudgetForcing, MethodField>>;
 
 /** 0 decodes greedily, as the s1 paper does. */
 export const SAMPLING_DEFAULTS = { temperature: 0, top_p: 1 } as const;
@@ -221,6 +245,8 @@ export function budgetProblems(input: BudgetForcing): SettingProblem[] {
       message: `suppress must be a list of at most ${MAX_SUPPRESSED_WORDS} words, none empty.`,
     });
   }
+  const loop = loopGuardProblem(budget.loop_guard);
+  if (loop) problems.push(loop);
   if (problems.length > 0) return problems;
   const resolved = { ...BUDGET_DEFAULTS, ...withoutUndefined(input) };
   if (resolved.min_thinking_tokens > resolved.max_thinking_tokens) {
@@ -238,6 +264,34 @@ export function budgetProblems(input: BudgetForcing): SettingProblem[] {
     });
   }
   return problems;
+}
+
+function loopGuardProblem(input: unknown): SettingProblem | null {
+  if (input === undefined) return null;
+  const problem = (message: string): SettingProblem => ({
+    field: "loop_guard",
+    code: "invalid_budget",
+    message,
+  });
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return problem('loop_guard must be an object: { "window": tokens, "repeats": times }.');
+  }
+  const { window, repeats, ...rest } = input as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) return problem(`loop_guard has no field ${unknown.join(", ")}.`);
+  if (
+    window !== undefined &&
+    !(Number.isInteger(window) && (window as number) >= 1 && (window as number) <= 1024)
+  ) {
+    return problem("loop_guard.window must be a whole number of tokens from 1 to 1024.");
+  }
+  if (
+    repeats !== undefined &&
+    !(Number.isInteger(repeats) && (repeats as number) >= 2 && (repeats as number) <= 64)
+  ) {
+    return problem("loop_guard.repeats must be a whole number from 2 to 64.");
+  }
+  return null;
 }
 
 /** Everything wrong with a sampling value, field by field. */

@@ -81,6 +81,8 @@ export const ResolvedSettingsSchema = Type.Object({
   graceTokens: Type.Optional(Count),
   /** Words banned while thinking. */
   suppress: Type.Optional(Type.Array(Type.String())),
+  /** The loop breaker with its defaults filled in; absent when off. */
+  loopGuard: Type.Optional(Type.Object({ window: Count, repeats: Count })),
   sampling: SamplingSettingsSchema,
 });
 export type ResolvedSettings = Static<typeof ResolvedSettingsSchema>;
@@ -126,6 +128,8 @@ export const InjectionReasonSchema = Type.Union([
   Type.Literal("backend_stop"),
   /** The thinking used its `grace_tokens` past the budget: closed at a sentence or line end, or when the grace ran out. */
   Type.Literal("grace"),
+  /** The thinking went round in a loop (`loop_guard`): the close was forced. */
+  Type.Literal("loop"),
 ]);
 export type InjectionReason = Static<typeof InjectionReasonSchema>;
 

@@ -47,6 +47,9 @@ export function describeInjection(
       why =
         "The backend stopped the thinking (end of sequence, or no room for another wait), so it was closed.";
       break;
+    case "loop":
+      why = "The thinking went round in a loop (loop_guard): the same span repeated, so the close was forced.";
+      break;
     case "grace":
       why = `The thinking went past the budget under grace_tokens${start?.graceTokens ? ` (${formatCount(start.graceTokens)})` : ""} to finish its sentence or line; then the close was forced.`;
       break;

@@ -100,6 +100,8 @@ const CONTROL_OF: Record<SettingField, keyof PlaygroundSettings> = {
   max_extensions: "numWaits",
   budget_message: "finalAnswerPrefix",
   grace_tokens: "maxThinkingTokens",
+  suppress: "waitStrings",
+  loop_guard: "maxThinkingTokens",
   temperature: "temperature",
   top_p: "topP",
   top_k: "temperature",
