@@ -18,13 +18,17 @@ const waverer = new ScriptPerRun("waverer", {
 const looper = new ScriptPerRun("looper", {
   replies: ["Let me add. " + "carry the one, ".repeat(30), "The answer is 42."],
 });
+const guesser = new ScriptPerRun("guesser", {
+  // Thinking, the probe's answer, thinking (the one elimination spent: no probe), the answer.
+  replies: ["5 + 7 = 11\n</think>", "11}", "no: 12\n</think>", "The answer is 12."],
+});
 const plainServer = new ScriptPerRun("plain", { replies: ["a</think>", "42"], mode: "text" });
 
 let server: TestApp;
 let client: OpenAI;
 
 beforeAll(async () => {
-  server = await buildTestApp({ backends: [rambler, waverer, looper, plainServer] });
+  server = await buildTestApp({ backends: [rambler, waverer, looper, guesser, plainServer] });
   client = new OpenAI({
     baseURL: `${await listen(server.app)}/v1`,
     apiKey: "not-needed",
@@ -71,9 +75,8 @@ describe("budget_message and grace_tokens", () => {
     );
     const injected: Array<[string, unknown]> = [];
     for await (const raw of stream) {
-      const choice = (
-        raw as unknown as { choices: Array<{ injected?: string; delta?: object }> }
-      ).choices[0];
+      const choice = (raw as unknown as { choices: Array<{ injected?: string; delta?: object }> })
+        .choices[0];
       if (choice?.injected) injected.push([choice.injected, choice.delta]);
     }
     expect(injected).toEqual([
@@ -148,5 +151,59 @@ describe("loop_guard", () => {
     expect(injected).toEqual(["forced_end"]);
     // "carry the one, " is 15 tokens: two of them after the 12-token preamble, and a little.
     expect(summary!.thinking_tokens).toBeLessThanOrEqual(12 + 2 * 16);
+  });
+});
+
+describe("eliminate and early_exit", () => {
+  it("eliminate rejects the model's first answer in its reasoning and lists it", async () => {
+    const completion = await client.chat.completions.create(
+      withBudgetForcing(
+        { model: "guesser", messages: [{ role: "user", content: "5 + 7?" }] },
+        { eliminate: { attempts: 1 } },
+      ),
+    );
+    const summary = (
+      completion as unknown as { budget_forcing: Summary & { eliminated_answers?: string[] } }
+    ).budget_forcing;
+    expect(summary.eliminated_answers).toEqual(["11"]);
+    expect(summary.segments.map((s) => s.type)).toEqual([
+      "thinking",
+      "elimination",
+      "thinking",
+      "end",
+      "answer",
+    ]);
+    const reasoning = (completion.choices[0]!.message as { reasoning_content?: string })
+      .reasoning_content;
+    expect(reasoning).toBe("5 + 7 = 11\nWait, the answer is not 11.no: 12\n");
+    expect(completion.choices[0]!.message.content).toBe("The answer is 12.");
+  });
+
+  it('refuses verifier "reference" outside an experiment, where no reference is known', async () => {
+    const error = await client.chat.completions
+      .create(
+        withBudgetForcing(
+          { model: "guesser", messages: [{ role: "user", content: "5 + 7?" }] },
+          { eliminate: { verifier: "reference" } },
+        ),
+      )
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("reference_required");
+  });
+
+  it("early_exit reports its probes' tokens in the summary", async () => {
+    const completion = await client.completions.create(
+      withBudgetForcing(
+        { model: "guesser", prompt: "<think>\n" },
+        { num_waits: 2, early_exit: { probe_every: 1000, stable: 1 } },
+      ),
+    );
+    const summary = (
+      completion as unknown as { budget_forcing: Summary & { probe_tokens?: number } }
+    ).budget_forcing;
+    // The first end attempt's probe already settles it (stable: 1): no wait, a forced close.
+    expect(summary.segments.map((s) => s.type)).toEqual(["thinking", "forced_end", "answer"]);
+    expect(summary.probe_tokens).toBe(2);
   });
 });

@@ -27,6 +27,8 @@ import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
 import { forcedCloseText, promptOpensThinking } from "./formats.ts";
 import { assertBackendSupports } from "./methods/backend-support.ts";
 import { SentenceEndWatch } from "./methods/grace.ts";
+import { StableAnswer, probeAnswer, type ProbeResult } from "./methods/answer-probe.ts";
+import { eliminationText, judgeAnswer } from "./methods/elimination.ts";
 import { CHARACTERS_PER_TOKEN, LoopWatch, characterUnits } from "./methods/loop-guard.ts";
 import { resolveSettings } from "./settings.ts";
 
@@ -40,6 +42,8 @@ export interface RunRequest {
   budgetForcing?: BudgetForcing;
   sampling?: Partial<SamplingSettings>;
   runId?: string;
+  /** The problem's reference answer, known in experiments: `eliminate` with `verifier: "reference"` needs it. */
+  reference?: string;
 }
 
 export interface RunOptions {
@@ -87,6 +91,7 @@ export class BudgetForcingRun {
     readonly prompt: string,
     readonly settings: ResolvedSettings,
     private readonly plan: TokenPlan,
+    private readonly reference: string | undefined,
   ) {}
 
   static async prepare(
@@ -101,6 +106,12 @@ export class BudgetForcingRun {
     // refused before any tokenizer round-trip, then again with the real limits.
     const early = resolveSettings(request.budgetForcing ?? {}, request.sampling);
     assertBackendSupports(early, capabilities);
+    if (early.eliminate?.verifier === "reference" && request.reference === undefined) {
+      throw new InvalidRequestError(
+        "reference_required",
+        'eliminate.verifier "reference" needs the problem\'s reference answer, which only an experiment knows; use "none" here.',
+      );
+    }
     const { format } = early;
     const plan = await TokenPlan.create(session, capabilities, request.prompt, format);
     const settings = resolveSettings(request.budgetForcing ?? {}, request.sampling, {
@@ -114,6 +125,7 @@ export class BudgetForcingRun {
       request.prompt,
       settings,
       plan,
+      request.reference,
     );
   }
 
@@ -122,7 +134,10 @@ export class BudgetForcingRun {
   }
 
   events(options: RunOptions = {}): AsyncGenerator<EngineEvent> {
-    const driver = new RunDriver(this.session, this.settings, this.plan, options);
+    const driver = new RunDriver(this.session, this.settings, this.plan, {
+      ...options,
+      reference: this.reference,
+    });
     const started: RunStartedEvent = {
       type: "run.started",
       runId: this.runId,
@@ -276,6 +291,13 @@ class RunDriver {
   /** Why the engine cut the last request short, until the close consumes it. */
   private interruptReason: InjectionReason | null = null;
   private readonly loopWatch: LoopWatch | null;
+  private readonly stableAnswer: StableAnswer | null;
+  private readonly reference: string | undefined;
+  /** The thinking-token count at which early exit probes next. */
+  private nextProbeAt = Infinity;
+  private probes = 0;
+  private probeTokens = 0;
+  private readonly eliminatedAnswers: string[] = [];
 
   private generatedThinking = 0;
   private injectedThinking = 0;
@@ -293,8 +315,12 @@ class RunDriver {
     private readonly session: GenerationSession,
     private readonly settings: ResolvedSettings,
     private readonly plan: TokenPlan,
-    options: RunOptions,
+    options: RunOptions & { reference?: string },
   ) {
+    this.reference = options.reference;
+    const exit = settings.earlyExit;
+    this.stableAnswer = exit ? new StableAnswer(exit.stable) : null;
+    if (exit) this.nextProbeAt = exit.probeEvery;
     this.clock = options.clock ?? (() => Date.now());
     this.startedAt = this.clock();
     const guard = settings.loopGuard;
@@ -413,6 +439,15 @@ class RunDriver {
       } else if (outcome === "interrupt") {
         await this.forceClose(this.interruptReason ?? "max_thinking_tokens");
         this.interruptReason = null;
+      } else if (
+        outcome === "length" &&
+        this.thinkingTokens >= this.nextProbeAt &&
+        this.thinkingTokens < settings.maxThinkingTokens
+      ) {
+        const every = settings.earlyExit!.probeEvery;
+        this.nextProbeAt = (Math.floor(this.thinkingTokens / every) + 1) * every;
+        const { stable } = await this.probe("periodic");
+        if (stable) await this.forceClose("stable_answer");
       }
     }
     if (this.phase !== "answer") {
@@ -420,7 +455,8 @@ class RunDriver {
       if (remaining > 0) {
         return {
           thinking: true,
-          maxTokens: remaining,
+          // Early exit cuts the thinking into stretches of `probe_every`, a probe between each.
+          maxTokens: Math.min(remaining, this.nextProbeAt - this.thinkingTokens),
           stopIds: plan.endIds,
           stopStrings: plan.endStrings,
         };
@@ -530,8 +566,24 @@ class RunDriver {
   /** The model tried to end its thinking: extend with a wait, or accept the close. */
   private async endAttempt(stopReason: InjectionReason): Promise<void> {
     const { settings } = this;
+    const eliminate = settings.eliminate;
+    const eliminating =
+      eliminate !== undefined && this.eliminatedAnswers.length < eliminate.attempts;
+    const probe = this.stableAnswer || eliminating ? await this.probe("end_attempt") : null;
+    if (eliminating && probe) {
+      if (judgeAnswer(probe.answer, eliminate.verifier, this.reference) === "accept") {
+        await this.close("end", stopReason);
+        return;
+      }
+      if (await this.eliminateAnswer(probe.answer!)) return;
+    }
     const belowMinimum = this.thinkingTokens < settings.minThinkingTokens;
     const wantsExtension = this.waits < settings.numWaits || belowMinimum;
+    // A wait would only make the model say again the answer it has settled on.
+    if (wantsExtension && !belowMinimum && probe?.stable) {
+      await this.forceClose("stable_answer");
+      return;
+    }
     if (wantsExtension && this.waits < settings.maxExtensions) {
       const text = settings.waitStrings[this.waits % settings.waitStrings.length]!;
       const wait = await this.plan.piece(text, false);
@@ -548,12 +600,54 @@ class RunDriver {
     await this.close("end", stopReason);
   }
 
+  /** Inject the rejection of `answer` into the thinking; false when it would not fit the budget. */
+  private async eliminateAnswer(answer: string): Promise<boolean> {
+    const template = this.settings.eliminate!.text;
+    const piece = await this.plan.piece(eliminationText(template, answer), false);
+    if (this.thinkingTokens + piece.tokens > this.settings.maxThinkingTokens) return false;
+    this.injectedThinking += piece.tokens;
+    this.eliminatedAnswers.push(answer);
+    this.inject("elimination", piece, "eliminated");
+    this.thinkingText += piece.text;
+    return true;
+  }
+
+  /** Ask for the answer from the thinking so far, in a side request; recorded as a `probe` event. */
+  private async probe(
+    trigger: "periodic" | "end_attempt",
+  ): Promise<ProbeResult & { stable: boolean }> {
+    const { format, probeLeadIn, earlyExit } = this.settings;
+    const leadIn = forcedCloseText(format, this.thinkingText, probeLeadIn ?? "");
+    const piece = await this.plan.piece(leadIn, true);
+    const result = await probeAnswer(this.session, this.promptSoFar(piece), {
+      maxTokens: earlyExit?.probeTokens ?? 16,
+      stopIds: this.plan.answerStopIds,
+      signal: this.abort.signal,
+      exactCounts: this.plan.exact,
+    });
+    this.upstreamRequests += 1;
+    this.probes += 1;
+    this.probeTokens += result.tokens;
+    this.reprefilled += result.promptTokensEvaluated ?? 0;
+    this.cached += result.promptTokensCached ?? 0;
+    this.outbox.push({
+      type: "probe",
+      trigger,
+      answer: result.answer,
+      tokens: result.tokens,
+      thinkingTokenIndex: this.thinkingTokens,
+      time: this.time(),
+    });
+    return { ...result, stable: this.stableAnswer?.push(result.answer) ?? false };
+  }
+
   /** The engine ends the thinking: the `budget_message` first when there is one, then the forced close. */
   private async forceClose(reason: InjectionReason): Promise<void> {
     const message = this.settings.budgetMessage ?? "";
     if (message !== "") {
       // On a line of its own, as the forced close's delimiter is.
-      const text = this.thinkingText === "" || this.thinkingText.endsWith("\n") ? message : `\n${message}`;
+      const text =
+        this.thinkingText === "" || this.thinkingText.endsWith("\n") ? message : `\n${message}`;
       const piece = await this.plan.piece(text, false);
       this.closeTokens += piece.tokens;
       this.inject("budget_message", piece, reason);
@@ -593,7 +687,8 @@ class RunDriver {
       text: piece.text,
       tokens: piece.tokens,
       // The index is where the injection starts: waits already counted are excluded.
-      thinkingTokenIndex: this.thinkingTokens - (kind === "wait" ? piece.tokens : 0),
+      thinkingTokenIndex:
+        this.thinkingTokens - (kind === "wait" || kind === "elimination" ? piece.tokens : 0),
       reason,
       time: this.time(),
     };
@@ -601,7 +696,10 @@ class RunDriver {
     if (waitNumber !== undefined) event.waitNumber = waitNumber;
     this.loopWatch?.reset();
     // Only what the model's own end attempt triggered carries its probability of closing.
-    if ((kind === "wait" || kind === "end") && this.lastEndProbability !== undefined) {
+    if (
+      (kind === "wait" || kind === "end" || kind === "elimination") &&
+      this.lastEndProbability !== undefined
+    ) {
       event.endProbability = this.lastEndProbability;
     }
     this.continuation.push(piece);
@@ -649,15 +747,17 @@ class RunDriver {
     else if (!start.startsWith(seen)) this.enterAnswer();
   }
 
-  private promptSoFar(): PromptInput {
+  /** The prompt of the next request; with `extra`, of a side request that goes on from here. */
+  private promptSoFar(extra?: Piece): PromptInput {
+    const pieces = extra ? [...this.continuation, extra] : this.continuation;
     // A backend may stream a token without its id (llama-server drops the id of a
     // token that ends in half a UTF-8 character); then only the text is whole.
-    if (this.plan.exact && this.continuation.every((p) => p.ids !== undefined || p.tokens === 0)) {
+    if (this.plan.exact && pieces.every((p) => p.ids !== undefined || p.tokens === 0)) {
       const tokens = [...(this.plan.prompt.ids ?? [])];
-      for (const piece of this.continuation) tokens.push(...(piece.ids ?? []));
+      for (const piece of pieces) tokens.push(...(piece.ids ?? []));
       return { tokens };
     }
-    return { text: this.plan.prompt.text + this.continuation.map((p) => p.text).join("") };
+    return { text: this.plan.prompt.text + pieces.map((p) => p.text).join("") };
   }
 
   private stats(): RunStats {
@@ -673,6 +773,9 @@ class RunDriver {
       waits: this.waits,
       forcedEnd: this.forcedEnd,
       graceTokensUsed: Math.max(0, this.thinkingTokens - this.settings.maxThinkingTokens),
+      probes: this.probes,
+      probeTokens: this.probeTokens,
+      ...(this.settings.eliminate ? { eliminatedAnswers: [...this.eliminatedAnswers] } : {}),
       firstTokenMs: this.firstTokenAt,
       thinkingMs: closedAt,
       answerMs: this.closedAt === null ? 0 : end - this.closedAt,

@@ -7,6 +7,8 @@
 import {
   BUDGET_DEFAULTS,
   LOOP_GUARD_DEFAULTS,
+  EARLY_EXIT_DEFAULTS,
+  ELIMINATE_DEFAULTS,
   budgetProblems,
   contextProblem,
   fitToContext,
@@ -69,6 +71,18 @@ export function resolveSettings(
     sampling: resolvedSampling(sampling),
   };
   if (budget.loop_guard) settings.loopGuard = { ...LOOP_GUARD_DEFAULTS, ...budget.loop_guard };
+  if (budget.early_exit) {
+    const exit = { ...EARLY_EXIT_DEFAULTS, ...budget.early_exit };
+    settings.earlyExit = {
+      probeEvery: exit.probe_every,
+      stable: exit.stable,
+      probeTokens: exit.probe_tokens,
+    };
+  }
+  if (budget.eliminate) settings.eliminate = { ...ELIMINATE_DEFAULTS, ...budget.eliminate };
+  if (budget.early_exit || budget.eliminate) {
+    settings.probeLeadIn = budget.probe_lead_in ?? BUDGET_DEFAULTS.probe_lead_in;
+  }
   return settings;
 }
 

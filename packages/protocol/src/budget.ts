@@ -64,6 +64,51 @@ export const LOOP_GUARD_DEFAULTS = {
   repeats: 3,
 } as const satisfies Required<LoopGuard>;
 
+/**
+ * Early exit on a stable answer (Dynasor-CoT, DEER): every `probe_every`
+ * thinking tokens, and whenever the model tries to close, a probe asks for
+ * the answer from the thinking so far (the close, `probe_lead_in`, at most
+ * `probe_tokens` tokens) without adding it to the trace. When `stable`
+ * probes in a row give the same answer, the close is forced (reason
+ * `stable_answer`). Absent: off.
+ */
+export const EarlyExitSchema = Type.Object(
+  {
+    probe_every: Type.Optional(Type.Integer({ minimum: 1 })),
+    stable: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    probe_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  },
+  { additionalProperties: false },
+);
+export type EarlyExit = Static<typeof EarlyExitSchema>;
+export const EARLY_EXIT_DEFAULTS = {
+  probe_every: 64,
+  stable: 2,
+  probe_tokens: 16,
+} as const satisfies Required<EarlyExit>;
+
+/**
+ * Elimination: when the model tries to close, a probe reads its answer A;
+ * instead of closing, `text` with `{answer}` replaced by A is injected and
+ * the thinking goes on, up to `attempts` times. With `verifier: "reference"`
+ * (experiments, where the reference answer is known) a right A is accepted
+ * at once; with `"none"` every attempt is eliminated. Absent: off.
+ */
+export const EliminateSchema = Type.Object(
+  {
+    attempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    verifier: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("reference")])),
+    text: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type Eliminate = Static<typeof EliminateSchema>;
+export const ELIMINATE_DEFAULTS = {
+  attempts: 1,
+  verifier: "none",
+  text: "Wait, the answer is not {answer}.",
+} as const satisfies Required<Eliminate>;
+
 /** The `budget_forcing` request field. Every field is optional; `BUDGET_DEFAULTS` fills them. */
 export const BudgetForcingSchema = Type.Object(
   {
@@ -95,6 +140,13 @@ export const BudgetForcingSchema = Type.Object(
      */
     suppress: Type.Optional(Type.Array(NonEmptyText, { maxItems: MAX_SUPPRESSED_WORDS })),
     loop_guard: Type.Optional(LoopGuardSchema),
+    early_exit: Type.Optional(EarlyExitSchema),
+    eliminate: Type.Optional(EliminateSchema),
+    /**
+     * What a probe (`early_exit`, `eliminate`) appends after the close to
+     * ask for the answer; the answer is read up to the closing brace.
+     */
+    probe_lead_in: Type.Optional(NonEmptyText),
   },
   { additionalProperties: false },
 );
@@ -112,7 +164,7 @@ export const SamplingSchema = Type.Object(
 export type Sampling = Static<typeof SamplingSchema>;
 
 /** Methods a request turns on by giving them; left out, they are off, and have no default. */
-type MethodField = "loop_guard";
+type MethodField = "loop_guard" | "early_exit" | "eliminate";
 
 /** What a run uses for every field its request leaves out (a method left out is off). */
 export const BUDGET_DEFAULTS = {
@@ -127,6 +179,7 @@ export const BUDGET_DEFAULTS = {
   budget_message: "",
   grace_tokens: 0,
   suppress: [] as string[],
+  probe_lead_in: "The answer is \\boxed{",
 } as const satisfies Required<Omit<BudgetForcing, MethodField>>;
 
 /** 0 decodes greedily, as the s1 paper does. */
@@ -247,6 +300,17 @@ export function budgetProblems(input: BudgetForcing): SettingProblem[] {
   }
   const loop = loopGuardProblem(budget.loop_guard);
   if (loop) problems.push(loop);
+  problems.push(...earlyExitProblems(budget.early_exit), ...eliminateProblems(budget.eliminate));
+  if (
+    budget.probe_lead_in !== undefined &&
+    (typeof budget.probe_lead_in !== "string" || budget.probe_lead_in === "")
+  ) {
+    problems.push({
+      field: "probe_lead_in",
+      code: "invalid_budget",
+      message: "probe_lead_in must be a non-empty string.",
+    });
+  }
   if (problems.length > 0) return problems;
   const resolved = { ...BUDGET_DEFAULTS, ...withoutUndefined(input) };
   if (resolved.min_thinking_tokens > resolved.max_thinking_tokens) {
@@ -292,6 +356,69 @@ function loopGuardProblem(input: unknown): SettingProblem | null {
     return problem("loop_guard.repeats must be a whole number from 2 to 64.");
   }
   return null;
+}
+
+function methodObject(field: string, input: unknown, fields: readonly string[]): SettingProblem[] {
+  const problem = (message: string) => ({ field, code: "invalid_budget", message });
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return [problem(`${field} must be an object with ${fields.join(", ")}.`)];
+  }
+  const unknown = Object.keys(input).filter((key) => !fields.includes(key));
+  return unknown.length > 0 ? [problem(`${field} has no field ${unknown.join(", ")}.`)] : [];
+}
+
+function integerProblem(
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+): SettingProblem | null {
+  if (value === undefined) return null;
+  if (Number.isInteger(value) && (value as number) >= min && (value as number) <= max) return null;
+  return {
+    field,
+    code: "invalid_budget",
+    message: `${field} must be a whole number from ${min} to ${max}.`,
+  };
+}
+
+function earlyExitProblems(input: unknown): SettingProblem[] {
+  if (input === undefined) return [];
+  const shape = methodObject("early_exit", input, ["probe_every", "stable", "probe_tokens"]);
+  if (shape.length > 0) return shape;
+  const exit = input as Record<string, unknown>;
+  return [
+    integerProblem("early_exit.probe_every", exit.probe_every, 1, Number.MAX_SAFE_INTEGER),
+    integerProblem("early_exit.stable", exit.stable, 1, 64),
+    integerProblem("early_exit.probe_tokens", exit.probe_tokens, 1, 256),
+  ].filter((problem): problem is SettingProblem => problem !== null);
+}
+
+function eliminateProblems(input: unknown): SettingProblem[] {
+  if (input === undefined) return [];
+  const shape = methodObject("eliminate", input, ["attempts", "verifier", "text"]);
+  if (shape.length > 0) return shape;
+  const eliminate = input as Record<string, unknown>;
+  const problems = [integerProblem("eliminate.attempts", eliminate.attempts, 0, 64)].filter(
+    (problem): problem is SettingProblem => problem !== null,
+  );
+  const { verifier, text } = eliminate;
+  if (verifier !== undefined && verifier !== "none" && verifier !== "reference") {
+    problems.push({
+      field: "eliminate.verifier",
+      code: "invalid_budget",
+      message: 'eliminate.verifier must be "none" or "reference".',
+    });
+  }
+  if (text !== undefined && !(typeof text === "string" && text.includes("{answer}"))) {
+    problems.push({
+      field: "eliminate.text",
+      code: "invalid_budget",
+      message:
+        "eliminate.text must be a string holding {answer}, where the eliminated answer goes.",
+    });
+  }
+  return problems;
 }
 
 /** Everything wrong with a sampling value, field by field. */

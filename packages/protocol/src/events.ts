@@ -22,6 +22,8 @@ export const InjectionKindSchema = Type.Union([
   Type.Literal("end"),
   /** `budget_message`, just before a forced close; counted with the close. */
   Type.Literal("budget_message"),
+  /** `eliminate`: the model's answer rejected, and the thinking goes on; counted as thinking, as a wait is. */
+  Type.Literal("elimination"),
 ]);
 export type InjectionKind = Static<typeof InjectionKindSchema>;
 
@@ -83,6 +85,15 @@ export const ResolvedSettingsSchema = Type.Object({
   suppress: Type.Optional(Type.Array(Type.String())),
   /** The loop breaker with its defaults filled in; absent when off. */
   loopGuard: Type.Optional(Type.Object({ window: Count, repeats: Count })),
+  earlyExit: Type.Optional(Type.Object({ probeEvery: Count, stable: Count, probeTokens: Count })),
+  eliminate: Type.Optional(
+    Type.Object({
+      attempts: Count,
+      verifier: Type.Union([Type.Literal("none"), Type.Literal("reference")]),
+      text: Type.String(),
+    }),
+  ),
+  probeLeadIn: Type.Optional(Type.String()),
   sampling: SamplingSettingsSchema,
 });
 export type ResolvedSettings = Static<typeof ResolvedSettingsSchema>;
@@ -130,6 +141,10 @@ export const InjectionReasonSchema = Type.Union([
   Type.Literal("grace"),
   /** The thinking went round in a loop (`loop_guard`): the close was forced. */
   Type.Literal("loop"),
+  /** `early_exit`: the last probes gave the same answer, so the close was forced. */
+  Type.Literal("stable_answer"),
+  /** `eliminate`: the model tried to close with an answer, which was rejected. */
+  Type.Literal("eliminated"),
 ]);
 export type InjectionReason = Static<typeof InjectionReasonSchema>;
 
@@ -151,6 +166,23 @@ export const InjectionEventSchema = Type.Object({
 });
 export type InjectionEvent = Static<typeof InjectionEventSchema>;
 
+/**
+ * A probe (`early_exit`, `eliminate`): the answer the model gives from its
+ * thinking so far, asked in a side request that leaves the trace as it is.
+ */
+export const ProbeEventSchema = Type.Object({
+  type: Type.Literal("probe"),
+  /** `periodic`: every `probe_every` tokens; `end_attempt`: the model tried to close. */
+  trigger: Type.Union([Type.Literal("periodic"), Type.Literal("end_attempt")]),
+  /** The answer read up to the closing brace; null when none came within `probe_tokens`. */
+  answer: Type.Union([Type.String(), Type.Null()]),
+  /** Tokens the probe generated (never part of the trace). */
+  tokens: Count,
+  thinkingTokenIndex: Count,
+  time: Time,
+});
+export type ProbeEvent = Static<typeof ProbeEventSchema>;
+
 export const PhaseEventSchema = Type.Object({
   type: Type.Literal("phase"),
   phase: Type.Literal("answer"),
@@ -170,6 +202,11 @@ export const RunStatsSchema = Type.Object({
   forcedEnd: Type.Boolean(),
   /** Thinking tokens generated past `max_thinking_tokens` under `grace_tokens` (absent in runs stored before it). */
   graceTokensUsed: Type.Optional(Count),
+  /** Probes run (`early_exit`, `eliminate`) and the tokens they generated, outside the trace. */
+  probes: Type.Optional(Count),
+  probeTokens: Type.Optional(Count),
+  /** The answers `eliminate` rejected, in order. */
+  eliminatedAnswers: Type.Optional(Type.Array(Type.String())),
   /** Time to the first generated token, ms (null when none came). */
   firstTokenMs: Type.Union([Time, Type.Null()]),
   thinkingMs: Time,
@@ -209,6 +246,7 @@ export const EngineEventSchema = Type.Union([
   RunStartedEventSchema,
   DeltaEventSchema,
   InjectionEventSchema,
+  ProbeEventSchema,
   PhaseEventSchema,
   RunFinishedEventSchema,
   RunErrorEventSchema,
@@ -223,6 +261,7 @@ export const SegmentTypeSchema = Type.Union([
   Type.Literal("forced_end"),
   Type.Literal("end"),
   Type.Literal("budget_message"),
+  Type.Literal("elimination"),
   Type.Literal("answer"),
 ]);
 export type SegmentType = Static<typeof SegmentTypeSchema>;
@@ -252,5 +291,9 @@ export const BudgetForcingSummarySchema = Type.Object({
   cached_prompt_tokens: Count,
   /** Thinking tokens generated past the budget under `grace_tokens`. */
   grace_tokens_used: Type.Optional(Count),
+  /** Tokens the probes generated in side requests (not in the trace, but paid for). */
+  probe_tokens: Type.Optional(Count),
+  /** The answers `eliminate` rejected, in order. */
+  eliminated_answers: Type.Optional(Type.Array(Type.String())),
 });
 export type BudgetForcingSummary = Static<typeof BudgetForcingSummarySchema>;

@@ -33,6 +33,7 @@ function tag(event: InjectionEvent): string {
     case "end":
       return pc.bold(pc.black(pc.bgGreen(` ${label} `)));
     case "budget_message":
+    case "elimination":
       return pc.bold(pc.black(pc.bgCyan(` ${label} `)));
   }
 }

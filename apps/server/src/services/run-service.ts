@@ -66,6 +66,8 @@ export interface RunInput {
   experimentId?: string;
   /** A family chat template that overrides the model's own. */
   chatTemplate?: string;
+  /** The problem's reference answer (experiments): `eliminate` with `verifier: "reference"` checks against it. */
+  reference?: string;
 }
 
 export interface StartOptions {
@@ -189,6 +191,7 @@ export class RunService {
         budgetForcing: input.budgetForcing,
         sampling,
         runId: id,
+        ...(input.reference !== undefined ? { reference: input.reference } : {}),
       });
       const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;
       // Throws a StorageError (nothing stored, nothing generated) when the store cannot take the run.

@@ -24,7 +24,9 @@ export function describeInjection(
         ? "forced close"
         : mark.kind === "budget_message"
           ? "budget message"
-          : "model closed";
+          : mark.kind === "elimination"
+            ? "eliminated"
+            : "model closed";
   let why: string;
   switch (mark.reason) {
     case "min_thinking_tokens":
@@ -49,6 +51,12 @@ export function describeInjection(
       break;
     case "loop":
       why = "The thinking went round in a loop (loop_guard): the same span repeated, so the close was forced.";
+      break;
+    case "stable_answer":
+      why = "Early exit: the last probes of the thinking gave the same answer, so the close was forced.";
+      break;
+    case "eliminated":
+      why = `The model tried to stop with an answer; eliminate rejected it (${quote(mark.text)}) and the thinking went on.`;
       break;
     case "grace":
       why = `The thinking went past the budget under grace_tokens${start?.graceTokens ? ` (${formatCount(start.graceTokens)})` : ""} to finish its sentence or line; then the close was forced.`;

@@ -105,5 +105,7 @@ export function rungLabel(param: LadderParam, value: number): string {
       return `cap ${value}`;
     case "min_thinking_tokens":
       return `min ${value}`;
+    case "grace_tokens":
+      return `grace ${value}`;
   }
 }

@@ -228,9 +228,9 @@ class TraceDraft {
           ...(event.endProbability !== undefined ? { endProbability: event.endProbability } : {}),
         };
         this.injectionList().push(mark);
-        if (event.kind === "wait") {
+        if (event.kind === "wait" || event.kind === "elimination") {
           s.thinkingInjected += event.tokens;
-          s.waits = Math.max(s.waits + 1, event.waitNumber ?? 0);
+          if (event.kind === "wait") s.waits = Math.max(s.waits + 1, event.waitNumber ?? 0);
         } else if (event.kind === "budget_message") {
           // Announces the forced close that follows; counted with it, still in the thinking.
           s.closeTokens += event.tokens;

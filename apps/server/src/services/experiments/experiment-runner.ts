@@ -248,6 +248,7 @@ export class ExperimentRunner {
           sampling: { ...spec.sampling, seed: item.seed },
           source: "experiment",
           experimentId: id,
+          reference: problem.answer,
         },
         {
           signal: itemController.signal,

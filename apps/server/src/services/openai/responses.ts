@@ -158,7 +158,9 @@ export class ChunkEncoder {
     // A wait is part of the thinking; a close is in neither the thinking nor the answer.
     // What is injected inside the thinking is part of the reasoning the model saw.
     const delta =
-      kind === "wait" || kind === "budget_message" ? { reasoning_content: text } : {};
+      kind === "wait" || kind === "budget_message" || kind === "elimination"
+        ? { reasoning_content: text }
+        : {};
     return this.chunk({ delta, injected: kind, injected_text: text });
   }
 
