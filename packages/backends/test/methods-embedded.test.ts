@@ -113,3 +113,23 @@ describe("loop_guard on the embedded engine", () => {
     }
   });
 });
+
+describe("probes on the embedded engine", () => {
+  it("leave the main sequence as it was: an elimination continues exactly as the same text injected as a wait", async () => {
+    const budget = { max_thinking_tokens: 400, max_answer_tokens: 32 };
+    const eliminated = await run("What is 3891 + 1464?", {
+      budgetForcing: {
+        ...budget,
+        eliminate: { attempts: 1, text: "The answer is not {answer}.\nWait" },
+      },
+    });
+    const [elimination] = eliminated.segments.filter((s) => s.type === "elimination");
+    expect(elimination?.text).toMatch(/^The answer is not \d+\.\nWait$/);
+    // The probe ran on the same sequence; were its tokens left in the cache, the text would differ.
+    const waited = await run("What is 3891 + 1464?", {
+      budgetForcing: { ...budget, num_waits: 1, wait_string: elimination!.text },
+    });
+    expect(eliminated.text).toBe(waited.text);
+    expect(eliminated.summary().probe_tokens).toBeGreaterThan(0);
+  });
+});
