@@ -50,10 +50,12 @@ export function describeInjection(
         "The backend stopped the thinking (end of sequence, or no room for another wait), so it was closed.";
       break;
     case "loop":
-      why = "The thinking went round in a loop (loop_guard): the same span repeated, so the close was forced.";
+      why =
+        "The thinking went round in a loop (loop_guard): the same span repeated, so the close was forced.";
       break;
     case "stable_answer":
-      why = "Early exit: the last probes of the thinking gave the same answer, so the close was forced.";
+      why =
+        "Early exit: the last probes of the thinking gave the same answer, so the close was forced.";
       break;
     case "eliminated":
       why = `The model tried to stop with an answer; eliminate rejected it (${quote(mark.text)}) and the thinking went on.`;
