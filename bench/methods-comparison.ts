@@ -12,6 +12,7 @@ import { join } from "node:path";
 import {
   BudgetForcingRun,
   RunTranscript,
+  confidenceVote,
   extractAnswer,
   grade,
   majorityVote,
@@ -25,6 +26,8 @@ interface Method {
   budget: BudgetForcing;
   /** Samples per problem, voted by majority (temperature 0.6, top_p 0.95); 1 is greedy. */
   samples?: number;
+  /** Vote by DeepConf's confidence (window 32) instead of by majority. */
+  confidence?: boolean;
 }
 
 /**
@@ -85,6 +88,7 @@ const METHODS: Method[] = [
   },
   { name: "majority of 2 samples", budget: {}, samples: 2 },
   { name: "majority of 3 samples", budget: {}, samples: 3 },
+  { name: "confidence vote of 3 samples (window 32)", budget: {}, samples: 3, confidence: true },
 ];
 
 export async function run(): Promise<void> {
@@ -129,13 +133,16 @@ export async function run(): Promise<void> {
         const prompt = await backend.applyChatTemplate([{ role: "user", content: problem }], {});
         const samples = method.samples ?? 1;
         const answers: (string | null)[] = [];
+        const confidences: (number | null)[] = [];
         for (let sample = 0; sample < samples; sample++) {
           const transcript = await once(prompt, {
             budgetForcing: { ...BASE, ...method.budget },
             sampling:
               samples > 1 ? { temperature: 0.6, topP: 0.95, seed: sample } : { temperature: 0 },
             reference: String(answer),
+            ...(method.confidence ? { confidenceWindow: 32 } : {}),
           });
+          confidences.push(transcript.stats?.lowestGroupLogprob ?? null);
           const summary = transcript.summary();
           thinking += summary.thinking_tokens;
           probes += summary.probe_tokens ?? 0;
@@ -146,7 +153,10 @@ export async function run(): Promise<void> {
             (summary.probe_tokens ?? 0);
           answers.push(extractAnswer(transcript.answerText)?.answer ?? null);
         }
-        const voted = majorityVote(answers).answer;
+        const voted = method.confidence
+          ? confidenceVote(answers.map((a, i) => ({ answer: a, confidence: confidences[i]! })))
+              .answer
+          : majorityVote(answers).answer;
         if (voted !== null && grade(`\\boxed{${voted}}`, String(answer)).correct) correct += 1;
       }
       const n = problems.length;

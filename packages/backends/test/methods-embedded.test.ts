@@ -133,3 +133,17 @@ describe("probes on the embedded engine", () => {
     expect(eliminated.summary().probe_tokens).toBeGreaterThan(0);
   });
 });
+
+describe("token log-probabilities on the embedded engine", () => {
+  it("report a lowest group confidence no greedy decoding can go below", async () => {
+    const transcript = await run("What is 4821 + 397?", {
+      budgetForcing: { num_waits: 1, max_thinking_tokens: 400, max_answer_tokens: 40 },
+      confidenceWindow: 16,
+    });
+    const lowest = transcript.stats?.lowestGroupLogprob;
+    expect(lowest).toBeLessThanOrEqual(0);
+    // Greedy picks the most likely token, so each has at least 1 / vocabulary of the mass.
+    const vocabulary = 358;
+    expect(lowest).toBeGreaterThanOrEqual(Math.log(1 / vocabulary));
+  });
+});

@@ -40,6 +40,8 @@ export interface GenerateRequest {
    * leading space. Only sent when `capabilities.suppress` is true.
    */
   suppressWords?: string[];
+  /** Report each generated token's log-probability. Only sent when `capabilities.tokenLogprobs` is true. */
+  tokenLogprobs?: boolean;
   /** Aborting must stop the upstream generation promptly (within a second). */
   signal: AbortSignal;
 }
@@ -55,6 +57,8 @@ export type GenerationEvent =
       tokenCount: number;
       /** One entry per token when `probeTokenIds` was honoured: P(any probe id) at that step. */
       probeProbabilities?: number[];
+      /** One entry per token when `tokenLogprobs` was asked: the log-probability of the token generated. */
+      logprobs?: number[];
     }
   | {
       type: "finish";

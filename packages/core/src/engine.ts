@@ -29,6 +29,7 @@ import { assertBackendSupports } from "./methods/backend-support.ts";
 import { SentenceEndWatch } from "./methods/grace.ts";
 import { StableAnswer, probeAnswer, type ProbeResult } from "./methods/answer-probe.ts";
 import { eliminationText, judgeAnswer } from "./methods/elimination.ts";
+import { GroupConfidence } from "./methods/group-confidence.ts";
 import { CHARACTERS_PER_TOKEN, LoopWatch, characterUnits } from "./methods/loop-guard.ts";
 import { resolveSettings } from "./settings.ts";
 
@@ -44,6 +45,11 @@ export interface RunRequest {
   runId?: string;
   /** The problem's reference answer, known in experiments: `eliminate` with `verifier: "reference"` needs it. */
   reference?: string;
+  /**
+   * Report the lowest mean token log-probability over this many consecutive
+   * generated tokens (`lowestGroupLogprob`), for an experiment's confidence vote.
+   */
+  confidenceWindow?: number;
 }
 
 export interface RunOptions {
@@ -92,6 +98,7 @@ export class BudgetForcingRun {
     readonly settings: ResolvedSettings,
     private readonly plan: TokenPlan,
     private readonly reference: string | undefined,
+    private readonly confidenceWindow: number | undefined,
   ) {}
 
   static async prepare(
@@ -106,6 +113,12 @@ export class BudgetForcingRun {
     // refused before any tokenizer round-trip, then again with the real limits.
     const early = resolveSettings(request.budgetForcing ?? {}, request.sampling);
     assertBackendSupports(early, capabilities);
+    if (request.confidenceWindow !== undefined && capabilities.tokenLogprobs !== true) {
+      throw new InvalidRequestError(
+        "unsupported_by_backend",
+        "vote: a confidence vote needs each token's log-probability, which this backend does not report; vote by majority here.",
+      );
+    }
     if (early.eliminate?.verifier === "reference" && request.reference === undefined) {
       throw new InvalidRequestError(
         "reference_required",
@@ -126,6 +139,7 @@ export class BudgetForcingRun {
       settings,
       plan,
       request.reference,
+      request.confidenceWindow,
     );
   }
 
@@ -137,6 +151,7 @@ export class BudgetForcingRun {
     const driver = new RunDriver(this.session, this.settings, this.plan, {
       ...options,
       reference: this.reference,
+      confidenceWindow: this.confidenceWindow,
     });
     const started: RunStartedEvent = {
       type: "run.started",
@@ -298,6 +313,7 @@ class RunDriver {
   private probes = 0;
   private probeTokens = 0;
   private readonly eliminatedAnswers: string[] = [];
+  private readonly confidence: GroupConfidence | null;
 
   private generatedThinking = 0;
   private injectedThinking = 0;
@@ -315,9 +331,11 @@ class RunDriver {
     private readonly session: GenerationSession,
     private readonly settings: ResolvedSettings,
     private readonly plan: TokenPlan,
-    options: RunOptions & { reference?: string },
+    options: RunOptions & { reference?: string; confidenceWindow?: number },
   ) {
     this.reference = options.reference;
+    this.confidence =
+      options.confidenceWindow === undefined ? null : new GroupConfidence(options.confidenceWindow);
     const exit = settings.earlyExit;
     this.stableAnswer = exit ? new StableAnswer(exit.stable) : null;
     if (exit) this.nextProbeAt = exit.probeEvery;
@@ -495,6 +513,7 @@ class RunDriver {
       signal: this.abort.signal,
     };
     if (next.thinking && next.stopIds.length > 0) generate.probeTokenIds = next.stopIds;
+    if (this.confidence) generate.tokenLogprobs = true;
     const suppress = this.settings.suppress ?? [];
     if (next.thinking && suppress.length > 0) generate.suppressWords = suppress;
     this.upstreamRequests += 1;
@@ -532,6 +551,7 @@ class RunDriver {
       if (result.match) state.sawEnd = true;
     }
     state.generated += tokens;
+    if (this.confidence && event.logprobs) this.confidence.push(event.logprobs.slice(0, tokens));
     this.emitGenerated({ text, ids, tokens }, event.probeProbabilities);
     if (state.sentenceEnd?.push(text) && !state.sawEnd) state.interrupt = "grace";
     if (this.loopWatch && state.thinking && this.phase === "thinking" && !state.sawEnd) {
@@ -765,6 +785,7 @@ class RunDriver {
     const closedAt = this.closedAt ?? end;
     const generated = this.generatedThinking + this.answerTokens;
     const generatingMs = this.firstTokenAt === null ? 0 : end - this.firstTokenAt;
+    const confidence = this.confidence?.value() ?? null;
     return {
       thinkingTokensGenerated: this.generatedThinking,
       thinkingTokensInjected: this.injectedThinking,
@@ -776,6 +797,7 @@ class RunDriver {
       probes: this.probes,
       probeTokens: this.probeTokens,
       ...(this.settings.eliminate ? { eliminatedAnswers: [...this.eliminatedAnswers] } : {}),
+      ...(confidence === null ? {} : { lowestGroupLogprob: confidence }),
       firstTokenMs: this.firstTokenAt,
       thinkingMs: closedAt,
       answerMs: this.closedAt === null ? 0 : end - this.closedAt,

@@ -37,6 +37,11 @@ export const BackendCapabilitiesSchema = Type.Object({
    * bias, vLLM `bad_words` or llama.cpp `logit_bias`. Absent is false.
    */
   suppress: Type.Optional(Type.Boolean()),
+  /**
+   * Each generated token's log-probability can be reported (what a
+   * `confidence` vote weighs samples by). Absent is false.
+   */
+  tokenLogprobs: Type.Optional(Type.Boolean()),
   /** The model's context length in tokens, when known. */
   contextLength: Type.Optional(Type.Integer({ minimum: 1 })),
 });

@@ -207,6 +207,12 @@ export const RunStatsSchema = Type.Object({
   probeTokens: Type.Optional(Count),
   /** The answers `eliminate` rejected, in order. */
   eliminatedAnswers: Type.Optional(Type.Array(Type.String())),
+  /**
+   * With a confidence window asked for (an experiment's `confidence` vote):
+   * the lowest mean log-probability of the generated tokens over any window
+   * of that many consecutive tokens (DeepConf's lowest group confidence).
+   */
+  lowestGroupLogprob: Type.Optional(Type.Number({ maximum: 0 })),
   /** Time to the first generated token, ms (null when none came). */
   firstTokenMs: Type.Union([Time, Type.Null()]),
   thinkingMs: Time,

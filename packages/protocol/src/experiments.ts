@@ -143,6 +143,24 @@ export const ExperimentPromptSchema = Type.Object(
 );
 export type ExperimentPrompt = Static<typeof ExperimentPromptSchema>;
 
+/**
+ * How a setting's samples of a problem vote: `majority` (self-consistency),
+ * or `confidence` (DeepConf, Fu et al. 2025): each sample weighs exp of its
+ * lowest mean log-probability over `window` consecutive tokens, and only
+ * the most confident `keep` share of the samples votes. Needs a backend that
+ * reports token log-probabilities.
+ */
+export const VoteSchema = Type.Object(
+  {
+    method: Type.Union([Type.Literal("majority"), Type.Literal("confidence")]),
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    keep: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type Vote = Static<typeof VoteSchema>;
+export const VOTE_DEFAULTS = { window: 64, keep: 1 } as const;
+
 /** `POST /api/experiments`. A preset fills in whatever the request leaves out. */
 export const ExperimentCreateSchema = Type.Object(
   {
@@ -172,6 +190,8 @@ export const ExperimentCreateSchema = Type.Object(
     sampling: Type.Optional(SamplingSchema),
     /** Items run at once. Default: the embedded backend's sequences, 8 for a server backend. */
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+    /** Besides the majority vote every experiment reports, a `confidence` vote. */
+    vote: Type.Optional(VoteSchema),
   },
   { additionalProperties: false },
 );
@@ -285,6 +305,14 @@ export const ExperimentSpecSchema = Type.Object({
   /** Base sampling; sample i runs with `seed + i`. */
   sampling: Type.Intersect([SamplingSchema, Type.Object({ seed: Type.Integer() })]),
   concurrency: Count,
+  /** A `confidence` vote with its defaults filled in; absent: majority only. */
+  vote: Type.Optional(
+    Type.Object({
+      method: Type.Literal("confidence"),
+      window: Count,
+      keep: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    }),
+  ),
 });
 export type ExperimentSpec = Static<typeof ExperimentSpecSchema>;
 
@@ -321,6 +349,8 @@ export const SettingResultSchema = Type.Object({
   mean_thinking_tokens: NullableNumber,
   /** Share of problems whose majority answer is correct (ties: the earliest sample's answer). */
   majority_vote_accuracy: Share,
+  /** With a `confidence` vote: share of problems whose confidence-weighted answer is correct. */
+  confidence_vote_accuracy: Type.Optional(Share),
   /** pass@k averaged over problems, index 0 = pass@1 (unbiased estimator). */
   pass_at_k: Type.Array(Type.Number({ minimum: 0, maximum: 1 })),
   /** Graded samples and problems with at least one. */

@@ -68,6 +68,8 @@ export interface RunInput {
   chatTemplate?: string;
   /** The problem's reference answer (experiments): `eliminate` with `verifier: "reference"` checks against it. */
   reference?: string;
+  /** Report each run's lowest group log-probability over this many tokens (a confidence vote). */
+  confidenceWindow?: number;
 }
 
 export interface StartOptions {
@@ -192,6 +194,9 @@ export class RunService {
         sampling,
         runId: id,
         ...(input.reference !== undefined ? { reference: input.reference } : {}),
+        ...(input.confidenceWindow !== undefined
+          ? { confidenceWindow: input.confidenceWindow }
+          : {}),
       });
       const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;
       // Throws a StorageError (nothing stored, nothing generated) when the store cannot take the run.

@@ -156,6 +156,7 @@ export class EmbeddedBackend implements Backend {
       tokenizer: true,
       persistentSequence: true,
       suppress: true,
+      tokenLogprobs: true,
       contextLength: loaded?.info.contextSize ?? this.options.contextSize,
     };
   }

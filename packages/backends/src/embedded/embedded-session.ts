@@ -142,7 +142,7 @@ export class EmbeddedSession implements GenerationSession {
     const tokenBias = this.tokenBias(request.suppressWords, context);
     const steps: Steps = this.sequence.evaluateWithMetadata(
       asTokens(fresh),
-      { probabilities: probes.length > 0 },
+      { probabilities: probes.length > 0, confidence: request.tokenLogprobs === true },
       {
         temperature,
         // node-llama-cpp defaults to top-k 40 and top-p 0.95; an unset value here means no truncation, as in OpenAI's API.
@@ -190,6 +190,9 @@ export class EmbeddedSession implements GenerationSession {
           };
           if (probes.length > 0)
             chunk.probeProbabilities = [probeProbability(step.value.probabilities, probes)];
+          const confidence = (step.value as { confidence?: number }).confidence;
+          if (request.tokenLogprobs && confidence !== undefined)
+            chunk.logprobs = [Math.log(Math.max(confidence, Number.MIN_VALUE))];
           yield chunk;
           if (generated >= limit) finish = { reason: "length" };
         }

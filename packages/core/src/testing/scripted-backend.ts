@@ -33,6 +33,8 @@ export interface ScriptedBackendOptions {
   omitIdsInRequest?: number;
   /** Report the probability of the probe ids at each step (any value in [0, 1]). */
   probeProbability?: (position: number) => number;
+  /** Report each token's log-probability, by its position in the reply. */
+  tokenLogprob?: (position: number) => number;
 }
 
 export const SPECIAL_TOKENS = ["<think>", "</think>", "<|im_start|>", "<|im_end|>"] as const;
@@ -97,6 +99,7 @@ export class ScriptedBackend implements Backend {
       persistentSequence: false,
       // Its "model" can leave words out of a reply, as a token ban would make a real one do.
       suppress: ids,
+      tokenLogprobs: options.tokenLogprob !== undefined,
       contextLength: options.contextLength,
     };
   }
@@ -168,6 +171,9 @@ export class ScriptedBackend implements Backend {
           const probe = this.options.probeProbability;
           if (request.probeTokenIds && probe)
             chunk.probeProbabilities = ids.map((_, i) => probe(start + i));
+          const logprob = this.options.tokenLogprob;
+          if (request.tokenLogprobs && logprob)
+            chunk.logprobs = ids.map((_, i) => logprob(start + i));
           yield chunk;
         }
         if (failing) {
