@@ -64,6 +64,7 @@ class VllmBackend implements Backend {
       tokenizer: true,
       persistentSequence: false,
       suppress: true,
+      tokenLogprobs: true,
     };
     if (this.contextLength !== undefined) capabilities.contextLength = this.contextLength;
     return capabilities;
