@@ -73,6 +73,16 @@ export interface TokenPoint {
   injection?: InjectionKind;
 }
 
+/** A probe (early exit, elimination): the answer the model gave from its thinking so far, outside the text. */
+export interface ProbeMark {
+  time: number;
+  thinkingTokenIndex: number;
+  /** Null when the probe found no answer. */
+  answer: string | null;
+  trigger: "periodic" | "end_attempt";
+  tokens: number;
+}
+
 export interface RunStart {
   runId: string;
   /** The engine's resolved settings (camelCase), e.g. `maxThinkingTokens` for the budget line. */
@@ -89,6 +99,7 @@ export interface RunStart {
 export interface TraceState {
   segments: readonly TraceSegment[];
   injections: readonly InjectionMark[];
+  probes: readonly ProbeMark[];
   points: readonly TokenPoint[];
   start: RunStart | null;
   phase: Phase;
@@ -111,6 +122,7 @@ export interface TraceState {
 export const EMPTY_TRACE: TraceState = Object.freeze({
   segments: [],
   injections: [],
+  probes: [],
   points: [],
   start: null,
   phase: "thinking",
@@ -167,6 +179,7 @@ class TraceDraft {
   private segments: TraceSegment[] | null = null;
   private points: TokenPoint[] | null = null;
   private injections: InjectionMark[] | null = null;
+  private probes: ProbeMark[] | null = null;
   /** The tail segment was created or copied in this batch, so it may be changed in place. */
   private tailOwned = false;
   /** The tail's blocks array was created in this batch. */
@@ -251,6 +264,16 @@ class TraceDraft {
         this.addPoint(event.time, event.endProbability, event.kind);
         break;
       }
+      case "probe":
+        this.probes ??= this.state.probes.slice();
+        this.probes.push({
+          time: event.time,
+          thinkingTokenIndex: event.thinkingTokenIndex,
+          answer: event.answer,
+          trigger: event.trigger,
+          tokens: event.tokens,
+        });
+        break;
       case "phase":
         s.phase = "answer";
         s.closedAtMs ??= event.time;
@@ -280,6 +303,7 @@ class TraceDraft {
     if (this.segments) this.state.segments = this.segments;
     if (this.points) this.state.points = this.points;
     if (this.injections) this.state.injections = this.injections;
+    if (this.probes) this.state.probes = this.probes;
     return this.state;
   }
 

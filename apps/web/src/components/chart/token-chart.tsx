@@ -141,6 +141,22 @@ export const TokenChart = memo(function TokenChart({
               }}
             />
           ))}
+          {/* Probes ask for the answer without touching the text: a dashed line with what they read. */}
+          {trace.probes.map((probe, index) => (
+            <ReferenceLine
+              key={`probe-${index}`}
+              yAxisId="tokens"
+              x={probe.time / 1000}
+              stroke="var(--method-line)"
+              strokeDasharray="3 3"
+              label={{
+                value: `= ${probe.answer ?? "?"}`,
+                position: "insideBottom",
+                fontSize: 11,
+                fill: "var(--method)",
+              }}
+            />
+          ))}
           <Line
             yAxisId="tokens"
             name="thinking tokens"
