@@ -135,7 +135,8 @@ export const TokenChart = memo(function TokenChart({
                   mark.kind === "wait"
                     ? `${INJECTION_SHORT.wait}${mark.waitNumber ?? ""}`
                     : INJECTION_SHORT[mark.kind],
-                position: "top",
+                // A budget message comes right before its close: its label goes beside, not on top.
+                position: mark.kind === "budget_message" ? "insideTopRight" : "top",
                 fontSize: 11,
                 fill: INJECTION_COLOR[mark.kind],
               }}
