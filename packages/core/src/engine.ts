@@ -1,5 +1,6 @@
 import type {
   BackendCapabilities,
+  BudgetCeilings,
   BudgetForcing,
   DeltaEvent,
   EngineEvent,
@@ -24,7 +25,7 @@ import type {
 } from "./backend.ts";
 import { DelimiterMatcher } from "./delimiter-matcher.ts";
 import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
-import { forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { closeTexts, forcedCloseText, promptOpensThinking } from "./formats.ts";
 import { assertBackendSupports } from "./methods/backend-support.ts";
 import { SentenceEndWatch } from "./methods/grace.ts";
 import { StableAnswer, probeAnswer, type ProbeResult } from "./methods/answer-probe.ts";
@@ -50,6 +51,12 @@ export interface RunRequest {
    * generated tokens (`lowestGroupLogprob`), for an experiment's confidence vote.
    */
   confidenceWindow?: number;
+  /** A cap on thinking plus answer together (OpenAI's `max_completion_tokens`). */
+  maxCompletionTokens?: number;
+  /** A thinking budget left out takes all the room instead of the default (plain API requests). */
+  fillThinking?: boolean;
+  /** Budgets left out go no higher than these (an operator's caps). */
+  budgetCeilings?: BudgetCeilings;
 }
 
 export interface RunOptions {
@@ -89,6 +96,17 @@ export async function countPromptTokens(
   return { tokens: (await tokenize(prompt, { special: true })).length, exact: true };
 }
 
+/** The most tokens a run's close can take (see `closeTexts`), counted as `countPromptTokens` counts. */
+export async function countCloseTokens(
+  { format, finalAnswerPrefix }: ResolvedSettings,
+  tokenize?: (text: string, options: { special: boolean }) => Promise<number[]>,
+): Promise<number> {
+  const counts = closeTexts(format, finalAnswerPrefix).map(async (text) =>
+    text === "" ? 0 : (await countPromptTokens(text, tokenize)).tokens,
+  );
+  return Math.max(...(await Promise.all(counts)));
+}
+
 export class BudgetForcingRun {
   private constructor(
     private readonly session: GenerationSession,
@@ -111,25 +129,30 @@ export class BudgetForcingRun {
     }
     // Validate the settings once without the context so a bad request is
     // refused before any tokenizer round-trip, then again with the real limits.
-    const early = resolveSettings(request.budgetForcing ?? {}, request.sampling);
-    assertBackendSupports(early, capabilities);
+    const unfitted = resolveSettings(request.budgetForcing ?? {}, request.sampling);
+    assertBackendSupports(unfitted, capabilities);
     if (request.confidenceWindow !== undefined && capabilities.tokenLogprobs !== true) {
       throw new InvalidRequestError(
         "unsupported_by_backend",
         "vote: a confidence vote needs each token's log-probability, which this backend does not report; vote by majority here.",
       );
     }
-    if (early.eliminate?.verifier === "reference" && request.reference === undefined) {
+    if (unfitted.eliminate?.verifier === "reference" && request.reference === undefined) {
       throw new InvalidRequestError(
         "reference_required",
         'eliminate.verifier "reference" needs the problem\'s reference answer, which only an experiment knows; use "none" here.',
       );
     }
-    const { format } = early;
-    const plan = await TokenPlan.create(session, capabilities, request.prompt, format);
+    const plan = await TokenPlan.create(session, capabilities, request.prompt, unfitted.format);
     const settings = resolveSettings(request.budgetForcing ?? {}, request.sampling, {
       contextLength: capabilities.contextLength,
       promptTokens: plan.prompt.tokens,
+      closeTokens: await plan.closeTokens(unfitted),
+      ...(request.maxCompletionTokens === undefined
+        ? {}
+        : { completionCap: request.maxCompletionTokens }),
+      ...(request.fillThinking ? { fillThinking: true } : {}),
+      ...(request.budgetCeilings ? { ceilings: request.budgetCeilings } : {}),
     });
     return new BudgetForcingRun(
       session,
@@ -235,6 +258,16 @@ class TokenPlan {
       answerStopStrings,
       tokenizeText,
     );
+  }
+
+  /** The most a close can take: the forced one (delimiter and lead-in) or the natural one. */
+  async closeTokens(settings: ResolvedSettings): Promise<number> {
+    const { format, finalAnswerPrefix, budgetMessage, graceTokens } = settings;
+    const closes = closeTexts(format, finalAnswerPrefix).map((text) => this.piece(text, true));
+    const close = Math.max(...(await Promise.all(closes)).map((piece) => piece.tokens));
+    // A forced close may come after the grace and with the budget message: the context holds both.
+    const message = budgetMessage ? (await this.piece(`\n${budgetMessage}`, false)).tokens : 0;
+    return close + message + (graceTokens ?? 0);
   }
 
   /** Injected strings repeat (every "Wait"): each is tokenized once per run. */

@@ -20,11 +20,14 @@ import {
   BudgetForcingRun,
   InvalidRequestError,
   RunTranscript,
+  countCloseTokens,
   countPromptTokens,
   resolveSettings,
+  type RunRequest,
   type ChatMessage,
 } from "@thinkscope/core";
 import type {
+  BudgetCeilings,
   BudgetForcing,
   EngineEvent,
   PromptMode,
@@ -46,7 +49,7 @@ import type { Admission, ClientIdentity } from "./admission.ts";
 import type { RunOutcome, RunStore } from "../store/run-store.ts";
 import { StorageError } from "../store/storage-error.ts";
 import { stopAnswerAt } from "./answer-stop.ts";
-import { renderChatPrompt } from "./chat-prompt.ts";
+import { renderChatPrompt, renderChatTemplate } from "./chat-prompt.ts";
 
 export interface RunInput {
   /** Chat: the user's message (unless `messages` is given); raw: the exact text to continue. */
@@ -70,6 +73,18 @@ export interface RunInput {
   reference?: string;
   /** Report each run's lowest group log-probability over this many tokens (a confidence vote). */
   confidenceWindow?: number;
+  /**
+   * Chat: whether the prompt opens the thinking (default). A plain API
+   * request sends the model's own template as it is, and the model opens its
+   * thinking itself or answers at once, as it would on its own server.
+   */
+  opensThinking?: boolean;
+  /** A thinking budget left out takes all the room instead of the default (plain API requests). */
+  fillThinking?: boolean;
+  /** A cap on thinking plus answer together (OpenAI's `max_completion_tokens`). */
+  maxCompletionTokens?: number;
+  /** Budgets left out go no higher than these (the operator's caps; set by `start`). */
+  budgetCeilings?: BudgetCeilings | undefined;
 }
 
 export interface StartOptions {
@@ -84,7 +99,19 @@ export interface StartOptions {
   entry?: BackendEntry;
   /** Whom the run counts against for per-client limits (a request's `clientId`); uncounted when absent. */
   client?: ClientIdentity;
+  /** Streams without being stored (an operator turned off storing API requests). */
+  unstored?: boolean;
 }
+
+/** What a streaming run writes to. */
+type RunSink = Pick<RunStore, "createRun" | "appendEvent" | "finishRun">;
+
+/** A run nobody keeps: it streams as any other, and nothing is written. */
+const UNSTORED: RunSink = {
+  createRun: () => {},
+  appendEvent: () => {},
+  finishRun: async () => {},
+};
 
 /** How a run that stops early is recorded: `aborted` by its user, `interrupted` when its client left. */
 export type AbortStatus = "aborted" | "interrupted";
@@ -118,7 +145,11 @@ export class RunService {
   async start(input: RunInput, options: StartOptions = {}): Promise<ActiveRun> {
     const { admission } = this.deps;
     if (!admission) return this.open(input, options);
-    const admitted = { ...input, budgetForcing: admission.checkBudgets(input.budgetForcing) };
+    const admitted = {
+      ...input,
+      budgetForcing: admission.checkBudgets(input.budgetForcing),
+      budgetCeilings: admission.budgetCeilings(),
+    };
     const release = admission.acquire(options.client);
     try {
       const run = await this.open(admitted, options);
@@ -140,24 +171,34 @@ export class RunService {
     const admitted = {
       ...input,
       budgetForcing: this.deps.admission?.checkBudgets(input.budgetForcing) ?? input.budgetForcing,
+      budgetCeilings: this.deps.admission?.budgetCeilings(),
     };
     const { entry, sampling, renderedPrompt } = await this.render(admitted, options);
     const { backend } = entry;
     const tokenize = backend.capabilities.tokenizer ? backend.tokenize?.bind(backend) : undefined;
-    const counted = await countPromptTokens(
-      renderedPrompt,
-      tokenize && ((text, { special }) => tokenize(text, { special, model: input.model })),
-    );
+    const tokenizeSpecial =
+      tokenize &&
+      ((text: string, { special }: { special: boolean }) =>
+        tokenize(text, { special, model: input.model }));
+    const counted = await countPromptTokens(renderedPrompt, tokenizeSpecial);
     const contextLength = backend.capabilities.contextLength;
-    const settings = resolveSettings(admitted.budgetForcing ?? {}, sampling, {
+    const budget = admitted.budgetForcing ?? {};
+    const closeTokens = await countCloseTokens(resolveSettings(budget, sampling), tokenizeSpecial);
+    const { maxCompletionTokens, fillThinking, budgetCeilings } = runLimits(admitted);
+    const settings = resolveSettings(budget, sampling, {
       contextLength,
       promptTokens: counted.tokens,
+      closeTokens,
+      ...(maxCompletionTokens === undefined ? {} : { completionCap: maxCompletionTokens }),
+      ...(fillThinking ? { fillThinking } : {}),
+      ...(budgetCeilings ? { ceilings: budgetCeilings } : {}),
     });
     return {
       renderedPrompt,
       promptTokens: counted.tokens,
       promptTokensExact: counted.exact,
       contextLength: contextLength ?? null,
+      closeTokens,
       settings,
     };
   }
@@ -171,19 +212,19 @@ export class RunService {
     if (input.stop?.some((stop) => stop === "")) {
       throw new InvalidRequestError("invalid_stop", "stop strings must not be empty.");
     }
+    const chatOptions = { model: input.model, template: input.chatTemplate };
     const renderedPrompt =
       input.mode === "raw"
         ? requirePrompt(input.prompt)
-        : await renderChatPrompt(entry.backend, messages, {
-            model: input.model,
-            format,
-            template: input.chatTemplate,
-          });
+        : input.opensThinking === false
+          ? await renderChatTemplate(entry.backend, messages, chatOptions)
+          : await renderChatPrompt(entry.backend, messages, { ...chatOptions, format });
     return { entry, messages, sampling, renderedPrompt };
   }
 
   private async open(input: RunInput, options: StartOptions): Promise<ActiveRun> {
-    const { backends, store } = this.deps;
+    const { backends } = this.deps;
+    const store = options.unstored ? UNSTORED : this.deps.store;
     const { entry, messages, sampling, renderedPrompt } = await this.render(input, options);
     const session = await entry.backend.openSession({ model: input.model, signal: options.signal });
     try {
@@ -197,6 +238,7 @@ export class RunService {
         ...(input.confidenceWindow !== undefined
           ? { confidenceWindow: input.confidenceWindow }
           : {}),
+        ...runLimits(input),
       });
       const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;
       // Throws a StorageError (nothing stored, nothing generated) when the store cannot take the run.
@@ -216,7 +258,7 @@ export class RunService {
         },
         (fault) => active.storageFailed(fault),
       );
-      const active: ActiveRun = new ActiveRun(this.deps, run, {
+      const active: ActiveRun = new ActiveRun({ ...this.deps, store }, run, {
         id,
         backendId: entry.id,
         model,
@@ -277,7 +319,7 @@ export class ActiveRun {
   private settle!: (status: RunStatus) => void;
 
   constructor(
-    private readonly deps: RunServiceDeps,
+    private readonly deps: Omit<RunServiceDeps, "store"> & { store: RunSink },
     private readonly run: BudgetForcingRun,
     private readonly meta: {
       id: string;
@@ -480,6 +522,18 @@ export function runInputFromSpec(spec: RunSpec, source: RunSource): RunInput {
   if (spec.budget_forcing !== undefined) input.budgetForcing = spec.budget_forcing;
   if (spec.sampling !== undefined) input.sampling = spec.sampling;
   return input;
+}
+
+/** The limits a run input sets beyond its budget, as the engine takes them. */
+type RunLimits = Pick<RunRequest, "maxCompletionTokens" | "fillThinking" | "budgetCeilings">;
+
+function runLimits(input: RunInput): RunLimits {
+  const limits: RunLimits = {};
+  if (input.budgetCeilings) limits.budgetCeilings = input.budgetCeilings;
+  if (input.maxCompletionTokens !== undefined)
+    limits.maxCompletionTokens = input.maxCompletionTokens;
+  if (input.fillThinking) limits.fillThinking = true;
+  return limits;
 }
 
 function chatMessages(input: RunInput): ChatMessage[] {
