@@ -80,7 +80,7 @@ describe("budget_message and grace_tokens", () => {
       if (choice?.injected) injected.push([choice.injected, choice.delta]);
     }
     expect(injected).toEqual([
-      ["budget_message", { reasoning_content: "\nTime is up." }],
+      ["budget_message", { reasoning_content: "\nTime is up.", reasoning: "\nTime is up." }],
       ["forced_end", {}],
     ]);
   });
