@@ -207,4 +207,53 @@ describe("thinkscope experiment", () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--dataset FILE, --generate/);
   });
+
+  it("--set and --sweep reach nested method fields by dotted path, keeping what --set gave", async () => {
+    const result = await thinkscope(
+      "experiment",
+      "--backend",
+      backend,
+      "--dataset",
+      dataset,
+      "--set",
+      "eliminate.verifier=reference",
+      "--set",
+      "budget_message=Time is up.",
+      "--sweep",
+      "eliminate.attempts=0,2",
+      "--json",
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout) as ExperimentResultsDocument;
+    expect(output.settings.map((s) => s.setting.budget_forcing)).toEqual([
+      {
+        format: "think-tags",
+        budget_message: "Time is up.",
+        eliminate: { verifier: "reference", attempts: 0 },
+      },
+      {
+        format: "think-tags",
+        budget_message: "Time is up.",
+        eliminate: { verifier: "reference", attempts: 2 },
+      },
+    ]);
+    // The reference verifier got each problem's answer: no run was refused.
+    expect(output.settings.map((s) => s.samples)).toEqual([2, 2]);
+  });
+
+  it("--sweep refuses a field that is not one, naming the dotted form", async () => {
+    const result = await thinkscope(
+      "experiment",
+      "--backend",
+      backend,
+      "--dataset",
+      dataset,
+      "--sweep",
+      "colour.shade=1,2",
+      "--json",
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Unknown sweep field "colour.shade"/);
+  });
 });

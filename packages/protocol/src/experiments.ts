@@ -100,6 +100,14 @@ export const SweepSchema = Type.Object(
     num_waits: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
     /** The paper's ablation: `["Wait", "Hmm", "Alternatively"]`. */
     wait_string: Type.Optional(Type.Array(WaitStringSchema, { minItems: 1, maxItems: 64 })),
+    grace_tokens: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
+    /** NoWait against none: `[[], ["Wait", "Hmm", "Alternatively"]]`. */
+    suppress: Type.Optional(
+      Type.Array(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 }), {
+        minItems: 1,
+        maxItems: 64,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -154,6 +162,24 @@ export const ExperimentPromptSchema = Type.Object(
 );
 export type ExperimentPrompt = Static<typeof ExperimentPromptSchema>;
 
+/**
+ * How a setting's samples of a problem vote: `majority` (self-consistency),
+ * or `confidence` (DeepConf, Fu et al. 2025): each sample weighs exp of its
+ * lowest mean log-probability over `window` consecutive tokens, and only
+ * the most confident `keep` share of the samples votes. Needs a backend that
+ * reports token log-probabilities.
+ */
+export const VoteSchema = Type.Object(
+  {
+    method: Type.Union([Type.Literal("majority"), Type.Literal("confidence")]),
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    keep: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type Vote = Static<typeof VoteSchema>;
+export const VOTE_DEFAULTS = { window: 64, keep: 1 } as const;
+
 /** `POST /api/experiments`. A preset fills in whatever the request leaves out. */
 export const ExperimentCreateSchema = Type.Object(
   {
@@ -183,6 +209,8 @@ export const ExperimentCreateSchema = Type.Object(
     sampling: Type.Optional(SamplingSchema),
     /** Items run at once. Default: the embedded backend's sequences, 8 for a server backend. */
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+    /** Besides the majority vote every experiment reports, a `confidence` vote. */
+    vote: Type.Optional(VoteSchema),
   },
   { additionalProperties: false },
 );
@@ -302,6 +330,14 @@ export const ExperimentSpecSchema = Type.Object({
   /** Base sampling; sample i runs with `seed + i`. */
   sampling: Type.Intersect([SamplingSchema, Type.Object({ seed: Type.Integer() })]),
   concurrency: Count,
+  /** A `confidence` vote with its defaults filled in; absent: majority only. */
+  vote: Type.Optional(
+    Type.Object({
+      method: Type.Literal("confidence"),
+      window: Count,
+      keep: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    }),
+  ),
 });
 export type ExperimentSpec = Static<typeof ExperimentSpecSchema>;
 
@@ -338,6 +374,8 @@ export const SettingResultSchema = Type.Object({
   mean_thinking_tokens: NullableNumber,
   /** Share of problems whose majority answer is correct (ties: the earliest sample's answer). */
   majority_vote_accuracy: Share,
+  /** With a `confidence` vote: share of problems whose confidence-weighted answer is correct. */
+  confidence_vote_accuracy: Type.Optional(Share),
   /** pass@k averaged over problems, index 0 = pass@1 (unbiased estimator). */
   pass_at_k: Type.Array(Type.Number({ minimum: 0, maximum: 1 })),
   /** Graded samples and problems with at least one. */

@@ -6,13 +6,14 @@
  */
 import { resolve } from "node:path";
 import { InvalidRequestError, ThinkscopeError, type Problem } from "@thinkscope/core";
-import type {
-  BudgetForcing,
-  ExperimentCreate,
-  ExperimentDatasetInfo,
-  ExperimentSetting,
-  ExperimentSpec,
-  Sampling,
+import {
+  VOTE_DEFAULTS,
+  type BudgetForcing,
+  type ExperimentCreate,
+  type ExperimentDatasetInfo,
+  type ExperimentSetting,
+  type ExperimentSpec,
+  type Sampling,
 } from "@thinkscope/protocol";
 import type { BackendEntry, BackendRegistry } from "../../backends/registry.ts";
 import { loadDataset, readDatasetFile, type DatasetLoaderOptions } from "./dataset-loader.ts";
@@ -117,6 +118,25 @@ export async function planExperiment(
       samples,
       sampling,
       concurrency: request.concurrency ?? defaultConcurrency(entry),
+      ...voteOf(request.vote, entry),
+    },
+  };
+}
+
+/** A confidence vote, checked against the backend before anything is stored. */
+function voteOf(vote: ExperimentCreate["vote"], entry: BackendEntry): Pick<ExperimentSpec, "vote"> {
+  if (!vote || vote.method === "majority") return {};
+  if (entry.backend.capabilities.tokenLogprobs !== true) {
+    throw new InvalidRequestError(
+      "unsupported_by_backend",
+      `vote: a confidence vote needs each token's log-probability, which the ${entry.backend.kind} backend does not report; vote by majority there.`,
+    );
+  }
+  return {
+    vote: {
+      method: "confidence",
+      window: vote.window ?? VOTE_DEFAULTS.window,
+      keep: vote.keep ?? VOTE_DEFAULTS.keep,
     },
   };
 }

@@ -253,6 +253,8 @@ export class ExperimentRunner {
           sampling: { ...spec.sampling, seed: item.seed },
           source: "experiment",
           experimentId: id,
+          reference: problem.answer,
+          ...(spec.vote ? { confidenceWindow: spec.vote.window } : {}),
         },
         {
           signal: itemController.signal,
@@ -280,6 +282,7 @@ export class ExperimentRunner {
           withinBudget:
             summary.thinking_tokens >= minThinkingTokens &&
             summary.thinking_tokens <= maxThinkingTokens,
+          confidence: run.transcript.stats?.lowestGroupLogprob ?? null,
         });
         this.tokens += summary.thinking_tokens + summary.answer_tokens;
         this.thinkingTokens += summary.thinking_tokens;
