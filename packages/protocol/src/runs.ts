@@ -149,6 +149,8 @@ export const RunListQuerySchema = Type.Object(
     status: Type.Optional(RunStatusSchema),
     backend: Type.Optional(Type.String({ maxLength: 200 })),
     source: Type.Optional(RunSourceSchema),
+    /** Leave out runs from this source (the page hides experiment runs unless asked). */
+    exclude_source: Type.Optional(RunSourceSchema),
     experiment_id: Type.Optional(Type.String({ maxLength: 200 })),
     limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
     offset: Type.Optional(QueryInteger({ minimum: 0 })),

@@ -85,6 +85,8 @@ export interface RunQuery {
   status?: RunStatus;
   backend?: string;
   source?: RunSource;
+  /** Leave out runs from this source. */
+  excludeSource?: RunSource;
   experimentId?: string;
   limit?: number;
   offset?: number;
@@ -746,6 +748,10 @@ export class RunStore {
     equal("backend", query.backend);
     equal("source", query.source);
     equal("experiment_id", query.experimentId);
+    if (query.excludeSource !== undefined) {
+      clauses.push("source != @exclude_source");
+      params.exclude_source = query.excludeSource;
+    }
     const terms = searchTerms(query.q);
     // FTS5 finds words; a term with no letter or digit (`?`, `</>`) is searched as a substring.
     const words = this.fts ? terms.filter((term) => /[\p{L}\p{N}]/u.test(term)) : [];

@@ -27,8 +27,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const { experiment_id, ...query } = request.query;
-      return runStore.list({ ...query, experimentId: experiment_id });
+      const { experiment_id, exclude_source, ...query } = request.query;
+      return runStore.list({
+        ...query,
+        experimentId: experiment_id,
+        excludeSource: exclude_source,
+      });
     },
   );
 
@@ -37,12 +41,20 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     "/api/runs/export",
     { schema: { querystring: Type.Omit(RunListQuerySchema, ["limit", "offset"]) } },
     async (request, reply) => {
-      const { experiment_id, ...query } = request.query;
+      const { experiment_id, exclude_source, ...query } = request.query;
       const stamp = new Date().toISOString().slice(0, 10);
       return reply
         .type("application/x-ndjson; charset=utf-8")
         .header("content-disposition", `attachment; filename="thinkscope-runs-${stamp}.jsonl"`)
-        .send(Readable.from(runStore.exportLines({ ...query, experimentId: experiment_id })));
+        .send(
+          Readable.from(
+            runStore.exportLines({
+              ...query,
+              experimentId: experiment_id,
+              excludeSource: exclude_source,
+            }),
+          ),
+        );
     },
   );
 
