@@ -142,11 +142,11 @@ export const PRESETS: readonly ExperimentPreset[] = [
       "The bundled tiny model on 12 held-out problems, 3 samples each: s1 waits and a cap, the cap with " +
       "grace and a budget message, the loop breaker, early exit on a stable answer and elimination " +
       "against the reference answer, with majority and confidence votes (docs/methods.md; about two minutes on a CPU).",
-    datasetFile: "models/tiny-reasoner.heldout.jsonl",
-    modelFile: "models/tiny-reasoner.gguf",
+    datasetFile: HELDOUT,
+    modelFiles: [BASE_MODEL],
     request: {
       name: "methods",
-      prompt: { mode: "chat", template: "{problem}" },
+      prompt: BARE_QUESTION,
       budget_forcing: { format: "think-tags", max_answer_tokens: 32, max_thinking_tokens: 400 },
       settings: [
         { num_waits: 2 },
