@@ -490,16 +490,18 @@ class RunDriver {
       } else if (outcome === "interrupt") {
         await this.forceClose(this.interruptReason ?? "max_thinking_tokens");
         this.interruptReason = null;
-      } else if (
-        outcome === "length" &&
-        this.thinkingTokens >= this.nextProbeAt &&
-        this.thinkingTokens < settings.maxThinkingTokens
-      ) {
-        const every = settings.earlyExit!.probeEvery;
-        this.nextProbeAt = (Math.floor(this.thinkingTokens / every) + 1) * every;
-        const { stable } = await this.probe("periodic");
-        if (stable) await this.forceClose("stable_answer");
       }
+    }
+    // A probe point reached, by generated tokens or by a wait that jumped past it.
+    if (
+      this.phase === "thinking" &&
+      this.thinkingTokens >= this.nextProbeAt &&
+      this.thinkingTokens < settings.maxThinkingTokens
+    ) {
+      const every = settings.earlyExit!.probeEvery;
+      this.nextProbeAt = (Math.floor(this.thinkingTokens / every) + 1) * every;
+      const { stable } = await this.probe("periodic");
+      if (stable) await this.forceClose("stable_answer");
     }
     if (this.phase !== "answer") {
       const remaining = settings.maxThinkingTokens - this.thinkingTokens;

@@ -59,6 +59,8 @@ describe("engine invariants (property-based)", () => {
         expect(transcript.finishReason === "stop" || transcript.finishReason === "length").toBe(
           true,
         );
+        // Every request asks for at least one token (a server refuses max_tokens 0 or less).
+        for (const request of backend.requests) expect(request.maxTokens).toBeGreaterThan(0);
         // The grace is the only way past the budget, and it is reported.
         expect(summary.thinking_tokens).toBeLessThanOrEqual(s.max + s.grace);
         expect(summary.grace_tokens_used ?? 0).toBe(Math.max(0, summary.thinking_tokens - s.max));

@@ -135,6 +135,33 @@ export const PRESETS: readonly ExperimentPreset[] = [
       sampling: { temperature: 0.6, top_p: 0.95, seed: 0 },
     },
   },
+  {
+    id: "methods",
+    title: "Tiny reasoner: thinking-control methods side by side",
+    description:
+      "The bundled tiny model on 12 held-out problems, 3 samples each: s1 waits and a cap, the cap with " +
+      "grace and a budget message, the loop breaker, early exit on a stable answer and elimination " +
+      "against the reference answer, with majority and confidence votes (docs/methods.md; about two minutes on a CPU).",
+    datasetFile: HELDOUT,
+    modelFiles: [BASE_MODEL],
+    request: {
+      name: "methods",
+      prompt: BARE_QUESTION,
+      budget_forcing: { format: "think-tags", max_answer_tokens: 32, max_thinking_tokens: 400 },
+      settings: [
+        { num_waits: 2 },
+        { num_waits: 2, max_thinking_tokens: 100 },
+        { num_waits: 2, max_thinking_tokens: 100, grace_tokens: 24, budget_message: "Time is up." },
+        { num_waits: 2, loop_guard: { window: 32, repeats: 3 } },
+        { num_waits: 4, early_exit: { probe_every: 64, stable: 3 } },
+        { eliminate: { attempts: 1, verifier: "reference" } },
+      ],
+      limit: 12,
+      samples: 3,
+      sampling: { temperature: 0.6, top_p: 0.95, seed: 0 },
+      vote: { method: "confidence", window: 32 },
+    },
+  },
 ];
 
 export function findPreset(id: string): ExperimentPreset | undefined {
