@@ -53,19 +53,37 @@ export class RunTranscript {
     return this.parts.join("");
   }
 
-  /** Only the thinking, as `reasoning_content` in chat responses (waits included, the close not). */
+  /** Only the thinking, as `reasoning_content` in chat responses (waits and inserts included, the close not). */
   get thinkingText(): string {
-    return this.segments
-      .filter((s) => s.type === "thinking" || s.type === "wait")
+    return this.inPhase("thinking")
       .map((s) => s.text)
       .join("");
   }
 
   get answerText(): string {
-    return this.segments
-      .filter((s) => s.type === "answer")
+    return this.inPhase("answer")
       .map((s) => s.text)
       .join("");
+  }
+
+  /**
+   * The segments of one phase. A fork's insert belongs to the thinking
+   * before the answer has begun (a close or answer text), to the answer after.
+   */
+  private inPhase(phase: "thinking" | "answer"): Segment[] {
+    const out: Segment[] = [];
+    let answering = false;
+    for (const segment of this.segments) {
+      if (segment.type !== "insert" && segment.type !== "thinking" && segment.type !== "wait")
+        answering = true;
+      const inAnswer = segment.type === "answer" || (segment.type === "insert" && answering);
+      const inThinking =
+        segment.type === "thinking" ||
+        segment.type === "wait" ||
+        (segment.type === "insert" && !answering);
+      if (phase === "answer" ? inAnswer : inThinking) out.push(segment);
+    }
+    return out;
   }
 
   summary(): BudgetForcingSummary {
@@ -73,9 +91,12 @@ export class RunTranscript {
       this.segments.filter((s) => s.type === type).reduce((n, s) => n + s.tokens, 0);
     const waitTokens = sum("wait");
     const closeTokens = sum("end") + sum("forced_end");
+    const thinkingInserts = this.inPhase("thinking")
+      .filter((s) => s.type === "insert")
+      .reduce((n, s) => n + s.tokens, 0);
     return {
-      thinking_tokens: sum("thinking") + waitTokens,
-      injected_tokens: waitTokens + closeTokens,
+      thinking_tokens: sum("thinking") + waitTokens + thinkingInserts,
+      injected_tokens: waitTokens + closeTokens + sum("insert"),
       answer_tokens: sum("answer"),
       waits: this.segments.filter((s) => s.type === "wait").length,
       forced_end: this.segments.some((s) => s.type === "forced_end"),

@@ -20,6 +20,8 @@ export const InjectionKindSchema = Type.Union([
   Type.Literal("wait"),
   Type.Literal("forced_end"),
   Type.Literal("end"),
+  /** Text a fork inserted where it branched from its parent. */
+  Type.Literal("insert"),
 ]);
 export type InjectionKind = Static<typeof InjectionKindSchema>;
 
@@ -86,6 +88,13 @@ export const RunStartedEventSchema = Type.Object({
   capabilities: BackendCapabilitiesSchema,
   /** Whether token counts are exact (ids) or approximate (text-only backends). */
   tokenCountsExact: Type.Boolean(),
+  /**
+   * Set when the run is a fork: the events up to `at` continuation tokens are
+   * its parent's (replayed at time 0), then its own (an `insert`, if any, first).
+   */
+  fork: Type.Optional(
+    Type.Object({ parentRunId: Type.String(), at: Count, insertTokens: Count }),
+  ),
   time: Time,
 });
 export type RunStartedEvent = Static<typeof RunStartedEventSchema>;
@@ -117,6 +126,8 @@ export const InjectionReasonSchema = Type.Union([
   Type.Literal("model_end"),
   /** The backend stopped thinking for another reason (end of sequence, no budget left for a wait). */
   Type.Literal("backend_stop"),
+  /** A fork's own text, inserted where it branched from its parent. */
+  Type.Literal("fork_insert"),
 ]);
 export type InjectionReason = Static<typeof InjectionReasonSchema>;
 
@@ -208,6 +219,8 @@ export const SegmentTypeSchema = Type.Union([
   Type.Literal("forced_end"),
   Type.Literal("end"),
   Type.Literal("answer"),
+  /** A fork's inserted text (in the thinking before a close, in the answer after one). */
+  Type.Literal("insert"),
 ]);
 export type SegmentType = Static<typeof SegmentTypeSchema>;
 

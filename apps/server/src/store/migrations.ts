@@ -245,6 +245,19 @@ export const MIGRATIONS: Migration[] = [
       for (const { row, prompt, text } of rows) index.run(row, prompt, text);
     },
   },
+  {
+    version: 8,
+    name: "forks",
+    up(db) {
+      // A fork keeps its parent's id even when the parent is deleted: the text it
+      // inherited is in its own events.
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+        ALTER TABLE runs ADD COLUMN fork_at INTEGER;
+        CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 export function detectFeatures(db: Database): StoreFeatures {

@@ -68,6 +68,9 @@ export interface NewRun {
   /** Answer stop strings (OpenAI `stop`), kept with the settings. */
   stop?: string[];
   experimentId?: string | null;
+  /** The run this one forked from, and after how many of its continuation tokens. */
+  parentRunId?: string | null;
+  forkAt?: number | null;
 }
 
 export interface RunOutcome {
@@ -86,6 +89,8 @@ export interface RunQuery {
   backend?: string;
   source?: RunSource;
   experimentId?: string;
+  /** Forks of this run. */
+  parentRunId?: string;
   limit?: number;
   offset?: number;
 }
@@ -126,6 +131,8 @@ interface RunRow {
   error_code: string | null;
   error_message: string | null;
   experiment_id: string | null;
+  parent_run_id: string | null;
+  fork_at: number | null;
   owner_pid: number | null;
   import_id: string | null;
 }
@@ -339,6 +346,8 @@ export class RunStore {
         mode: run.mode,
         settings: JSON.stringify(settings),
         experiment_id: run.experimentId ?? null,
+        parent_run_id: run.parentRunId ?? null,
+        fork_at: run.forkAt ?? null,
         owner_pid: process.pid,
       },
       log: new LogBuilder(),
@@ -746,6 +755,7 @@ export class RunStore {
     equal("backend", query.backend);
     equal("source", query.source);
     equal("experiment_id", query.experimentId);
+    equal("parent_run_id", query.parentRunId);
     const terms = searchTerms(query.q);
     // FTS5 finds words; a term with no letter or digit (`?`, `</>`) is searched as a substring.
     const words = this.fts ? terms.filter((term) => /[\p{L}\p{N}]/u.test(term)) : [];
@@ -786,6 +796,8 @@ function importedParams(run: RunDetail, id: string, importId: string) {
     error_code: run.error?.code ?? null,
     error_message: run.error?.message ?? null,
     experiment_id: run.experimentId,
+    parent_run_id: run.parentRunId ?? null,
+    fork_at: run.forkAt ?? null,
     import_id: importId,
   };
 }
@@ -830,14 +842,15 @@ function prepareStatements(db: Database, fts: boolean) {
   return {
     insertRun: statement(`INSERT INTO runs
       (id, created_at, updated_at, status, source, backend, model, prompt, rendered_prompt, mode, settings,
-       experiment_id, owner_pid)
+       experiment_id, parent_run_id, fork_at, owner_pid)
       VALUES (@id, @created_at, @updated_at, @status, @source, @backend, @model, @prompt, @rendered_prompt, @mode,
-       @settings, @experiment_id, @owner_pid)`),
+       @settings, @experiment_id, @parent_run_id, @fork_at, @owner_pid)`),
     insertImported: statement(`INSERT INTO runs
       (id, created_at, updated_at, status, source, backend, model, prompt, rendered_prompt, mode, settings,
-       summary, text_z, answer, error_code, error_message, experiment_id, import_id)
+       summary, text_z, answer, error_code, error_message, experiment_id, parent_run_id, fork_at, import_id)
       VALUES (@id, @created_at, @updated_at, @status, @source, @backend, @model, @prompt, @rendered_prompt, @mode,
-       @settings, @summary, @text_z, @answer, @error_code, @error_message, @experiment_id, @import_id)`),
+       @settings, @summary, @text_z, @answer, @error_code, @error_message, @experiment_id, @parent_run_id, @fork_at,
+       @import_id)`),
     finishRun:
       statement(`UPDATE runs SET updated_at = @updated_at, status = @status, summary = @summary,
       text_z = @text_z, answer = @answer, error_code = @error_code, error_message = @error_message, owner_pid = NULL
@@ -893,6 +906,8 @@ function toSummary(row: RunRow): RunSummary {
     answer: row.answer,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     experimentId: row.experiment_id,
+    parentRunId: row.parent_run_id,
+    forkAt: row.fork_at,
   };
 }
 

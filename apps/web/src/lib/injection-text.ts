@@ -22,7 +22,9 @@ export function describeInjection(
       ? `wait ${mark.waitNumber ?? ""}`.trim()
       : mark.kind === "forced_end"
         ? "forced close"
-        : "model closed";
+        : mark.kind === "insert"
+          ? "inserted"
+          : "model closed";
   let why: string;
   switch (mark.reason) {
     case "min_thinking_tokens":
@@ -45,9 +47,16 @@ export function describeInjection(
       why =
         "The backend stopped the thinking (end of sequence, or no room for another wait), so it was closed.";
       break;
+    case "fork_insert":
+      why = "This branch was forked here from its parent run, and this text inserted.";
+      break;
   }
   const kindText =
-    mark.kind === "end" ? "Close re-appended by Thinkscope" : "Injected by Thinkscope";
+    mark.kind === "end"
+      ? "Close re-appended by Thinkscope"
+      : mark.kind === "insert"
+        ? "Inserted where this branch was forked"
+        : "Injected by Thinkscope";
   const tip = [
     `${kindText}: ${quote(mark.text)} (${formatCount(mark.tokens)} token${mark.tokens === 1 ? "" : "s"})`,
     `At thinking token ${formatCount(mark.thinkingTokenIndex)}, ${formatMs(mark.time)} into the run`,

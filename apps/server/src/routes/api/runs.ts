@@ -27,8 +27,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const { experiment_id, ...query } = request.query;
-      return runStore.list({ ...query, experimentId: experiment_id });
+      const { experiment_id, parent_run_id, ...query } = request.query;
+      return runStore.list({ ...query, experimentId: experiment_id, parentRunId: parent_run_id });
     },
   );
 
@@ -37,12 +37,16 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     "/api/runs/export",
     { schema: { querystring: Type.Omit(RunListQuerySchema, ["limit", "offset"]) } },
     async (request, reply) => {
-      const { experiment_id, ...query } = request.query;
+      const { experiment_id, parent_run_id, ...query } = request.query;
       const stamp = new Date().toISOString().slice(0, 10);
       return reply
         .type("application/x-ndjson; charset=utf-8")
         .header("content-disposition", `attachment; filename="thinkscope-runs-${stamp}.jsonl"`)
-        .send(Readable.from(runStore.exportLines({ ...query, experimentId: experiment_id })));
+        .send(Readable.from(runStore.exportLines({
+            ...query,
+            experimentId: experiment_id,
+            parentRunId: parent_run_id,
+          })));
     },
   );
 

@@ -8,6 +8,7 @@
 import { Readable, pipeline } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { FastifyBaseLogger, FastifyReply } from "fastify";
+import { InvalidRequestError } from "@thinkscope/core";
 import type { BackendRegistry, ResolvedModel } from "../../backends/registry.ts";
 import { scrubbingStream, type Scrubber } from "../../lib/secrets.ts";
 import { abortOnClientGone } from "../../lib/client-gone.ts";
@@ -18,7 +19,7 @@ import type { ChatCompletionRequest, CompletionRequest, ModelList } from "../../
 import type { Admission } from "../admission.ts";
 import type { ActiveRun, RunService } from "../run-service.ts";
 import { answerPlain } from "./plain-response.ts";
-import { chatRunInput, completionRunInput } from "./run-input.ts";
+import { chatRunInput, completionRunInput, requireMessages } from "./run-input.ts";
 import {
   ChunkEncoder,
   chatResponse,
@@ -69,35 +70,44 @@ export class OpenAIService {
 
   /** `POST /v1/completions`. Resolves to the reply once it is sent or streaming has ended. */
   async completions(body: CompletionRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (body.fork) return this.budgetForced("completion", completionRunInput(body), body, reply);
+    if (body.prompt === undefined) {
+      throw new InvalidRequestError("invalid_prompt", "`prompt` is required (or `fork`).");
+    }
     const resolved = await this.deps.backends.resolveModel(body.model);
     if (body.budget_forcing === undefined)
       return this.forward("/completions", body, resolved, reply);
-    return this.budgetForced("completion", completionRunInput(body), body, resolved, reply);
+    return this.budgetForced("completion", completionRunInput(body), body, reply, resolved);
   }
 
   /** `POST /v1/chat/completions`. */
   async chatCompletions(body: ChatCompletionRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (body.fork) return this.budgetForced("chat", chatRunInput(body), body, reply);
+    requireMessages(body.messages);
     const resolved = await this.deps.backends.resolveModel(body.model);
     if (body.budget_forcing === undefined)
       return this.forward("/chat/completions", body, resolved, reply);
-    return this.budgetForced("chat", chatRunInput(body), body, resolved, reply);
+    return this.budgetForced("chat", chatRunInput(body), body, reply, resolved);
   }
 
   private async budgetForced(
     endpoint: Endpoint,
     input: ReturnType<typeof completionRunInput>,
     body: CompletionRequest | ChatCompletionRequest,
-    resolved: ResolvedModel,
     reply: FastifyReply,
+    resolved?: ResolvedModel,
   ): Promise<FastifyReply> {
+    // A fork names its model only to check it: it runs on its parent's.
+    if (!resolved && body.model !== undefined)
+      resolved = await this.deps.backends.resolveModel(body.model);
     // The client leaving, while the run prepares or streams, stops it as interrupted.
     const clientGone = abortOnClientGone(reply);
     let run: ActiveRun;
     try {
       run = await this.deps.runs.start(
-        { ...input, model: resolved.model },
+        resolved ? { ...input, model: resolved.model } : input,
         {
-          entry: resolved.entry,
+          ...(resolved ? { entry: resolved.entry } : {}),
           signal: clientGone.signal,
           abortStatus: "interrupted",
           client: reply.request.client,

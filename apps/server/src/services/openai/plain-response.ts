@@ -14,7 +14,7 @@ import type { ChatCompletionRequest, CompletionRequest } from "../../schemas/ope
 import { renderChatTemplate } from "../chat-prompt.ts";
 import { plainGeneration, type PlainRequest } from "./plain-generation.ts";
 import { ChunkEncoder, type Endpoint, type ResponseContext, type Usage } from "./responses.ts";
-import { toChatMessages } from "./run-input.ts";
+import { requireMessages, toChatMessages } from "./run-input.ts";
 
 export interface PlainAnswer {
   endpoint: Endpoint;
@@ -148,7 +148,7 @@ async function promptOf({ endpoint, body, resolved }: PlainAnswer): Promise<stri
     }
     return text;
   }
-  const messages = toChatMessages((body as ChatCompletionRequest).messages);
+  const messages = toChatMessages(requireMessages((body as ChatCompletionRequest).messages));
   return renderChatTemplate(resolved.entry.backend, messages, { model: resolved.model });
 }
 

@@ -14,6 +14,10 @@ type CommonRequest = CompletionRequest | ChatCompletionRequest;
 
 export function completionRunInput(body: CompletionRequest): RunInput {
   refuseUnsupported(body, ["suffix", "echo", "logprobs", "best_of"]);
+  if (body.fork) {
+    if (body.prompt !== undefined) throw eitherPromptOrFork("prompt");
+    return { ...common(body, body.max_tokens), fork: body.fork, mode: "raw" };
+  }
   let prompt = body.prompt;
   if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === "string")
     prompt = prompt[0];
@@ -42,7 +46,11 @@ export function chatRunInput(body: ChatCompletionRequest): RunInput {
       "response_format is not supported with budget_forcing: the thinking is free text.",
     );
   }
-  const messages = toChatMessages(body.messages);
+  if (body.fork) {
+    if (body.messages !== undefined) throw eitherPromptOrFork("messages");
+    return { ...common(body, body.max_completion_tokens ?? body.max_tokens), fork: body.fork, mode: "chat" };
+  }
+  const messages = toChatMessages(requireMessages(body.messages));
   const input: RunInput = {
     ...common(body, body.max_completion_tokens ?? body.max_tokens),
     messages,
@@ -50,6 +58,23 @@ export function chatRunInput(body: ChatCompletionRequest): RunInput {
   };
   if (body.chat_template !== undefined) input.chatTemplate = body.chat_template;
   return input;
+}
+
+function eitherPromptOrFork(field: "prompt" | "messages"): InvalidRequestError {
+  return new InvalidRequestError(
+    "invalid_fork",
+    `Give either \`${field}\` or \`fork\`, not both: a fork continues its parent's prompt.`,
+  );
+}
+
+/** Messages, which only a fork may leave out. */
+export function requireMessages(
+  messages: ChatCompletionRequest["messages"],
+): NonNullable<ChatCompletionRequest["messages"]> {
+  if (!messages) {
+    throw new InvalidRequestError("invalid_messages", "`messages` is required (or `fork`).");
+  }
+  return messages;
 }
 
 function common(body: CommonRequest, maxTokens: number | null | undefined): Omit<RunInput, "mode"> {
@@ -81,12 +106,14 @@ function common(body: CommonRequest, maxTokens: number | null | undefined): Omit
 }
 
 /** OpenAI messages to plain text turns (text parts joined; `developer` is a system turn). */
-export function toChatMessages(messages: ChatCompletionRequest["messages"]): ChatMessage[] {
+export function toChatMessages(
+  messages: NonNullable<ChatCompletionRequest["messages"]>,
+): ChatMessage[] {
   return messages.map(toChatMessage);
 }
 
 function toChatMessage(
-  message: ChatCompletionRequest["messages"][number],
+  message: NonNullable<ChatCompletionRequest["messages"]>[number],
   index: number,
 ): ChatMessage {
   const role = message.role === "developer" ? "system" : message.role;

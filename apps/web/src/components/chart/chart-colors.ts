@@ -5,12 +5,14 @@ export const INJECTION_COLOR: Record<InjectionKind, string> = {
   wait: "var(--wait-line)",
   forced_end: "var(--forced-line)",
   end: "var(--end-line)",
+  insert: "var(--insert-line)",
 };
 
 export const INJECTION_SHORT: Record<InjectionKind, string> = {
   wait: "W",
   forced_end: "cut",
   end: "end",
+  insert: "ins",
 };
 
 /** Run colours for comparisons: none of them amber, red or green, which mean injections. */
