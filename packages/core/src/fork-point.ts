@@ -61,7 +61,10 @@ export async function cutAtToken(
       count += tokens;
       continue;
     }
-    if (count < at) kept.push(await cutInside(event as DeltaEvent | InjectionEvent, at - count, count, detokenize));
+    if (count < at)
+      kept.push(
+        await cutInside(event as DeltaEvent | InjectionEvent, at - count, count, detokenize),
+      );
     break;
   }
   return kept;

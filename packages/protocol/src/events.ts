@@ -92,9 +92,7 @@ export const RunStartedEventSchema = Type.Object({
    * Set when the run is a fork: the events up to `at` continuation tokens are
    * its parent's (replayed at time 0), then its own (an `insert`, if any, first).
    */
-  fork: Type.Optional(
-    Type.Object({ parentRunId: Type.String(), at: Count, insertTokens: Count }),
-  ),
+  fork: Type.Optional(Type.Object({ parentRunId: Type.String(), at: Count, insertTokens: Count })),
   time: Time,
 });
 export type RunStartedEvent = Static<typeof RunStartedEventSchema>;

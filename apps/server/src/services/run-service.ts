@@ -138,10 +138,7 @@ export class RunService {
    * without a session or anything generated or stored. Throws the 400 the
    * run would get.
    */
-  async preview(
-    request: RunInput,
-    options: Pick<StartOptions, "entry"> = {},
-  ): Promise<RunPreview> {
+  async preview(request: RunInput, options: Pick<StartOptions, "entry"> = {}): Promise<RunPreview> {
     const { input, origin } = this.forkOf(request);
     const admitted = {
       ...input,

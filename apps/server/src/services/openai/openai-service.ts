@@ -104,15 +104,12 @@ export class OpenAIService {
     const clientGone = abortOnClientGone(reply);
     let run: ActiveRun;
     try {
-      run = await this.deps.runs.start(
-        resolved ? { ...input, model: resolved.model } : input,
-        {
-          ...(resolved ? { entry: resolved.entry } : {}),
-          signal: clientGone.signal,
-          abortStatus: "interrupted",
-          client: reply.request.client,
-        },
-      );
+      run = await this.deps.runs.start(resolved ? { ...input, model: resolved.model } : input, {
+        ...(resolved ? { entry: resolved.entry } : {}),
+        signal: clientGone.signal,
+        abortStatus: "interrupted",
+        client: reply.request.client,
+      });
     } catch (error) {
       clientGone.dispose();
       throw error;

@@ -48,7 +48,11 @@ export function chatRunInput(body: ChatCompletionRequest): RunInput {
   }
   if (body.fork) {
     if (body.messages !== undefined) throw eitherPromptOrFork("messages");
-    return { ...common(body, body.max_completion_tokens ?? body.max_tokens), fork: body.fork, mode: "chat" };
+    return {
+      ...common(body, body.max_completion_tokens ?? body.max_tokens),
+      fork: body.fork,
+      mode: "chat",
+    };
   }
   const messages = toChatMessages(requireMessages(body.messages));
   const input: RunInput = {
