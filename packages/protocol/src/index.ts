@@ -11,7 +11,8 @@
  * - runs: starting a run, stored runs;
  * - socket: the page's WebSocket messages;
  * - experiments: experiments, their progress and results;
- * - errors: the error body.
+ * - errors: the error body;
+ * - steps: the thinking split into sentences, paragraphs and steps.
  */
 export * from "./budget.ts";
 export * from "./backends.ts";
@@ -22,3 +23,4 @@ export * from "./socket.ts";
 export * from "./experiments.ts";
 export * from "./errors.ts";
 export * from "./event-log.ts";
+export * from "./steps.ts";

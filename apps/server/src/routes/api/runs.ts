@@ -42,11 +42,15 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       return reply
         .type("application/x-ndjson; charset=utf-8")
         .header("content-disposition", `attachment; filename="thinkscope-runs-${stamp}.jsonl"`)
-        .send(Readable.from(runStore.exportLines({
-            ...query,
-            experimentId: experiment_id,
-            parentRunId: parent_run_id,
-          })));
+        .send(
+          Readable.from(
+            runStore.exportLines({
+              ...query,
+              experimentId: experiment_id,
+              parentRunId: parent_run_id,
+            }),
+          ),
+        );
     },
   );
 
