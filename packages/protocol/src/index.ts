@@ -12,7 +12,8 @@
  * - socket: the page's WebSocket messages;
  * - experiments: experiments, their progress and results;
  * - errors: the error body;
- * - steps: the thinking split into sentences, paragraphs and steps.
+ * - steps: the thinking split into sentences, paragraphs and steps;
+ * - resample: resample analyses of a run (where its answer is decided).
  */
 export * from "./budget.ts";
 export * from "./backends.ts";
@@ -24,3 +25,4 @@ export * from "./experiments.ts";
 export * from "./errors.ts";
 export * from "./event-log.ts";
 export * from "./steps.ts";
+export * from "./resample.ts";

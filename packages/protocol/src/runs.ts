@@ -118,6 +118,8 @@ const RunSummaryProperties = {
   /** The run this one was forked from, and after how many of its continuation tokens (absent in older exports). */
   parentRunId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   forkAt: Type.Optional(Type.Union([Count, Type.Null()])),
+  /** The resample analysis this run is one sample of. */
+  resampleId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 };
 
 /** A stored run as listed. */

@@ -71,6 +71,8 @@ export interface RunInput {
   chatTemplate?: string;
   /** Continue another run instead of a prompt (`prompt` and `messages` absent). */
   fork?: Fork;
+  /** The resample analysis this run is a sample of. */
+  resampleId?: string;
 }
 
 export interface StartOptions {
@@ -249,6 +251,7 @@ export class RunService {
           experimentId: input.experimentId ?? null,
           parentRunId: origin?.parent.id ?? null,
           forkAt: origin?.at ?? null,
+          resampleId: input.resampleId ?? null,
         },
         (fault) => active.storageFailed(fault),
       );
