@@ -5,6 +5,7 @@ import { formatDate } from "../lib/format.ts";
 import { navigate } from "../lib/hash-route.ts";
 import { RunResult } from "../components/run-result.tsx";
 import { TraceLegend } from "../components/trace/trace-legend.tsx";
+import { TraceLab } from "../components/lab/trace-lab.tsx";
 
 const SPEEDS = [1, 4, 16] as const;
 
@@ -114,6 +115,7 @@ export function ReplayView({ runId, onClose }: { runId: string; onClose(): void 
       </section>
       <TraceLegend />
       <RunResult trace={trace} live={replay.playing} />
+      <TraceLab detail={detail} />
     </div>
   );
 }
