@@ -124,6 +124,22 @@ describe("forking a stored run", () => {
     };
     expect(fork.choices[0]!.message.reasoning_content).toBe("abcWaittuvwxyz");
     expect(fork.choices[0]!.message.content).toBe(" 42");
+
+    // Streamed, the insertion is thinking like the text around it.
+    const stream = await client.chat.completions.create({
+      model: "",
+      stream: true,
+      fork: { run_id: parentId.runs[0]!.id, at: 3, insert: "Wait" },
+    } as unknown as OpenAI.ChatCompletionCreateParamsStreaming);
+    let reasoning = "";
+    let content = "";
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as
+        { content?: string; reasoning_content?: string } | undefined;
+      reasoning += delta?.reasoning_content ?? "";
+      content += delta?.content ?? "";
+    }
+    expect([reasoning, content]).toEqual(["abcWaittuvwxyz", " 42"]);
   });
 
   it("over the WebSocket `run` message", async () => {

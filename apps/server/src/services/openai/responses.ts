@@ -93,6 +93,8 @@ export function chatResponse(run: ActiveRun, context: ResponseContext): ChatComp
 /** Turns a run's events into streaming chunks, in order. */
 export class ChunkEncoder {
   private sentRole = false;
+  /** The answer has begun: a fork's insertion from here on is answer text. */
+  private answering = false;
 
   constructor(
     private readonly context: ResponseContext,
@@ -108,9 +110,11 @@ export class ChunkEncoder {
     }
     switch (event.type) {
       case "delta":
+        if (event.phase === "answer") this.answering = true;
         if (event.text !== "") chunks.push(this.textChunk(event.phase, event.text));
         break;
       case "injection":
+        if (event.kind === "end" || event.kind === "forced_end") this.answering = true;
         chunks.push(this.injectionChunk(event.kind, event.text));
         break;
       default:
@@ -155,8 +159,14 @@ export class ChunkEncoder {
 
   private injectionChunk(kind: InjectionKind, text: string): object {
     if (this.context.endpoint === "completion") return this.chunk({ text, injected: kind });
-    // A wait is part of the thinking; a close is in neither the thinking nor the answer.
-    const delta = kind === "wait" ? { reasoning_content: text } : {};
+    // A wait is part of the thinking, a fork's insertion of the phase it was made in;
+    // a close is in neither the thinking nor the answer.
+    const delta =
+      kind === "wait" || (kind === "insert" && !this.answering)
+        ? { reasoning_content: text }
+        : kind === "insert"
+          ? { content: text }
+          : {};
     return this.chunk({ delta, injected: kind, injected_text: text });
   }
 
