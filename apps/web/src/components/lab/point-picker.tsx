@@ -36,7 +36,7 @@ export const PointPicker = memo(function PointPicker({
               data-injection={piece.injection}
               style={
                 importance
-                  ? { backgroundColor: `rgb(124 58 237 / ${Math.round(importance * 45)}%)` }
+                  ? { backgroundColor: `rgb(124 58 237 / ${Math.round(10 + importance * 50)}%)` }
                   : undefined
               }
               onClick={() => onPick(end)}
