@@ -12,12 +12,12 @@ import {
   continuationTokens,
   cutAtToken,
   withThinkingStart,
+  type Backend,
 } from "@thinkscope/core";
 import type { BudgetForcing, EngineEvent } from "@thinkscope/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVllmBackend } from "../src/vllm/vllm-backend.ts";
-import type { VllmBackend } from "../src/vllm/vllm-backend.ts";
 import {
   FAMILY_QUESTION,
   FINAL_ANSWER_PREFIX,
@@ -30,7 +30,7 @@ import { vllmStandIn } from "./__fixtures__/vllm-stand-in.ts";
 
 const FAMILY = "qwen3";
 let server: ReplayServer;
-let backend: VllmBackend;
+let backend: Backend;
 let script: FamilyScript;
 let prompt: string;
 let settings: BudgetForcing;

@@ -4,9 +4,20 @@
  * parent's settings with whatever the request gives laid over them.
  */
 import { InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
-import type { Fork, RunDetail } from "@thinkscope/protocol";
+import type { ChatMessage } from "@thinkscope/core";
+import type { BudgetForcing, Fork, PromptMode, RunDetail, Sampling } from "@thinkscope/protocol";
 import type { RunStore } from "../store/run-store.ts";
-import type { RunInput } from "./run-service.ts";
+
+/** What of a run's input a fork reads and sets (a `RunInput`). */
+interface ForkableInput {
+  prompt?: string;
+  messages?: ChatMessage[];
+  mode: PromptMode;
+  backend?: string;
+  model?: string;
+  budgetForcing?: BudgetForcing;
+  sampling?: Sampling;
+}
 
 /** Where a fork starts, once its parent is found. */
 export interface ForkOrigin {
@@ -15,11 +26,11 @@ export interface ForkOrigin {
   insert: string;
 }
 
-export function resolveFork(
-  input: RunInput,
+export function resolveFork<T extends ForkableInput>(
+  input: T,
   fork: Fork,
   store: RunStore,
-): { input: RunInput; origin: ForkOrigin } {
+): { input: T; origin: ForkOrigin } {
   if (input.prompt !== undefined || (input.messages?.length ?? 0) > 0) {
     throw new InvalidRequestError(
       "invalid_fork",
@@ -42,7 +53,7 @@ export function resolveFork(
       `A fork runs on its parent's model (${parent.model}), not ${input.model}: its token ids are that model's.`,
     );
   }
-  const resolved: RunInput = {
+  const resolved: T = {
     ...input,
     prompt: parent.renderedPrompt,
     messages: undefined,

@@ -115,7 +115,7 @@ export function ReplayView({ runId, onClose }: { runId: string; onClose(): void 
       </section>
       <TraceLegend />
       <RunResult trace={trace} live={replay.playing} />
-      <TraceLab detail={detail} />
+      <TraceLab key={detail.id} detail={detail} />
     </div>
   );
 }

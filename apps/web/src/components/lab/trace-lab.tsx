@@ -23,7 +23,7 @@ import "./lab.css";
  * there (insert a text, or cut and force the answer) and watch the branch
  * stream beside it; see the run's family as a tree and compare two
  * branches where they diverge; resample every sentence to see which one
- * decided the answer.
+ * decided the answer. Keyed by the run, so its state starts afresh for each.
  */
 export function TraceLab({ detail }: { detail: RunDetail }) {
   const store = useAppStore();
@@ -48,9 +48,6 @@ export function TraceLab({ detail }: { detail: RunDetail }) {
 
   useEffect(() => {
     loadFamily();
-    setPoint(null);
-    setPicked([]);
-    setAnalysis(null);
     api
       .resamples(detail.id)
       .then(({ analyses }) => setAnalysis(analyses[0] ?? null))
