@@ -41,6 +41,7 @@ COPY tools/no-gpu-prebuilt/package.json tools/no-gpu-prebuilt/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/core/package.json packages/core/
 COPY packages/backends/package.json packages/backends/
+COPY packages/ai-sdk/package.json packages/ai-sdk/
 COPY apps/server/package.json apps/server/
 COPY apps/web/package.json apps/web/
 

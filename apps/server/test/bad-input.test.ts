@@ -135,6 +135,8 @@ describe("bad input to /v1/completions", () => {
     expect(response.status).toBe(400);
     expect(response.body.error).toEqual({
       code: "invalid_message",
+      type: "invalid_request_error",
+      param: "messages[0].content[0]",
       message: 'messages[0].content[0] is a "image_url" part; only text parts are supported.',
     });
   });
@@ -147,6 +149,8 @@ describe("bad input to /v1/completions", () => {
     expect(run.statusCode).toBe(404);
     expect(run.json().error).toEqual({
       code: "run_not_found",
+      type: "not_found_error",
+      param: null,
       message: 'No run with id "run_0000".',
     });
   });

@@ -21,6 +21,8 @@ const VOCABULARY: Record<string, number[]> = {
     151644, 872, 198, 3838, 374, 220, 17, 10, 17, 30, 151645, 198, 151644, 77091, 198, 151667, 198,
   ],
   "</think>": [151668],
+  // The forced close, which the context keeps room for.
+  "\n</think>\n\nFinal Answer:": [198, 151668, 271, 19357, 21806, 25],
   "<|im_end|>": [151645],
   Wait: [14190],
 };
@@ -129,9 +131,10 @@ describe("an experiment on a server backend", () => {
     }
     const span = openOverTime.at(-1)![0];
     const mean = weighted / span;
-    // Below 8 by the gaps inside each run (its tokenize round trip and store writes between its
-    // two requests): on 2 loaded cores 6-7; a runner that waited for a batch would give about 4.
-    expect(mean).toBeGreaterThan(5.5);
+    // The upstream's mean is below 8 by the gaps inside each run (its tokenize round trips and
+    // store writes between its two requests), which grow with the machine's load; the runner's own
+    // count of runs in flight does not: a runner that waited for a batch would give about 4.
+    expect(done.throughput!.meanInFlight).toBeGreaterThan(6.5);
     expect(done.throughput!.peakInFlight).toBe(8);
     console.info(
       `vLLM replay, 24 runs (48 upstream requests) at concurrency 8 in ${span} ms: ` +

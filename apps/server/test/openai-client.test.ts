@@ -79,7 +79,7 @@ describe("the openai client, streaming", () => {
     expect(injected).toEqual(["wait", "end"]);
     // Each injection is a chunk of its own.
     const waitChunk = chunks.find((c) => c.choices[0]?.injected === "wait")!;
-    expect(waitChunk.choices[0]!.delta).toEqual({ reasoning_content: "Wait" });
+    expect(waitChunk.choices[0]!.delta).toEqual({ reasoning_content: "Wait", reasoning: "Wait" });
 
     const last = chunks.at(-1)!;
     expect(last.budget_forcing).toMatchObject({ waits: 1, forced_end: false });
@@ -147,7 +147,8 @@ describe("the openai client, not streaming", () => {
     expect(extra.budget_forcing.waits).toBe(1);
     // Counted in tokens: "Let me think." (13) + "Wait" (4) + " Check again." (13).
     expect(extra.budget_forcing.thinking_tokens).toBe(30);
-    expect(completion.usage?.completion_tokens).toBe(30 + 1 + 17);
+    // Reasoning (the wait included) plus answer; the injected close is counted in neither.
+    expect(completion.usage?.completion_tokens).toBe(30 + 17);
   });
 
   it("gets the continuation as choices[0].text from completions", async () => {

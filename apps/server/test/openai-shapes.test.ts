@@ -105,7 +105,9 @@ describe("budget-forced responses", () => {
       ],
       budget_forcing: { waits: 1, thinking_tokens: 30, injected_tokens: 5, answer_tokens: 23 },
     });
-    expect(body.usage.completion_tokens).toBe(30 + 1 + 23);
+    // OpenAI's meaning: reasoning (the wait included) plus answer; the injected close is in neither.
+    expect(body.usage.completion_tokens).toBe(30 + 23);
+    expect(body.usage.completion_tokens_details.reasoning_tokens).toBe(30);
     expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
     // The run is stored, findable by the id in the response.
     const runId = headers["x-thinkscope-run-id"] as string;
@@ -133,6 +135,7 @@ describe("budget-forced responses", () => {
       role: "assistant",
       content: "The answer is 42. Done.",
       reasoning_content: "Let me think.Wait Check again.",
+      reasoning: "Let me think.Wait Check again.",
     });
     // The chat template was applied and the thinking opened.
     const sent = thinker.requests.at(-1)!.promptText;
@@ -144,14 +147,17 @@ describe("budget-forced responses", () => {
     expect(sent).toContain("<|im_start|>assistant\n<think>\n");
   });
 
-  it("maps max_tokens to the answer cap and stop to answer stop strings", async () => {
+  it("caps thinking plus answer with max_tokens, and ends the answer at stop strings", async () => {
     const capped = await post("/v1/completions", {
       model: "direct",
       prompt: THINK_PROMPT,
-      max_tokens: 3,
+      max_tokens: 16,
       budget_forcing: {},
     });
-    expect(capped.body.choices[0].text).toBe("Let me think.</think>The");
+    // An eighth of the cap is the answer's (2), the rest the thinking's (14, of which the model used 13).
+    expect(capped.body.budget_forcing).toMatchObject({ thinking_tokens: 13, answer_tokens: 2 });
+    expect(capped.body.usage.completion_tokens).toBe(15);
+    expect(capped.body.choices[0].text).toBe("Let me think.</think>Th");
     expect(capped.body.choices[0].finish_reason).toBe("length");
 
     const stopped = await post("/v1/completions", {
@@ -205,12 +211,16 @@ describe("budget-forced responses", () => {
       budget_forcing: {},
     });
     expect(status).toBe(400);
-    expect(body.error.code).toBe("unsupported_n");
-    expect(body.error.message).toMatch(/n must be 1/);
+    expect(body.error).toMatchObject({
+      code: "unsupported_parameter",
+      param: "n",
+      type: "invalid_request_error",
+    });
+    expect(body.error.message).toMatch(/^n is not supported here/);
   });
 });
 
-describe("requests without budget_forcing", () => {
+describe("requests with a field only the upstream honours", () => {
   it("are forwarded to a server backend unchanged, and its answer piped back", async () => {
     const request = {
       model: "proxied-model",
@@ -233,6 +243,7 @@ describe("requests without budget_forcing", () => {
     const { status, body } = await post("/v1/chat/completions", {
       model: "proxied/missing",
       messages: [{ role: "user", content: "Hi" }],
+      tools: [{ type: "function", function: { name: "f" } }],
     });
     expect(status).toBe(404);
     expect(body.message).toMatch(/does not exist/);
@@ -244,7 +255,7 @@ describe("requests without budget_forcing", () => {
     const response = await fetch(`${base}/v1/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "proxied-model", prompt: "Hi", stream: true }),
+      body: JSON.stringify({ model: "proxied-model", prompt: "Hi", stream: true, logprobs: 2 }),
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(
@@ -252,40 +263,35 @@ describe("requests without budget_forcing", () => {
     );
   });
 
-  it("run as one plain generation on a backend with no upstream", async () => {
-    const { status, body } = await post("/v1/completions", {
+  it("are refused by name on a backend with no upstream", async () => {
+    const { status, body } = await post("/v1/chat/completions", {
       model: "thinker",
-      prompt: "Hi",
-      max_tokens: 100,
+      messages: [{ role: "user", content: "Hi" }],
+      response_format: { type: "json_object" },
+    });
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({ code: "unsupported_parameter", param: "response_format" });
+  });
+});
+
+describe("requests without budget_forcing", () => {
+  it("are runs: the thinking separated from the answer, and stored", async () => {
+    const { status, body, headers } = await post("/v1/chat/completions", {
+      model: "direct",
+      messages: [{ role: "user", content: "Hi" }],
     });
     expect(status).toBe(200);
-    expect(body).toMatchObject({
-      object: "text_completion",
-      model: "thinker-model",
-      choices: [{ index: 0, text: "Let me think.</think>", finish_reason: "stop" }],
-      usage: { completion_tokens: 14 },
+    expect(body.choices[0].message).toEqual({
+      role: "assistant",
+      content: "The answer is 42. Done.",
+      reasoning_content: "Let me think.",
+      reasoning: "Let me think.",
     });
-    expect(body.budget_forcing).toBeUndefined();
-
-    const chat = await fetch(`${base}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "thinker",
-        messages: [{ role: "user", content: "Hi" }],
-        stream: true,
-        max_tokens: 5,
-      }),
-    });
-    const events = parseSse(await chat.text()) as Array<{
-      choices: Array<{ delta: { content?: string }; finish_reason: string | null }>;
-    }>;
-    const content = events
-      .slice(0, -1)
-      .map((e) => e.choices[0]?.delta.content ?? "")
-      .join("");
-    expect(content).toBe("Let m");
-    expect(events.at(-2)!.choices[0]!.finish_reason).toBe("length");
+    expect(body.budget_forcing).toMatchObject({ waits: 0, forced_end: false });
+    const stored = (
+      await server.app.inject({ url: `/api/runs/${headers["x-thinkscope-run-id"]}` })
+    ).json();
+    expect(stored).toMatchObject({ status: "completed", source: "api", mode: "chat" });
   });
 
   it("lists every backend's models on /v1/models", async () => {

@@ -55,6 +55,7 @@ describe("a run's preview", () => {
       const onPage = fitToContext(budget, {
         contextLength: seen.contextLength!,
         promptTokens: seen.promptTokens,
+        closeTokens: seen.closeTokens,
       });
       expect(onPage).toEqual({
         max_thinking_tokens: seen.settings.maxThinkingTokens,

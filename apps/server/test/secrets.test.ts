@@ -130,7 +130,12 @@ describe("the upstream API key", () => {
     const response = await server.app.inject({
       method: "POST",
       url: "/v1/chat/completions",
-      payload: { model: "proxied-model", messages: [{ role: "user", content: "Q" }] },
+      payload: {
+        model: "proxied-model",
+        messages: [{ role: "user", content: "Q" }],
+        // A field only the upstream honours: the request goes to it as it is.
+        logprobs: true,
+      },
     });
     expect(response.statusCode).toBe(401);
     expect(response.body).toBe(

@@ -151,6 +151,8 @@ describe("an upstream refusing before the run starts", () => {
     expect(response.json()).toEqual({
       error: {
         code: "upstream_unreachable",
+        type: "server_error",
+        param: null,
         message: "refusing: connect ECONNREFUSED 127.0.0.1:8000",
       },
     });

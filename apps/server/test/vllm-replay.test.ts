@@ -24,6 +24,8 @@ const PROMPT_IDS = [
 const VOCABULARY: Record<string, number[]> = {
   [PROMPT_TEXT]: PROMPT_IDS,
   "</think>": [151668],
+  // The forced close, which the context keeps room for: "\n", "</think>", "\n\n", "Final", " Answer", ":".
+  "\n</think>\n\nFinal Answer:": [198, 151668, 271, 19357, 21806, 25],
   "<|im_end|>": [151645],
   Wait: [14190],
 };

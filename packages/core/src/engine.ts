@@ -1,5 +1,6 @@
 import type {
   BackendCapabilities,
+  BudgetCeilings,
   BudgetForcing,
   DeltaEvent,
   EngineEvent,
@@ -25,7 +26,7 @@ import type {
 import { DelimiterMatcher } from "./delimiter-matcher.ts";
 import type { ForkStart, InheritedEvent } from "./fork-point.ts";
 import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
-import { forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { closeTexts, forcedCloseText, promptOpensThinking } from "./formats.ts";
 import { resolveSettings } from "./settings.ts";
 
 export interface RunRequest {
@@ -40,6 +41,12 @@ export interface RunRequest {
   runId?: string;
   /** Continue another run: the prompt is its prompt, and its first `at` tokens come first. */
   fork?: ForkStart;
+  /** A cap on thinking plus answer together (OpenAI's `max_completion_tokens`). */
+  maxCompletionTokens?: number;
+  /** A thinking budget left out takes all the room instead of the default (plain API requests). */
+  fillThinking?: boolean;
+  /** Budgets left out go no higher than these (an operator's caps). */
+  budgetCeilings?: BudgetCeilings;
 }
 
 export interface RunOptions {
@@ -79,6 +86,17 @@ export async function countPromptTokens(
   return { tokens: (await tokenize(prompt, { special: true })).length, exact: true };
 }
 
+/** The most tokens a run's close can take (see `closeTexts`), counted as `countPromptTokens` counts. */
+export async function countCloseTokens(
+  { format, finalAnswerPrefix }: ResolvedSettings,
+  tokenize?: (text: string, options: { special: boolean }) => Promise<number[]>,
+): Promise<number> {
+  const counts = closeTexts(format, finalAnswerPrefix).map(async (text) =>
+    text === "" ? 0 : (await countPromptTokens(text, tokenize)).tokens,
+  );
+  return Math.max(...(await Promise.all(counts)));
+}
+
 export class BudgetForcingRun {
   private constructor(
     private readonly session: GenerationSession,
@@ -100,11 +118,17 @@ export class BudgetForcingRun {
     }
     // Validate the settings once without the context so a bad request is
     // refused before any tokenizer round-trip, then again with the real limits.
-    const { format } = resolveSettings(request.budgetForcing ?? {}, request.sampling);
-    const plan = await TokenPlan.create(session, capabilities, request.prompt, format);
+    const unfitted = resolveSettings(request.budgetForcing ?? {}, request.sampling);
+    const plan = await TokenPlan.create(session, capabilities, request.prompt, unfitted.format);
     const settings = resolveSettings(request.budgetForcing ?? {}, request.sampling, {
       contextLength: capabilities.contextLength,
       promptTokens: plan.prompt.tokens,
+      closeTokens: await plan.closeTokens(unfitted),
+      ...(request.maxCompletionTokens === undefined
+        ? {}
+        : { completionCap: request.maxCompletionTokens }),
+      ...(request.fillThinking ? { fillThinking: true } : {}),
+      ...(request.budgetCeilings ? { ceilings: request.budgetCeilings } : {}),
     });
     const fork = request.fork && {
       start: request.fork,
@@ -214,6 +238,12 @@ class TokenPlan {
       answerStopStrings,
       tokenizeText,
     );
+  }
+
+  /** The most a close can take: the forced one (delimiter and lead-in) or the natural one. */
+  async closeTokens({ format, finalAnswerPrefix }: ResolvedSettings): Promise<number> {
+    const closes = closeTexts(format, finalAnswerPrefix).map((text) => this.piece(text, true));
+    return Math.max(...(await Promise.all(closes)).map((piece) => piece.tokens));
   }
 
   /** Injected strings repeat (every "Wait"): each is tokenized once per run. */

@@ -8,17 +8,20 @@ export class ThinkscopeError extends Error {
   readonly code: string;
   readonly status: number;
   readonly retryable: boolean;
+  /** The request field at fault, when one is (`max_completion_tokens`, `budget_forcing.num_waits`). */
+  readonly param: string | undefined;
 
   constructor(
     code: string,
     message: string,
-    options: { status?: number; retryable?: boolean; cause?: unknown } = {},
+    options: { status?: number; retryable?: boolean; cause?: unknown; param?: string } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "ThinkscopeError";
     this.code = code;
     this.status = options.status ?? 500;
     this.retryable = options.retryable ?? false;
+    this.param = options.param;
   }
 
   /** Works across duplicated module instances, unlike `instanceof`. */
@@ -33,8 +36,8 @@ export class ThinkscopeError extends Error {
 
 /** Bad settings or input: refused before anything is generated. */
 export class InvalidRequestError extends ThinkscopeError {
-  constructor(code: string, message: string) {
-    super(code, message, { status: 400 });
+  constructor(code: string, message: string, param?: string) {
+    super(code, message, param === undefined ? { status: 400 } : { status: 400, param });
     this.name = "InvalidRequestError";
   }
 }

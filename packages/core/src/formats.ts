@@ -75,6 +75,15 @@ export function forcedCloseText(
 }
 
 /**
+ * The closes a run may inject, each in its longest form (thinking that does
+ * not end in a newline keeps the forced close's leading newline): what the
+ * context must keep room for.
+ */
+export function closeTexts(format: ThinkingFormat, answerPrefix: string): string[] {
+  return [forcedCloseText(format, "-", answerPrefix), format.naturalClose];
+}
+
+/**
  * Where generation starts for a prompt: inside the thinking when the prompt
  * holds an unclosed start delimiter, otherwise before it (the model opens
  * its thinking itself, as Qwen3 does).

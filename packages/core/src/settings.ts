@@ -10,22 +10,23 @@ import {
   contextProblem,
   fitToContext,
   samplingProblems,
+  unfittedBudget,
   type BudgetForcing,
+  type ContextRoom,
   type ResolvedSettings,
   type SamplingSettings,
+  type SettingProblem,
 } from "@thinkscope/protocol";
 import { InvalidRequestError } from "./errors.ts";
 import { resolveFormat } from "./formats.ts";
 
 /** What a run may hold besides its budgets: known once the prompt is tokenized. */
-export interface ContextLimits {
-  contextLength?: number;
-  promptTokens?: number;
-}
+export type ContextLimits = Partial<ContextRoom>;
 
 /**
  * Validates and fills in defaults; with `limits`, fits budgets left out to
- * the context and refuses a prompt or budgets that do not fit. Bad settings
+ * the context and the completion cap, and refuses a prompt or budgets that
+ * do not fit. Bad settings
  * are refused here, with a clear message, before anything is generated.
  */
 export function resolveSettings(
@@ -34,7 +35,7 @@ export function resolveSettings(
   limits: ContextLimits = {},
 ): ResolvedSettings {
   const [problem] = [
-    ...budgetProblems(input),
+    ...budgetProblems(input).map(underBudgetForcing),
     ...samplingProblems({
       temperature: sampling.temperature,
       top_p: sampling.topP,
@@ -42,29 +43,39 @@ export function resolveSettings(
       seed: sampling.seed,
     }),
   ];
-  if (problem) throw new InvalidRequestError(problem.code, problem.message);
+  if (problem) throw new InvalidRequestError(problem.code, problem.message, problem.field);
 
   const budget = { ...input };
-  const { contextLength, promptTokens = 0 } = limits;
-  if (contextLength !== undefined) {
-    const room = { contextLength, promptTokens };
+  if (limits.contextLength !== undefined || limits.completionCap !== undefined) {
+    const room: ContextRoom = { ...limits, promptTokens: limits.promptTokens ?? 0 };
     const tooBig = contextProblem(input, room);
-    if (tooBig) throw new InvalidRequestError(tooBig.code, tooBig.message);
+    if (tooBig) {
+      const { code, message, field } = underBudgetForcing(tooBig);
+      throw new InvalidRequestError(code, message, field);
+    }
     Object.assign(budget, fitToContext(input, room));
   }
   const wait = budget.wait_string ?? BUDGET_DEFAULTS.wait_string;
   const settings: ResolvedSettings = {
     format: resolveFormat(budget.format ?? BUDGET_DEFAULTS.format),
-    maxThinkingTokens: budget.max_thinking_tokens ?? BUDGET_DEFAULTS.max_thinking_tokens,
+    maxThinkingTokens:
+      budget.max_thinking_tokens ?? unfittedBudget("max_thinking_tokens", limits.ceilings),
     minThinkingTokens: budget.min_thinking_tokens ?? BUDGET_DEFAULTS.min_thinking_tokens,
     numWaits: budget.num_waits ?? BUDGET_DEFAULTS.num_waits,
     waitStrings: Array.isArray(wait) ? [...wait] : [wait],
     finalAnswerPrefix: budget.final_answer_prefix ?? BUDGET_DEFAULTS.final_answer_prefix,
-    maxAnswerTokens: budget.max_answer_tokens ?? BUDGET_DEFAULTS.max_answer_tokens,
+    maxAnswerTokens:
+      budget.max_answer_tokens ?? unfittedBudget("max_answer_tokens", limits.ceilings),
     maxExtensions: budget.max_extensions ?? BUDGET_DEFAULTS.max_extensions,
     sampling: resolvedSampling(sampling),
   };
   return settings;
+}
+
+/** A budget field as the API names it; the prompt stays itself. */
+function underBudgetForcing(problem: SettingProblem): SettingProblem {
+  if (problem.field === "prompt" || problem.field === "max_completion_tokens") return problem;
+  return { ...problem, field: `budget_forcing.${problem.field}` };
 }
 
 function resolvedSampling(input: Partial<SamplingSettings>): SamplingSettings {

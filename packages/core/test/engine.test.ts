@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { BudgetForcingRun, InvalidRequestError, BackendError } from "../src/index.ts";
+import {
+  BudgetForcingRun,
+  InvalidRequestError,
+  BackendError,
+  countCloseTokens,
+} from "../src/index.ts";
 import { ScriptedBackend, scriptedTokenize } from "../src/testing/index.ts";
 import { PROMPT, injections, runScripted } from "./run-helpers.ts";
 
@@ -395,7 +400,10 @@ describe("settings are refused before anything is generated", () => {
     const backend = new ScriptedBackend({ replies: ["x"], contextLength: 1024 });
     const session = await backend.openSession();
     const run = await BudgetForcingRun.prepare(session, backend.capabilities, { prompt: PROMPT });
-    const room = 1024 - run.promptTokens;
+    // The context keeps room for the longest close ("\n</think>\n\nFinal Answer:") besides the prompt.
+    const close = await countCloseTokens(run.settings, session.tokenize!.bind(session));
+    expect(close).toBeGreaterThan(0);
+    const room = 1024 - run.promptTokens - close;
     expect(run.settings.maxAnswerTokens).toBe(Math.floor(room / 8));
     expect(run.settings.maxThinkingTokens).toBe(room - Math.floor(room / 8));
     const answerGiven = await BudgetForcingRun.prepare(session, backend.capabilities, {

@@ -219,34 +219,78 @@ export function samplingProblems(input: Sampling): SettingProblem[] {
 
 /** What the model must hold besides the prompt: the budgets a run may use. */
 export interface ContextRoom {
-  /** The model's context length in tokens. */
-  contextLength: number;
+  /** The model's context length in tokens; unknown for some text-only backends. */
+  contextLength?: number;
   /** Tokens of the prompt as rendered (chat template included). */
   promptTokens: number;
+  /** The most a close takes (the forced one: its delimiter and the answer's lead-in). */
+  closeTokens?: number;
+  /**
+   * A cap on thinking plus answer together (OpenAI's `max_completion_tokens`,
+   * which for reasoning models includes the reasoning). The close a run
+   * injects is not counted: it is in neither the thinking nor the answer.
+   */
+  completionCap?: number;
+  /**
+   * A thinking budget left out takes all the room the answer leaves instead
+   * of the default (a plain API request: the model thinks as long as it
+   * would on its own server, up to the context).
+   */
+  fillThinking?: boolean;
+  /** Budgets left out go no higher than these, filled or not (an operator's caps). */
+  ceilings?: BudgetCeilings;
+}
+
+/** Ceilings on the two budgets fitting sizes. */
+export type BudgetCeilings = Partial<
+  Pick<Required<BudgetForcing>, "max_thinking_tokens" | "max_answer_tokens">
+>;
+
+/** A budget left out before it is fitted: its default (or the room, filling), under its ceiling. */
+export function unfittedBudget(
+  field: keyof BudgetCeilings,
+  ceilings: BudgetCeilings | undefined,
+  fillTo?: number,
+): number {
+  const start = fillTo ?? BUDGET_DEFAULTS[field];
+  return Math.min(start, ceilings?.[field] ?? Infinity);
+}
+
+/** The room for thinking plus answer: what the context leaves after the prompt and a close, and the cap. */
+function roomFor({ contextLength, promptTokens, closeTokens = 0, completionCap }: ContextRoom) {
+  const context =
+    contextLength === undefined ? Infinity : contextLength - promptTokens - closeTokens;
+  return Math.min(context, completionCap ?? Infinity);
 }
 
 /**
  * The budgets a run uses on a model with this context: budgets the request
  * gives are kept as they are (if they do not fit, the run is refused, never
  * quietly shortened); a budget it leaves out takes its default only if the
- * default fits in what the prompt leaves of the context, and is otherwise
- * sized to it: the answer an eighth of the room (or what the given thinking
- * budget leaves), the thinking the rest. The engine, the API and the page
- * all call this one function, so they choose the same budgets.
+ * default fits in what the prompt and the close leave of the context (and
+ * under the completion cap), and is otherwise sized to it: the answer an
+ * eighth of the room (at least one token, or what the given thinking budget leaves), the
+ * thinking the rest. The engine, the API and the page all call this one
+ * function, so they choose the same budgets.
  */
 export function fitToContext(
   budget: BudgetForcing,
-  { contextLength, promptTokens }: ContextRoom,
+  context: ContextRoom,
 ): { max_thinking_tokens: number; max_answer_tokens: number } {
   const thinkingGiven = budget.max_thinking_tokens !== undefined;
   const answerGiven = budget.max_answer_tokens !== undefined;
-  let thinking = budget.max_thinking_tokens ?? BUDGET_DEFAULTS.max_thinking_tokens;
-  let answer = budget.max_answer_tokens ?? BUDGET_DEFAULTS.max_answer_tokens;
-  const room = contextLength - promptTokens;
+  const room = roomFor(context);
+  const fill = context.fillThinking === true && Number.isFinite(room);
+  const { ceilings } = context;
+  let thinking =
+    budget.max_thinking_tokens ??
+    unfittedBudget("max_thinking_tokens", ceilings, fill ? room : undefined);
+  let answer = budget.max_answer_tokens ?? unfittedBudget("max_answer_tokens", ceilings);
   if (thinking + answer <= room)
     return { max_thinking_tokens: thinking, max_answer_tokens: answer };
   if (!answerGiven) {
-    const left = thinkingGiven ? room - thinking : Math.floor(room / 8);
+    // At least one token of answer, so a small cap still gets one (not a silent empty answer).
+    const left = thinkingGiven ? room - thinking : Math.max(1, Math.floor(room / 8));
     answer = Math.max(0, Math.min(answer, left));
   }
   if (!thinkingGiven) {
@@ -258,32 +302,75 @@ export function fitToContext(
 
 /**
  * Whether a prompt and the budgets (fitted by `fitToContext`) fit a model's
- * context; the problem is said at the budget the request gives, the one to
- * lower. The engine refuses a run with it before anything is generated; the
- * page shows it before the run is sent.
+ * context and the completion cap, counted in full: the prompt as rendered,
+ * the thinking budget, the close and the answer budget. The problem names
+ * each part and is said at the setting to lower. The engine refuses a run
+ * with it before anything is generated; the page shows it before the run is
+ * sent.
  */
-export function contextProblem(budget: BudgetForcing, room: ContextRoom): SettingProblem | null {
-  const { contextLength, promptTokens } = room;
-  if (promptTokens >= contextLength) {
+export function contextProblem(budget: BudgetForcing, context: ContextRoom): SettingProblem | null {
+  const { contextLength, promptTokens, closeTokens = 0, completionCap } = context;
+  if (contextLength !== undefined && promptTokens + closeTokens >= contextLength) {
     return {
       field: "prompt",
       code: "prompt_too_long",
       message: `The prompt has ${promptTokens} tokens; the model's context holds ${contextLength}.`,
     };
   }
-  const fitted = fitToContext(budget, room);
-  const total = promptTokens + fitted.max_thinking_tokens + fitted.max_answer_tokens;
-  if (total <= contextLength) return null;
+  const fitted = fitToContext(budget, context);
   const onlyAnswerGiven =
     budget.max_thinking_tokens === undefined && budget.max_answer_tokens !== undefined;
+  const budgetField = onlyAnswerGiven ? "max_answer_tokens" : "max_thinking_tokens";
+  const completion = fitted.max_thinking_tokens + fitted.max_answer_tokens;
+  if (completionCap !== undefined) {
+    const noAnswerLeft = budget.max_answer_tokens === undefined && fitted.max_answer_tokens === 0;
+    if (completion > completionCap || (noAnswerLeft && completionCap > 0)) {
+      return {
+        field: "max_completion_tokens",
+        code: "budget_exceeds_completion_cap",
+        message:
+          `max_completion_tokens (${completionCap}) caps thinking plus answer together; ` +
+          `max_thinking_tokens (${fitted.max_thinking_tokens}) plus max_answer_tokens ` +
+          `(${fitted.max_answer_tokens}) ${noAnswerLeft ? "leaves no tokens for the answer" : `is ${completion}`}. ` +
+          "Raise the cap or lower the budgets.",
+      };
+    }
+  }
+  if (contextLength === undefined) return null;
+  const total = promptTokens + completion + closeTokens;
+  if (total <= contextLength) return null;
   return {
-    field: onlyAnswerGiven ? "max_answer_tokens" : "max_thinking_tokens",
+    field: budgetField,
     code: "budget_exceeds_context",
     message:
-      `The prompt (${promptTokens}) plus max_thinking_tokens (${fitted.max_thinking_tokens}) plus ` +
-      `max_answer_tokens (${fitted.max_answer_tokens}) is ${total} tokens; the model's context holds ` +
-      `${contextLength}. Lower the budgets.`,
+      `The prompt (${promptTokens} tokens) plus max_thinking_tokens (${fitted.max_thinking_tokens}), ` +
+      `the close (up to ${closeTokens}) and max_answer_tokens (${fitted.max_answer_tokens}) need ` +
+      `${total} tokens; the model's context holds ${contextLength}. Lower ${budgetField}.`,
   };
+}
+
+/**
+ * OpenAI's `reasoning_effort` as a thinking budget: a share of the model's
+ * context (docs/api.md has the table), or a fixed budget when the context is
+ * unknown. `none` turns thinking off: the close is forced at once.
+ */
+export const REASONING_EFFORTS = {
+  none: { share: 0, tokens: 0 },
+  minimal: { share: 1 / 32, tokens: 512 },
+  low: { share: 1 / 8, tokens: 2_048 },
+  medium: { share: 1 / 4, tokens: 8_192 },
+  high: { share: 1 / 2, tokens: 16_384 },
+} as const;
+export type ReasoningEffort = keyof typeof REASONING_EFFORTS;
+
+export function isReasoningEffort(value: unknown): value is ReasoningEffort {
+  return typeof value === "string" && Object.hasOwn(REASONING_EFFORTS, value);
+}
+
+/** The thinking budget an effort stands for on a model with this context. */
+export function effortThinkingBudget(effort: ReasoningEffort, contextLength?: number): number {
+  const { share, tokens } = REASONING_EFFORTS[effort];
+  return contextLength === undefined ? tokens : Math.floor(contextLength * share);
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -75,6 +75,8 @@ export const RunPreviewSchema = Type.Object({
   promptTokensExact: Type.Boolean(),
   /** The model's context length in tokens, when known. */
   contextLength: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** The most the run's close can take (the context keeps room for it). */
+  closeTokens: Count,
   /** Every setting with its default filled in and budgets left out fitted to the context. */
   settings: ResolvedSettingsSchema,
 });

@@ -148,7 +148,7 @@ export class BackendRegistry {
     throw new ThinkscopeError(
       "model_not_found",
       `The model "${model}" is not served here. Available: ${known.join(", ") || "none"}.`,
-      { status: 404 },
+      { status: 404, param: "model" },
     );
   }
 

@@ -97,6 +97,12 @@ export interface ServerConfig {
    * used by the crash test; never enable it in a deployment.
    */
   enableTestBackends: boolean;
+  /**
+   * Whether requests to the OpenAI-compatible API are kept as runs, as page
+   * runs are (`THINKSCOPE_STORE_API_RUNS`, default on); off, they stream and
+   * are not written anywhere.
+   */
+  storeApiRuns: boolean;
   /** The config file that was read, if any. */
   configFile: string | undefined;
 }
@@ -131,6 +137,7 @@ const KEYS = [
   "THINKSCOPE_WEB_DIST",
   "THINKSCOPE_LOG_LEVEL",
   "THINKSCOPE_ENABLE_TEST_BACKENDS",
+  "THINKSCOPE_STORE_API_RUNS",
   "THINKSCOPE_AUTH_TOKEN",
   "THINKSCOPE_TRUST_PROXY",
   "THINKSCOPE_MAX_CONCURRENT_RUNS_PER_CLIENT",
@@ -222,6 +229,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ServerConfig {
     webDist: path("THINKSCOPE_WEB_DIST", DEFAULT_WEB_DIST),
     logLevel: text("THINKSCOPE_LOG_LEVEL"),
     enableTestBackends: flag(text("THINKSCOPE_ENABLE_TEST_BACKENDS")),
+    storeApiRuns: onOff("THINKSCOPE_STORE_API_RUNS", text("THINKSCOPE_STORE_API_RUNS"), true),
     authToken: authToken(text("THINKSCOPE_AUTH_TOKEN")),
     trustProxy: trustProxy(text("THINKSCOPE_TRUST_PROXY")),
     maxConcurrentRunsPerClient: optionalInteger(
@@ -341,6 +349,15 @@ function optionalInteger(
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}").`);
   }
   return value;
+}
+
+/** A setting that is on or off, with a default; anything else is a mistake worth saying. */
+function onOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off"].includes(value)) return false;
+  throw new ConfigError(`${name} must be on or off (true/false, 1/0, yes/no); got "${raw}".`);
 }
 
 function flag(raw: string | undefined): boolean {

@@ -1,5 +1,5 @@
 /**
- * The one error handler: every error is `{ "error": { "code", "message" } }`.
+ * The one error handler: every error is `{ "error": { "message", "type", "param", "code" } }`.
  * Bad input (4xx) says what was wrong; upstream failures (502/503/504) say
  * which backend failed and how, with secrets scrubbed; anything else is a 500
  * whose details stay in the log.
@@ -7,6 +7,7 @@
 import { ThinkscopeError } from "@thinkscope/core";
 import type { FastifyError, FastifySchemaValidationError } from "fastify";
 import fp from "fastify-plugin";
+import { errorBody } from "@thinkscope/protocol";
 import { publicMessage } from "../lib/public-error.ts";
 import { describeSchemaErrors, type SchemaError } from "../lib/schema-errors.ts";
 
@@ -23,13 +24,14 @@ const FASTIFY_CODES: Record<string, string> = {
 export function describeError(
   error: unknown,
   scrub: (text: string) => string,
-): { status: number; code: string; message: string } {
+): { status: number; code: string; message: string; param?: string } {
   if (ThinkscopeError.isInstance(error)) {
-    return {
+    const described = {
       status: error.status,
       code: error.code,
       message: publicMessage(error.status, scrub(error.message)),
     };
+    return error.param === undefined ? described : { ...described, param: error.param };
   }
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode ?? 500;
@@ -60,11 +62,11 @@ export function formatValidationErrors(
 export default fp(
   async (fastify) => {
     fastify.setErrorHandler((error, request, reply) => {
-      const { status, code, message } = describeError(error, fastify.scrub);
+      const { status, code, message, param } = describeError(error, fastify.scrub);
       if (status >= 500) request.log.error({ err: error }, "request failed");
       else request.log.info({ code, status }, message);
       if (reply.sent || reply.raw.headersSent) return;
-      return reply.code(status).send({ error: { code, message } });
+      return reply.code(status).send(errorBody(status, code, message, { param }));
     });
   },
   { name: "error-handler", dependencies: ["config"] },

@@ -36,6 +36,7 @@ export default fp(
         log: fastify.log,
         admission,
         stalledClientTimeoutMs: fastify.config.stalledClientTimeoutMs,
+        storeRuns: fastify.config.storeApiRuns,
       }),
     );
     // Before connections close: streams end with their runs stored as interrupted.

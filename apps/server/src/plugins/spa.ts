@@ -12,6 +12,7 @@
  * they answer JSON 404s.
  */
 import { existsSync } from "node:fs";
+import { errorBody } from "@thinkscope/protocol";
 import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -77,12 +78,15 @@ export default fp(
         // A client-side route (/runs/abc): the page's router takes it from here.
         return reply.header("cache-control", "no-cache").sendFile("index.html");
       }
-      return reply.code(404).send({
-        error: {
-          code: "not_found",
-          message: `No route for ${request.method} ${request.url.split("?", 1)[0]}.`,
-        },
-      });
+      return reply
+        .code(404)
+        .send(
+          errorBody(
+            404,
+            "not_found",
+            `No route for ${request.method} ${request.url.split("?", 1)[0]}.`,
+          ),
+        );
     });
   },
   { name: "spa", dependencies: ["config"] },

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { errorBody } from "@thinkscope/protocol";
 import { originAllowed } from "../lib/origin.ts";
 import { WsSession } from "../services/ws-session.ts";
 
@@ -18,24 +19,29 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         const { origin, host } = request.headers;
         if (!originAllowed(origin, host, fastify.config.allowedOrigins)) {
           request.log.warn({ origin }, "websocket from a foreign origin refused");
-          return reply.code(403).send({
-            error: {
-              code: "origin_not_allowed",
-              message: `WebSocket connections from ${origin} are not allowed; add it to THINKSCOPE_ALLOWED_ORIGINS.`,
-            },
-          });
+          return reply
+            .code(403)
+            .send(
+              errorBody(
+                403,
+                "origin_not_allowed",
+                `WebSocket connections from ${origin} are not allowed; add it to THINKSCOPE_ALLOWED_ORIGINS.`,
+              ),
+            );
         }
         const { address } = request.client;
         if ((open.get(address) ?? 0) >= limit) {
           request.log.warn({ address }, "websocket refused: too many connections from one address");
-          return reply.code(429).send({
-            error: {
-              code: "too_many_connections",
-              message:
+          return reply
+            .code(429)
+            .send(
+              errorBody(
+                429,
+                "too_many_connections",
                 `This address already has ${limit} connections open, the most this server allows ` +
-                "(THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS). Close a tab, then reload.",
-            },
-          });
+                  "(THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS). Close a tab, then reload.",
+              ),
+            );
         }
       },
     },

@@ -1,7 +1,8 @@
 /**
  * The OpenAI-compatible endpoints' bodies and responses. Request schemas type
- * the fields this server reads and leave every other field open: a request
- * without `budget_forcing` is forwarded upstream unchanged, whatever it holds.
+ * the fields this server reads and leave every other field open: a field a
+ * run cannot honour is refused by name, or forwarded upstream with the
+ * request (services/openai/run-input.ts).
  * Like the AI SDK's response schemas, they are deliberately partial.
  */
 import { BudgetForcingSchema, ForkSchema } from "@thinkscope/protocol";
@@ -111,6 +112,8 @@ export const ChatCompletionResponseSchema = Type.Object({
         role: Type.Literal("assistant"),
         content: Type.String(),
         reasoning_content: Type.Optional(Type.String()),
+        /** The same text, under the name vLLM and OpenRouter use. */
+        reasoning: Type.Optional(Type.String()),
       }),
       logprobs: Type.Null(),
       finish_reason: FinishReason,
@@ -121,18 +124,18 @@ export const ChatCompletionResponseSchema = Type.Object({
 });
 export type ChatCompletionResponse = Static<typeof ChatCompletionResponseSchema>;
 
+export const ModelSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal("model"),
+  created: Type.Integer(),
+  owned_by: Type.String(),
+  /** Extension: the configured backend serving it. */
+  backend: Type.String(),
+  context_length: Type.Optional(Type.Integer()),
+});
+
 export const ModelListSchema = Type.Object({
   object: Type.Literal("list"),
-  data: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      object: Type.Literal("model"),
-      created: Type.Integer(),
-      owned_by: Type.String(),
-      /** Extension: the configured backend serving it. */
-      backend: Type.String(),
-      context_length: Type.Optional(Type.Integer()),
-    }),
-  ),
+  data: Type.Array(ModelSchema),
 });
 export type ModelList = Static<typeof ModelListSchema>;

@@ -15,7 +15,7 @@
  */
 import { InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
 import { BUDGET_DEFAULTS } from "@thinkscope/protocol";
-import type { BudgetForcing } from "@thinkscope/protocol";
+import type { BudgetCeilings, BudgetForcing } from "@thinkscope/protocol";
 
 export interface AdmissionLimits {
   maxConcurrentRunsPerClient?: number | undefined;
@@ -61,11 +61,22 @@ export class Admission {
     );
   }
 
+  /** The caps on the budgets fitting sizes, for the budgets a request leaves out. */
+  budgetCeilings(): BudgetCeilings | undefined {
+    const { maxThinkingTokensCap, maxAnswerTokensCap } = this.limits;
+    const ceilings: BudgetCeilings = {};
+    if (maxThinkingTokensCap !== undefined) ceilings.max_thinking_tokens = maxThinkingTokensCap;
+    if (maxAnswerTokensCap !== undefined) ceilings.max_answer_tokens = maxAnswerTokensCap;
+    return Object.keys(ceilings).length > 0 ? ceilings : undefined;
+  }
+
   /**
    * `budgetForcing` checked against the caps, with capped defaults filled in
-   * for fields left out. Throws a 400 `budget_above_cap` naming the cap.
-   * Returns the input itself when no cap is set. Experiments call this when
-   * one is created, so a grid above the caps is refused before its first run.
+   * for the wait counts left out (the budgets left out are held under
+   * `budgetCeilings` when they are fitted). Throws a 400 `budget_above_cap`
+   * naming the cap. Returns the input itself when no cap is set. Experiments
+   * call this when one is created, so a grid above the caps is refused
+   * before its first run.
    */
   checkBudgets(budgetForcing: BudgetForcing | undefined): BudgetForcing | undefined {
     if (!this.capsBudgets) return budgetForcing;
@@ -81,7 +92,6 @@ export class Admission {
         field: "max_answer_tokens",
         limit: maxAnswerTokensCap,
         setting: "THINKSCOPE_MAX_ANSWER_TOKENS_CAP",
-        hint: " (in the OpenAI API, max_tokens sets it)",
       },
       { field: "num_waits", limit: maxWaitsCap, setting: "THINKSCOPE_MAX_WAITS_CAP" },
       { field: "max_extensions", limit: maxWaitsCap, setting: "THINKSCOPE_MAX_WAITS_CAP" },
@@ -90,7 +100,8 @@ export class Admission {
       if (limit === undefined) continue;
       const asked = checked[field];
       if (asked === undefined) {
-        if (BUDGET_DEFAULTS[field] > limit) checked[field] = limit;
+        const fitted = field === "max_thinking_tokens" || field === "max_answer_tokens";
+        if (!fitted && BUDGET_DEFAULTS[field] > limit) checked[field] = limit;
       } else if (asked > limit) {
         throw overCap(`${field} ${asked}${hint}`, limit, setting);
       }

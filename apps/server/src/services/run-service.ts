@@ -19,13 +19,17 @@
 import {
   BudgetForcingRun,
   InvalidRequestError,
+  ThinkscopeError,
   cutAtToken,
   RunTranscript,
+  countCloseTokens,
   countPromptTokens,
   resolveSettings,
+  type RunRequest,
   type ChatMessage,
 } from "@thinkscope/core";
 import type {
+  BudgetCeilings,
   BudgetForcing,
   EngineEvent,
   Fork,
@@ -48,7 +52,7 @@ import type { Admission, ClientIdentity } from "./admission.ts";
 import type { RunOutcome, RunStore } from "../store/run-store.ts";
 import { StorageError } from "../store/storage-error.ts";
 import { stopAnswerAt } from "./answer-stop.ts";
-import { renderChatPrompt } from "./chat-prompt.ts";
+import { renderChatPrompt, renderChatTemplate } from "./chat-prompt.ts";
 import { resolveFork, type ForkOrigin } from "./fork-input.ts";
 
 export interface RunInput {
@@ -73,6 +77,18 @@ export interface RunInput {
   fork?: Fork;
   /** The resample analysis this run is a sample of. */
   resampleId?: string;
+  /**
+   * Chat: whether the prompt opens the thinking (default). A plain API
+   * request sends the model's own template as it is, and the model opens its
+   * thinking itself or answers at once, as it would on its own server.
+   */
+  opensThinking?: boolean;
+  /** A thinking budget left out takes all the room instead of the default (plain API requests). */
+  fillThinking?: boolean;
+  /** A cap on thinking plus answer together (OpenAI's `max_completion_tokens`). */
+  maxCompletionTokens?: number;
+  /** Budgets left out go no higher than these (the operator's caps; set by `start`). */
+  budgetCeilings?: BudgetCeilings | undefined;
 }
 
 export interface StartOptions {
@@ -87,7 +103,19 @@ export interface StartOptions {
   entry?: BackendEntry;
   /** Whom the run counts against for per-client limits (a request's `clientId`); uncounted when absent. */
   client?: ClientIdentity;
+  /** Streams without being stored (an operator turned off storing API requests). */
+  unstored?: boolean;
 }
+
+/** What a streaming run writes to. */
+type RunSink = Pick<RunStore, "createRun" | "appendEvent" | "finishRun">;
+
+/** A run nobody keeps: it streams as any other, and nothing is written. */
+const UNSTORED: RunSink = {
+  createRun: () => {},
+  appendEvent: () => {},
+  finishRun: async () => {},
+};
 
 /** How a run that stops early is recorded: `aborted` by its user, `interrupted` when its client left. */
 export type AbortStatus = "aborted" | "interrupted";
@@ -122,7 +150,11 @@ export class RunService {
     const { admission } = this.deps;
     const { input, origin } = this.forkOf(request);
     if (!admission) return this.open(input, options, origin);
-    const admitted = { ...input, budgetForcing: admission.checkBudgets(input.budgetForcing) };
+    const admitted = {
+      ...input,
+      budgetForcing: admission.checkBudgets(input.budgetForcing),
+      budgetCeilings: admission.budgetCeilings(),
+    };
     const release = admission.acquire(options.client);
     try {
       const run = await this.open(admitted, options, origin);
@@ -145,26 +177,45 @@ export class RunService {
     const admitted = {
       ...input,
       budgetForcing: this.deps.admission?.checkBudgets(input.budgetForcing) ?? input.budgetForcing,
+      budgetCeilings: this.deps.admission?.budgetCeilings(),
     };
     const { entry, sampling, renderedPrompt } = await this.render(admitted, options, origin);
     const { backend } = entry;
     const tokenize = backend.capabilities.tokenizer ? backend.tokenize?.bind(backend) : undefined;
-    const counted = await countPromptTokens(
-      renderedPrompt,
-      tokenize && ((text, { special }) => tokenize(text, { special, model: input.model })),
-    );
+    const tokenizeSpecial =
+      tokenize &&
+      ((text: string, { special }: { special: boolean }) =>
+        tokenize(text, { special, model: input.model }));
+    const counted = await countPromptTokens(renderedPrompt, tokenizeSpecial);
     const contextLength = backend.capabilities.contextLength;
-    const settings = resolveSettings(admitted.budgetForcing ?? {}, sampling, {
+    const budget = admitted.budgetForcing ?? {};
+    const closeTokens = await countCloseTokens(resolveSettings(budget, sampling), tokenizeSpecial);
+    const { maxCompletionTokens, fillThinking, budgetCeilings } = runLimits(admitted);
+    const settings = resolveSettings(budget, sampling, {
       contextLength,
       promptTokens: counted.tokens,
+      closeTokens,
+      ...(maxCompletionTokens === undefined ? {} : { completionCap: maxCompletionTokens }),
+      ...(fillThinking ? { fillThinking } : {}),
+      ...(budgetCeilings ? { ceilings: budgetCeilings } : {}),
     });
     return {
       renderedPrompt,
       promptTokens: counted.tokens,
       promptTokensExact: counted.exact,
       contextLength: contextLength ?? null,
+      closeTokens,
       settings,
     };
+  }
+
+  /** The backend and model a fork of this run runs on; 404 when there is no such run. */
+  forkParent(runId: string): { backend: string; model: string | null } {
+    const parent = this.deps.store.get(runId);
+    if (!parent) {
+      throw new ThinkscopeError("run_not_found", `No run ${runId} to fork.`, { status: 404 });
+    }
+    return { backend: parent.backend, model: parent.model };
   }
 
   /** A fork's input resolved against its parent (found in the store), or the input as it is. */
@@ -192,14 +243,13 @@ export class RunService {
     if (input.stop?.some((stop) => stop === "")) {
       throw new InvalidRequestError("invalid_stop", "stop strings must not be empty.");
     }
+    const chatOptions = { model: input.model, template: input.chatTemplate };
     const renderedPrompt =
       input.mode === "raw"
         ? requirePrompt(input.prompt)
-        : await renderChatPrompt(entry.backend, messages, {
-            model: input.model,
-            format,
-            template: input.chatTemplate,
-          });
+        : input.opensThinking === false
+          ? await renderChatTemplate(entry.backend, messages, chatOptions)
+          : await renderChatPrompt(entry.backend, messages, { ...chatOptions, format });
     return { entry, messages, sampling, renderedPrompt };
   }
 
@@ -208,7 +258,8 @@ export class RunService {
     options: StartOptions,
     origin: ForkOrigin | null,
   ): Promise<ActiveRun> {
-    const { backends, store } = this.deps;
+    const { backends } = this.deps;
+    const store = options.unstored ? UNSTORED : this.deps.store;
     const { entry, messages, sampling, renderedPrompt } = await this.render(input, options, origin);
     const session = await entry.backend.openSession({ model: input.model, signal: options.signal });
     try {
@@ -229,6 +280,7 @@ export class RunService {
         sampling,
         runId: id,
         ...(fork ? { fork } : {}),
+        ...runLimits(input),
       });
       const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;
       // Throws a StorageError (nothing stored, nothing generated) when the store cannot take the run.
@@ -255,7 +307,7 @@ export class RunService {
         },
         (fault) => active.storageFailed(fault),
       );
-      const active: ActiveRun = new ActiveRun(this.deps, run, {
+      const active: ActiveRun = new ActiveRun({ ...this.deps, store }, run, {
         id,
         backendId: entry.id,
         model,
@@ -316,7 +368,7 @@ export class ActiveRun {
   private settle!: (status: RunStatus) => void;
 
   constructor(
-    private readonly deps: RunServiceDeps,
+    private readonly deps: Omit<RunServiceDeps, "store"> & { store: RunSink },
     private readonly run: BudgetForcingRun,
     private readonly meta: {
       id: string;
@@ -521,6 +573,18 @@ export function runInputFromSpec(spec: RunSpec, source: RunSource): RunInput {
   if (spec.budget_forcing !== undefined) input.budgetForcing = spec.budget_forcing;
   if (spec.sampling !== undefined) input.sampling = spec.sampling;
   return input;
+}
+
+/** The limits a run input sets beyond its budget, as the engine takes them. */
+type RunLimits = Pick<RunRequest, "maxCompletionTokens" | "fillThinking" | "budgetCeilings">;
+
+function runLimits(input: RunInput): RunLimits {
+  const limits: RunLimits = {};
+  if (input.budgetCeilings) limits.budgetCeilings = input.budgetCeilings;
+  if (input.maxCompletionTokens !== undefined)
+    limits.maxCompletionTokens = input.maxCompletionTokens;
+  if (input.fillThinking) limits.fillThinking = true;
+  return limits;
 }
 
 function chatMessages(input: RunInput): ChatMessage[] {

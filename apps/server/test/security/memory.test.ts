@@ -417,6 +417,8 @@ describe("an upstream behind a client that stops reading", () => {
       prompt: `${runMarker("passthrough", { think: 2_000_000 })} Count.`,
       max_tokens: 2_000_000,
       stream: true,
+      // A field only the upstream honours: the request is passed through, not run.
+      logprobs: 1,
     });
     const closed = new Promise((resolve) => socket.once("close", resolve));
     await waitFor(() => fake.stats.activeStreams === 1);

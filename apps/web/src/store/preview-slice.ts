@@ -30,10 +30,11 @@ export const createPreviewSlice: SliceCreator<PreviewSlice, SettingsState & Conn
       inFlight = controller;
       const spec = toRunSpec(settings);
       try {
-        const { promptTokens, contextLength } = await deps.api.preview(spec, controller.signal);
+        const preview = await deps.api.preview(spec, controller.signal);
         if (controller.signal.aborted) return;
+        const { promptTokens, contextLength, closeTokens } = preview;
         set({
-          contextRoom: contextLength === null ? null : { contextLength, promptTokens },
+          contextRoom: contextLength === null ? null : { contextLength, promptTokens, closeTokens },
           refusal: null,
         });
       } catch (error) {

@@ -6,6 +6,7 @@
  * address (plugins/auth.ts), so guessing is hopeless.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { errorBody } from "@thinkscope/protocol";
 import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { loginPage, samePath } from "../../auth/login-page.ts";
@@ -62,7 +63,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       }
       return reply
         .code(401)
-        .send({ error: { code: "invalid_token", message: "The access token is not right." } });
+        .send(errorBody(401, "invalid_token", "The access token is not right."));
     }
     if (request.sessionId === undefined) await reply.startSession();
     // The form's own page is on this site, so the redirected request carries the new cookie.

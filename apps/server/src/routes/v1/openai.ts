@@ -6,7 +6,9 @@ import {
   CompletionRequestSchema,
   CompletionResponseSchema,
   ModelListSchema,
+  ModelSchema,
 } from "../../schemas/openai.ts";
+import { Type } from "typebox";
 
 /**
  * OpenAI-compatible endpoints. Streaming and passthrough replies bypass the
@@ -18,6 +20,17 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get("/v1/models", { schema: { response: { 200: ModelListSchema } } }, async () =>
     openai.models(),
+  );
+
+  fastify.get(
+    "/v1/models/:id",
+    {
+      schema: {
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 500 }) }),
+        response: { 200: ModelSchema, ...ErrorResponses },
+      },
+    },
+    async (request) => openai.model(request.params.id),
   );
 
   fastify.post(

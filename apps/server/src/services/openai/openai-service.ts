@@ -1,14 +1,18 @@
 /**
- * The OpenAI-compatible endpoints. With `budget_forcing` a request becomes a
- * stored run (source `api`); without it, it goes to the backend as it came:
- * forwarded to a server backend (status and body piped back, streaming
- * included), or, for the embedded backend, one plain generation answered in
- * OpenAI's shape.
+ * The OpenAI-compatible endpoints. Every request is a run (source `api`,
+ * stored unless the operator turned that off): the thinking is separated
+ * from the answer, whatever the client asked or did not ask of it
+ * (`thinkingRequest` reads every server's thinking parameters). A request
+ * with a field only an upstream server can honour (`tools`, `logprobs`, ...)
+ * and no thinking budget goes to that upstream as it came (status and body
+ * piped back, streaming included); where there is no upstream it is refused
+ * by name.
  */
 import { Readable, pipeline } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
+import { errorBody } from "@thinkscope/protocol";
 import type { FastifyBaseLogger, FastifyReply } from "fastify";
-import { InvalidRequestError } from "@thinkscope/core";
 import type { BackendRegistry, ResolvedModel } from "../../backends/registry.ts";
 import { scrubbingStream, type Scrubber } from "../../lib/secrets.ts";
 import { abortOnClientGone } from "../../lib/client-gone.ts";
@@ -18,8 +22,15 @@ import { closeWhenStalled } from "../../lib/stalled-response.ts";
 import type { ChatCompletionRequest, CompletionRequest, ModelList } from "../../schemas/openai.ts";
 import type { Admission } from "../admission.ts";
 import type { ActiveRun, RunService } from "../run-service.ts";
-import { answerPlain } from "./plain-response.ts";
-import { chatRunInput, completionRunInput, requireMessages } from "./run-input.ts";
+import type { RunInput } from "../run-service.ts";
+import {
+  chatRunInput,
+  completionRunInput,
+  requireMessages,
+  unhonouredError,
+  unhonouredParameter,
+} from "./run-input.ts";
+import { thinkingRequest, type ThinkingRequest } from "./thinking-parameters.ts";
 import {
   ChunkEncoder,
   chatResponse,
@@ -40,9 +51,13 @@ export interface OpenAIServiceDeps {
   admission?: Admission;
   /** How long a streamed response may wait for a client that reads nothing before it is closed (ms). */
   stalledClientTimeoutMs: number;
+  /** Keep API requests as runs (default); off, they stream unstored. */
+  storeRuns?: boolean;
 }
 
 export const RUN_ID_HEADER = "x-thinkscope-run-id";
+/** Which other servers' parameters were mapped to what (`reasoning_effort=low -> max_thinking_tokens=128`). */
+export const APPLIED_HEADER = "x-thinkscope-applied";
 
 export class OpenAIService {
   constructor(private readonly deps: OpenAIServiceDeps) {}
@@ -68,48 +83,114 @@ export class OpenAIService {
     return { object: "list", data };
   }
 
+  /** `GET /v1/models/:id`: one model, as the list shows it; 404 `model_not_found` otherwise. */
+  async model(id: string): Promise<ModelList["data"][number]> {
+    const found = (await this.models()).data.find((model) => model.id === id);
+    if (found) return found;
+    const resolved = await this.deps.backends.resolveModel(id);
+    const listed = (await this.models()).data.find(
+      (model) => model.backend === resolved.entry.id && (resolved.model ?? model.id) === model.id,
+    );
+    if (listed) return { ...listed, id };
+    throw new ThinkscopeError("model_not_found", `The model "${id}" is not served here.`, {
+      status: 404,
+      param: "model",
+    });
+  }
+
   /** `POST /v1/completions`. Resolves to the reply once it is sent or streaming has ended. */
   async completions(body: CompletionRequest, reply: FastifyReply): Promise<FastifyReply> {
-    if (body.fork) return this.budgetForced("completion", completionRunInput(body), body, reply);
-    if (body.prompt === undefined) {
-      throw new InvalidRequestError("invalid_prompt", "`prompt` is required (or `fork`).");
+    if (body.prompt === undefined && !body.fork) {
+      throw new InvalidRequestError("invalid_prompt", "`prompt` is required (or `fork`).", "prompt");
     }
-    const resolved = await this.deps.backends.resolveModel(body.model);
-    if (body.budget_forcing === undefined)
-      return this.forward("/completions", body, resolved, reply);
-    return this.budgetForced("completion", completionRunInput(body), body, reply, resolved);
+    const resolved = await this.resolve(body);
+    const thinking = this.thinking("/completions", body, resolved);
+    if (thinking === "forward") return this.forward("/completions", body, resolved, reply);
+    return this.run(
+      "completion",
+      completionRunInput(body, thinking),
+      thinking,
+      body,
+      resolved,
+      reply,
+    );
   }
 
   /** `POST /v1/chat/completions`. */
   async chatCompletions(body: ChatCompletionRequest, reply: FastifyReply): Promise<FastifyReply> {
-    if (body.fork) return this.budgetForced("chat", chatRunInput(body), body, reply);
-    requireMessages(body.messages);
-    const resolved = await this.deps.backends.resolveModel(body.model);
-    if (body.budget_forcing === undefined)
-      return this.forward("/chat/completions", body, resolved, reply);
-    return this.budgetForced("chat", chatRunInput(body), body, reply, resolved);
+    if (!body.fork) requireMessages(body.messages);
+    const resolved = await this.resolve(body);
+    const thinking = this.thinking("/chat/completions", body, resolved);
+    if (thinking === "forward") return this.forward("/chat/completions", body, resolved, reply);
+    return this.run("chat", chatRunInput(body, thinking), thinking, body, resolved, reply);
   }
 
-  private async budgetForced(
-    endpoint: Endpoint,
-    input: ReturnType<typeof completionRunInput>,
+  /** The backend and model a request names; a fork that names none runs on its parent's. */
+  private async resolve(body: CompletionRequest | ChatCompletionRequest): Promise<ResolvedModel> {
+    if (!body.fork || (body.model !== undefined && body.model !== "")) {
+      return this.deps.backends.resolveModel(body.model);
+    }
+    const parent = this.deps.runs.forkParent(body.fork.run_id);
+    return {
+      entry: this.deps.backends.get(parent.backend),
+      model: parent.model ?? undefined,
+      aliased: false,
+    };
+  }
+
+  /**
+   * What the request asks of the thinking, or `forward` when it holds a field
+   * only the upstream can honour and no thinking budget. Throws the 400 for a
+   * field nobody here can honour.
+   */
+  private thinking(
+    path: string,
     body: CompletionRequest | ChatCompletionRequest,
+    resolved: ResolvedModel,
+  ): ThinkingRequest | "forward" {
+    const { backend, id } = resolved.entry;
+    const thinking = thinkingRequest(body, backend.capabilities.contextLength);
+    const unhonoured = unhonouredParameter(body);
+    if (unhonoured === undefined) return thinking;
+    if (thinking.budgeted || body.fork) {
+      throw unhonouredError(
+        unhonoured,
+        "a run with a thinking budget does not honour it. Send the request without budget_forcing " +
+          `and other thinking budgets to have the upstream answer it as is.`,
+      );
+    }
+    if (!backend.passthrough) {
+      throw unhonouredError(
+        unhonoured,
+        `the ${id} backend runs the model in this server, which does not honour it on ${path}.`,
+      );
+    }
+    return "forward";
+  }
+
+  private async run(
+    endpoint: Endpoint,
+    input: RunInput,
+    thinking: ThinkingRequest,
+    body: CompletionRequest | ChatCompletionRequest,
+    resolved: ResolvedModel,
     reply: FastifyReply,
-    resolved?: ResolvedModel,
   ): Promise<FastifyReply> {
-    // A fork names its model only to check it: it runs on its parent's.
-    if (!resolved && body.model !== undefined)
-      resolved = await this.deps.backends.resolveModel(body.model);
+    if (thinking.applied.length > 0) reply.header(APPLIED_HEADER, thinking.applied.join(", "));
     // The client leaving, while the run prepares or streams, stops it as interrupted.
     const clientGone = abortOnClientGone(reply);
     let run: ActiveRun;
     try {
-      run = await this.deps.runs.start(resolved ? { ...input, model: resolved.model } : input, {
-        ...(resolved ? { entry: resolved.entry } : {}),
-        signal: clientGone.signal,
-        abortStatus: "interrupted",
-        client: reply.request.client,
-      });
+      run = await this.deps.runs.start(
+        { ...input, model: resolved.model },
+        {
+          entry: resolved.entry,
+          signal: clientGone.signal,
+          abortStatus: "interrupted",
+          client: reply.request.client,
+          unstored: this.deps.storeRuns === false,
+        },
+      );
     } catch (error) {
       clientGone.dispose();
       throw error;
@@ -129,17 +210,15 @@ export class OpenAIService {
       const message = publicMessage(error.status, error.message);
       return reply
         .code(error.status)
-        .send({ error: { code: error.code, message, run_id: run.id } });
+        .send(errorBody(error.status, error.code, message, { run_id: run.id }));
     }
     if (run.transcript.finishReason === "aborted") {
       // The client left (nobody reads this) or the server is stopping.
-      return reply.code(503).send({
-        error: {
-          code: "run_aborted",
-          message: "The run was stopped before it finished.",
+      return reply.code(503).send(
+        errorBody(503, "run_aborted", "The run was stopped before it finished.", {
           run_id: run.id,
-        },
-      });
+        }),
+      );
     }
     return reply.send(
       endpoint === "chat" ? chatResponse(run, context) : completionResponse(run, context),
@@ -163,7 +242,7 @@ export class OpenAIService {
           failed = true;
           // The OpenAI clients raise an APIError on an `error` payload; the partial run stays stored.
           const message = publicMessage(event.status, event.message);
-          await sse.send({ error: { code: event.code, message, run_id: run.id } });
+          await sse.send(errorBody(event.status, event.code, message, { run_id: run.id }));
           continue;
         }
         for (const chunk of encoder.encode(event)) await sse.send(chunk);
@@ -177,7 +256,7 @@ export class OpenAIService {
     }
   }
 
-  /** Without `budget_forcing`: the backend answers the request as it is. */
+  /** A request for the upstream alone: it answers the request as it is. */
   private async forward(
     path: "/completions" | "/chat/completions",
     body: CompletionRequest | ChatCompletionRequest,
@@ -195,10 +274,7 @@ export class OpenAIService {
       reply.raw.once("close", admission.acquire(reply.request.client));
     }
     const { backend } = resolved.entry;
-    if (!backend.passthrough) {
-      const endpoint: Endpoint = path === "/chat/completions" ? "chat" : "completion";
-      return answerPlain({ endpoint, body, resolved, reply, ...this.deps });
-    }
+    if (!backend.passthrough) throw new Error("forward() needs a backend with an upstream");
     const upstreamAbort = abortOnClientGone(reply);
     // Only a model named through this server (`backend/model`) is rewritten; everything else goes as sent.
     let forwarded: unknown = body;

@@ -1,11 +1,12 @@
 /**
- * Budget-forced runs in OpenAI's shapes (docs/api.md).
+ * Runs in OpenAI's shapes (docs/api.md).
  *
  * Completions: `text` is the whole continuation exactly as the model saw it.
- * Chat: thinking (waits included) in `reasoning_content`, the answer in
- * `content`; the close itself is in neither. When streaming, every injection
- * is a chunk of its own whose choice carries `"injected"`, and the last chunk
- * before `[DONE]` carries the `budget_forcing` object.
+ * Chat: thinking (waits included) in `reasoning_content` and, for clients
+ * that read that name, `reasoning`; the answer in `content`; the close
+ * itself is in neither. When streaming, every injection is a chunk of its
+ * own whose choice carries `"injected"`, and the last chunk before `[DONE]`
+ * carries the `budget_forcing` object.
  */
 import type { BudgetForcingSummary, EngineEvent, InjectionKind } from "@thinkscope/protocol";
 import type { ChatCompletionResponse, CompletionResponse } from "../../schemas/openai.ts";
@@ -18,15 +19,33 @@ export interface ResponseContext {
   id: string;
   created: number;
   model: string;
+  /** The format's thinking delimiters, which never reach `content`. */
+  delimiters: readonly string[];
 }
 
 export function responseContext(endpoint: Endpoint, run: ActiveRun): ResponseContext {
+  const { format } = run.settings;
   return {
     endpoint,
     id: `${endpoint === "chat" ? "chatcmpl" : "cmpl"}-${run.id}`,
     created: Math.floor(Date.now() / 1000),
     model: run.model ?? run.backendId,
+    delimiters: [format.start, ...format.endMarkers].filter((marker) => marker !== ""),
   };
+}
+
+/**
+ * The answer as `content`: a delimiter the model writes after its thinking
+ * was closed (a small model may think on after a forced close) is dropped,
+ * so a client never shows `</think>` as text. A delimiter is one token, so a
+ * streamed delta holds it whole.
+ */
+function answerContent(text: string, delimiters: readonly string[]): string {
+  let content = text;
+  for (const delimiter of delimiters) {
+    if (content.includes(delimiter)) content = content.replaceAll(delimiter, "");
+  }
+  return content;
 }
 
 export interface Usage {
@@ -36,9 +55,13 @@ export interface Usage {
   completion_tokens_details?: { reasoning_tokens: number };
 }
 
-/** Every token after the prompt counts as completion: thinking, injections, answer. */
+/**
+ * OpenAI's meaning: completion tokens are the reasoning (waits included) plus
+ * the answer, what `max_completion_tokens` caps. The close Thinkscope injects
+ * is in neither; the `budget_forcing` object counts it (`close_tokens`).
+ */
 export function usageOf(promptTokens: number, summary: BudgetForcingSummary): Usage {
-  const completion = summary.thinking_tokens + summary.close_tokens + summary.answer_tokens;
+  const completion = summary.thinking_tokens + summary.answer_tokens;
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completion,
@@ -78,8 +101,9 @@ export function chatResponse(run: ActiveRun, context: ResponseContext): ChatComp
         index: 0,
         message: {
           role: "assistant",
-          content: run.transcript.answerText,
+          content: answerContent(run.transcript.answerText, context.delimiters),
           reasoning_content: run.transcript.thinkingText,
+          reasoning: run.transcript.thinkingText,
         },
         logprobs: null,
         finish_reason: finishReason(run),
@@ -153,7 +177,10 @@ export class ChunkEncoder {
   private textChunk(phase: "thinking" | "answer", text: string): object {
     if (this.context.endpoint === "completion") return this.chunk({ text });
     return this.chunk({
-      delta: phase === "thinking" ? { reasoning_content: text } : { content: text },
+      delta:
+        phase === "thinking"
+          ? { reasoning_content: text, reasoning: text }
+          : { content: answerContent(text, this.context.delimiters) },
     });
   }
 
@@ -163,7 +190,7 @@ export class ChunkEncoder {
     // a close is in neither the thinking nor the answer.
     const delta =
       kind === "wait" || (kind === "insert" && !this.answering)
-        ? { reasoning_content: text }
+        ? { reasoning_content: text, reasoning: text }
         : kind === "insert"
           ? { content: text }
           : {};
