@@ -33,7 +33,7 @@ export const PointPicker = memo(function PointPicker({
               className="token"
               data-at={piece.at}
               data-phase={piece.phase}
-              data-injection={piece.injection}
+              data-kind={piece.injection}
               style={
                 importance
                   ? { backgroundColor: `rgb(124 58 237 / ${Math.round(10 + importance * 50)}%)` }
