@@ -101,7 +101,11 @@ export class OpenAIService {
   /** `POST /v1/completions`. Resolves to the reply once it is sent or streaming has ended. */
   async completions(body: CompletionRequest, reply: FastifyReply): Promise<FastifyReply> {
     if (body.prompt === undefined && !body.fork) {
-      throw new InvalidRequestError("invalid_prompt", "`prompt` is required (or `fork`).", "prompt");
+      throw new InvalidRequestError(
+        "invalid_prompt",
+        "`prompt` is required (or `fork`).",
+        "prompt",
+      );
     }
     const resolved = await this.resolve(body);
     const thinking = this.thinking("/completions", body, resolved);
