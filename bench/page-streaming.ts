@@ -14,6 +14,10 @@
  * comes from CDP `Performance.getMetrics` after the run, before and after a
  * forced garbage collection.
  *
+ * The confidence shading is on (the saved display preference), and the
+ * stand-in reports a stop probability for every thinking token, so the page
+ * shades as it streams: the figures include that work.
+ *
  * Figures only, no asserts: this machine's 2 cores are shared with the
  * server, the stand-in and other work.
  */
@@ -144,6 +148,11 @@ export async function run(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.addInitScript({ content: INIT_SCRIPT });
+    // Shading by stop pressure on, as a teacher would have it (THINKSCOPE_BENCH_SHADING=0: off, to compare).
+    const shading = process.env.THINKSCOPE_BENCH_SHADING !== "0";
+    await page.addInitScript({
+      content: `localStorage.setItem("thinkscope.display", JSON.stringify({ shading: ${shading} }));`,
+    });
     const cdp = await context.newCDPSession(page);
     await cdp.send("Performance.enable");
 
@@ -163,10 +172,12 @@ export async function run(): Promise<void> {
 
     const startedAt = Date.now();
     await page.getByRole("button", { name: "Run", exact: true }).click();
-    await page.waitForFunction("window.__bench.firstTokenAt !== null", undefined, {
-      timeout: 30_000,
-      polling: 100,
-    });
+    // Polled from here: a string predicate in waitForFunction is an eval the page's CSP refuses.
+    const waitUntil = Date.now() + 30_000;
+    while ((await page.evaluate("window.__bench.firstTokenAt")) === null) {
+      if (Date.now() > waitUntil) throw new Error("No token reached the page within 30 s.");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const probes = await probeWhileStreaming(page);
     const wallSeconds = (Date.now() - startedAt) / 1000;
 
@@ -175,6 +186,7 @@ export async function run(): Promise<void> {
     const afterGc = await metrics(cdp);
     const shownTokens = await page.getByTestId("thinking-tokens").textContent();
     const shownRate = await page.getByTestId("tokens-per-second").textContent();
+    const shadedSpans = await page.locator(".trace-thinking .hot").count();
     const r = await record(page);
 
     const from = r.firstTokenAt!;
@@ -202,7 +214,8 @@ export async function run(): Promise<void> {
     );
     console.log(
       `  page ended with "${r.endState}", showing ${shownTokens} thinking tokens at ${shownRate} tokens/s; ` +
-        `streaming lasted ${seconds.toFixed(1)} s on screen (${wallSeconds.toFixed(1)} s from the click)`,
+        `streaming lasted ${seconds.toFixed(1)} s on screen (${wallSeconds.toFixed(1)} s from the click); ` +
+        `shading ${shading ? "on" : "off"}: ${shadedSpans} shaded stretches in the thinking`,
     );
     console.log(
       `longest main-thread task while streaming: ${tasks.length ? ms(longestTask) : "none over 50 ms"} ` +

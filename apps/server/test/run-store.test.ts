@@ -164,6 +164,8 @@ describe("finding runs", () => {
   it("filters by model, status, source and pages through the results", () => {
     expect(store.list({ model: "model-b" }).runs.map((r) => r.answer)).toEqual(["Plants"]);
     expect(store.list({ source: "api" }).total).toBe(1);
+    expect(store.list({ excludeSource: "api" }).total).toBe(2);
+    expect(store.list({ excludeSource: "api" }).runs.every((r) => r.source !== "api")).toBe(true);
     expect(store.list({ status: "running" }).total).toBe(0);
     const first = store.list({ limit: 2 });
     const second = store.list({ limit: 2, offset: 2 });

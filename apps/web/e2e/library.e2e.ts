@@ -56,7 +56,9 @@ describe("library", () => {
 
     // Replaying at 16x draws the run again from its first event and ends with the same marks.
     const snapshots = await startDomRecorder(page);
-    await page.getByRole("button", { name: "▶ Replay 16×" }).click();
+    const playback = page.getByRole("group", { name: "Playback" });
+    await playback.getByLabel("Speed").selectOption("16");
+    await playback.getByRole("button", { name: "⟲ Replay" }).click();
     await expect
       .poll(async () => (await snapshots()).some((s) => s.waits + s.ends < 3), { timeout: 10_000 })
       .toBe(true);

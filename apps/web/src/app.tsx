@@ -1,4 +1,4 @@
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useRef } from "react";
 import { useApp } from "./store/app-store.ts";
 import { routeHref, useHashRoute, type Route } from "./lib/hash-route.ts";
 import { ConnectionBanner } from "./components/status/connection-banner.tsx";
@@ -104,6 +104,29 @@ function UrlProblems() {
   );
 }
 
+/** The tabs as a menu, for screens too narrow for the row of tabs (CSS shows one or the other). */
+function TabMenu({ current }: { current: Route["tab"] }) {
+  const label = TABS.find((t) => t.tab === current)?.label ?? "Views";
+  const menu = useRef<HTMLDetailsElement>(null);
+  return (
+    <details className="tab-menu" ref={menu}>
+      <summary aria-label={`Views: ${label}`}>☰ {label}</summary>
+      <nav aria-label="Views menu">
+        {TABS.map(({ tab, label: text }) => (
+          <a
+            key={tab}
+            href={tabHref(tab)}
+            aria-current={current === tab ? "page" : undefined}
+            onClick={() => menu.current?.removeAttribute("open")}
+          >
+            {text}
+          </a>
+        ))}
+      </nav>
+    </details>
+  );
+}
+
 export function App() {
   const route = useHashRoute();
   return (
@@ -116,6 +139,7 @@ export function App() {
           <span className="brand-dot" aria-hidden="true" />
           Thinkscope
         </span>
+        <TabMenu current={route.tab} />
         <nav className="tabs" aria-label="Views">
           {TABS.map(({ tab, label }) => (
             <a key={tab} href={tabHref(tab)} aria-current={route.tab === tab ? "page" : undefined}>

@@ -10,6 +10,7 @@ import { RunSocket, socketUrl } from "./lib/run-socket.ts";
 import { decodeSettings } from "./lib/settings-url.ts";
 import { createAppStore, StoreProvider } from "./store/app-store.ts";
 import "./styles/app.css";
+import "./styles/classroom.css";
 
 const storage = (() => {
   try {

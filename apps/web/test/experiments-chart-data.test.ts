@@ -4,11 +4,14 @@ import {
   log2Ticks,
   logAxisFits,
   metricsView,
+  passAtKCrossover,
   passAtKRows,
   passAtKSeries,
   scalingPoints,
+  lonePoints,
   sequentialParallelSeries,
   shortLabel,
+  sweepLines,
 } from "../src/experiments/experiment-chart-data.ts";
 import { fileSlug, standaloneSvg } from "../src/experiments/chart-export.ts";
 import { columnProblem, previewJsonl } from "../src/lib/jsonl-preview.ts";
@@ -18,9 +21,48 @@ describe("experiment chart data", () => {
   it("puts each setting at its mean thinking tokens and accuracy in percent (the s1 figure)", () => {
     const points = scalingPoints(twoSettingResults());
     expect(points).toEqual([
-      { setting: 0, label: "0 waits", tokens: 100, accuracy: (2 / 6) * 100, samples: 6 },
-      { setting: 1, label: "2 waits", tokens: 400, accuracy: (5 / 6) * 100, samples: 6 },
+      {
+        setting: 0,
+        label: "0 waits",
+        tokens: 100,
+        accuracy: (2 / 6) * 100,
+        samples: 6,
+        varied: { num_waits: 0 },
+      },
+      {
+        setting: 1,
+        label: "2 waits",
+        tokens: 400,
+        accuracy: (5 / 6) * 100,
+        samples: 6,
+        varied: { num_waits: 2 },
+      },
     ]);
+  });
+
+  it("draws each sweep as one line along its field; settings on two sweeps sit on both, the rest alone", () => {
+    const point = (setting: number, varied: Record<string, unknown>, tokens: number) => ({
+      setting,
+      label: `s${setting}`,
+      tokens,
+      accuracy: 50,
+      samples: 3,
+      varied,
+    });
+    const points = [
+      point(0, { max_thinking_tokens: 768, num_waits: 0 }, 90),
+      point(1, { max_thinking_tokens: 768, num_waits: 2 }, 300),
+      point(2, { max_thinking_tokens: 768, num_waits: 1 }, 190),
+      point(3, { max_thinking_tokens: 64, num_waits: 2 }, 64),
+      point(4, { max_thinking_tokens: 128, num_waits: 2 }, 128),
+      point(5, { min_thinking_tokens: 32 }, 40),
+    ];
+    const lines = sweepLines(points);
+    expect(lines.map((l) => [l.label, l.points.map((p) => p.setting)])).toEqual([
+      ["waits 0→2 at cap 768", [0, 2, 1]],
+      ["cap 64→768 at 2 waits", [3, 4, 1]],
+    ]);
+    expect(lonePoints(points, lines).map((p) => p.setting)).toEqual([5]);
   });
 
   it("leaves out settings nothing has been graded for yet", () => {
@@ -82,6 +124,56 @@ describe("experiment chart data", () => {
     expect(passAtKRows(results)[0]).not.toHaveProperty("s1");
   });
 
+  it("marks the first k where the curve behind at pass@1 takes the lead (Yue et al.'s crossover)", () => {
+    const series = [
+      { setting: 0, label: "tiny-reasoner" },
+      { setting: 1, label: "tiny-reasoner-rl" },
+    ];
+    const rows = (pairs: [number, number][]) => pairs.map(([s0, s1], i) => ({ k: i + 1, s0, s1 }));
+    // The twin leads at pass@1; equal at k = 3 is not yet a crossing; the base leads from k = 4.
+    expect(
+      passAtKCrossover(
+        rows([
+          [20, 40],
+          [35, 50],
+          [55, 55],
+          [70, 60],
+          [80, 62],
+        ]),
+        series,
+      ),
+    ).toEqual({ k: 4, overtaker: series[0], overtaken: series[1] });
+    // The leader stays ahead: nothing to mark.
+    expect(
+      passAtKCrossover(
+        rows([
+          [20, 40],
+          [50, 60],
+        ]),
+        series,
+      ),
+    ).toBeNull();
+    // Tied at pass@1, or more than two curves: no single crossover to mark.
+    expect(
+      passAtKCrossover(
+        rows([
+          [30, 30],
+          [40, 50],
+        ]),
+        series,
+      ),
+    ).toBeNull();
+    expect(
+      passAtKCrossover(
+        rows([
+          [20, 40],
+          [90, 50],
+        ]),
+        [...series, { setting: 2, label: "x" }],
+      ),
+    ).toBeNull();
+  });
+
   it("shows the three s1 metrics with their units and definitions", () => {
     const [control, scaling, performance] = metricsView(twoSettingResults().s1_metrics);
     expect(control).toMatchObject({ name: "Control", value: "100%" });
@@ -101,6 +193,18 @@ describe("experiment chart data", () => {
     );
   });
 
+  it("explains a negative or missing slope, with how much one answer moves an accuracy", () => {
+    const negative = metricsView({ ...twoSettingResults().s1_metrics, scaling: -12 }, 9)[1]!;
+    expect(negative.caveat).toMatch(/^Negative: /);
+    expect(negative.caveat).toMatch(
+      /9 graded samples per setting, one answer moves an accuracy by 11\.1 points/,
+    );
+    expect(negative.caveat).toMatch(/step/);
+    expect(metricsView(twoSettingResults().s1_metrics, 9)[1]!.caveat).toBeUndefined();
+    const missing = metricsView({ ...twoSettingResults().s1_metrics, scaling: null })[1]!;
+    expect(missing.caveat).toMatch(/at least two settings/);
+  });
+
   it("names settings in few words", () => {
     expect(shortLabel(setting(0, { num_waits: 1 }))).toBe("1 wait");
     expect(shortLabel(setting(0, { num_waits: 2, max_thinking_tokens: 512 }))).toBe(
@@ -110,6 +214,10 @@ describe("experiment chart data", () => {
       '"Hmm" · min 64',
     );
     expect(shortLabel(setting(0, {}))).toBe("base");
+    expect(shortLabel({ ...setting(0, {}), model: "tiny-reasoner-rl" })).toBe("tiny-reasoner-rl");
+    expect(shortLabel({ ...setting(0, { num_waits: 2 }), model: "tiny-reasoner" })).toBe(
+      "tiny-reasoner · 2 waits",
+    );
     expect(shortLabel(setting(0, { final_answer_prefix: "Answer:" }))).toBe(
       "final_answer_prefix=Answer:",
     );

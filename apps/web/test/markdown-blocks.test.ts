@@ -40,4 +40,16 @@ describe("answer blocks", () => {
     expect(normalizeMathDelimiters("costs $5 and $$")).toBe("costs $5 and $$");
     expect(normalizeMathDelimiters("```\n\\(x\\)\n```")).toBe("```\n\\(x\\)\n```");
   });
+
+  it("wrap bare LaTeX (\\boxed, \\frac) outside math and code in $...$, leave unclosed braces alone", () => {
+    expect(normalizeMathDelimiters("The answer is \\boxed{5355}.")).toBe(
+      "The answer is $\\boxed{5355}$.",
+    );
+    expect(normalizeMathDelimiters("half is \\frac{1}{2} and $\\boxed{x}$")).toBe(
+      "half is $\\frac{1}{2}$ and $\\boxed{x}$",
+    );
+    expect(normalizeMathDelimiters("still \\boxed{53")).toBe("still \\boxed{53");
+    expect(normalizeMathDelimiters("code `\\boxed{1}` here")).toBe("code `\\boxed{1}` here");
+    expect(normalizeMathDelimiters("$$\n\\boxed{2}\n$$")).toBe("$$\n\\boxed{2}\n$$");
+  });
 });

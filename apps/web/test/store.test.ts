@@ -10,7 +10,8 @@ import { ApiError, type ApiClient } from "../src/lib/api-client.ts";
 import { segmentText } from "../src/lib/trace-fold.ts";
 import { createAppStore, type AppStore } from "../src/store/app-store.ts";
 import { runBlocker } from "../src/store/selectors.ts";
-import { REPLAY_TICK_MS } from "../src/store/library-slice.ts";
+import { TINY_REASONER_PROMPT } from "../src/lib/bundled-model.ts";
+import { DEFAULT_SETTINGS, toRunSpec } from "../src/lib/run-settings.ts";
 import { EventScript, twoWaitRun } from "./fixtures.ts";
 
 const backend: BackendInfo = {
@@ -328,28 +329,6 @@ describe("the library slice", () => {
     expect(opened.trace.injections.map((m) => m.kind)).toEqual(["wait", "wait", "end"]);
   });
 
-  it("replays at the recorded pace, one store update per tick", async () => {
-    const { store, now } = harness(fakeApi({ getRun: async () => detail }));
-    await store.getState().openStoredRun("run-7");
-    store.getState().playReplay(1);
-    expect(store.getState().opened?.replay.playing).toBe(true);
-    // Time 0: only run.started has been applied.
-    expect(store.getState().opened?.trace.eventCount).toBe(1);
-    const lastTime = detail.events.at(-1)!.time;
-    const seen: number[] = [];
-    while (store.getState().opened?.replay.playing) {
-      now.value += REPLAY_TICK_MS / 5;
-      vi.advanceTimersByTime(REPLAY_TICK_MS);
-      seen.push(store.getState().opened!.trace.eventCount);
-      if (seen.length > 100) throw new Error("the replay never finished");
-    }
-    expect(now.value).toBeGreaterThanOrEqual(lastTime);
-    expect(seen.at(-1)).toBe(detail.events.length);
-    // Events arrive progressively, never out of order.
-    expect(seen).toEqual([...seen].sort((a, b) => a - b));
-    expect(new Set(seen).size).toBeGreaterThan(3);
-  });
-
   it("loads a page of runs and drops a deleted one", async () => {
     const summary = { ...detail, events: undefined };
     const listRuns = vi.fn(async () => ({
@@ -364,6 +343,7 @@ describe("the library slice", () => {
       q: "raspberry",
       model: "",
       status: "completed",
+      exclude_source: "experiment",
       limit: 20,
       offset: 0,
     });
@@ -383,5 +363,23 @@ describe("the library slice", () => {
     );
     await store.getState().loadBackends();
     expect(store.getState().server).toBe("unreachable");
+  });
+
+  it("opens a fresh page on the bundled model's task with the s1 preset, and leaves chosen settings alone", async () => {
+    const fresh = harness();
+    await fresh.store.getState().loadBackends();
+    const settings = fresh.store.getState().settings;
+    expect(settings).toMatchObject({ prompt: TINY_REASONER_PROMPT, numWaits: 2, temperature: 0 });
+    // Budgets stay at their defaults: the server fits them to the model's small context.
+    expect(toRunSpec(settings).budget_forcing?.max_thinking_tokens).toBeUndefined();
+
+    const chosen = harness();
+    chosen.store.getState().setSettings({ prompt: "How many r's?" });
+    await chosen.store.getState().loadBackends();
+    expect(chosen.store.getState().settings.prompt).toBe("How many r's?");
+
+    const other = harness(fakeApi({ backends: async () => [{ ...backend, models: ["qwen3"] }] }));
+    await other.store.getState().loadBackends();
+    expect(other.store.getState().settings).toEqual(DEFAULT_SETTINGS);
   });
 });

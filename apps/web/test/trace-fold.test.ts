@@ -11,6 +11,7 @@ import {
   foldAll,
   foldEvents,
   segmentText,
+  shadeLevel,
   traceText,
   type TraceState,
 } from "../src/lib/trace-fold.ts";
@@ -269,5 +270,36 @@ describe("the page's fold of engine events", () => {
       expect(trace.answerTokens).toBe(summary.answer_tokens);
       expect(traceText(trace)).toBe(transcript.text);
     }
+  });
+
+  it("keeps where the model leaned towards closing as hot spans, merged by level, whatever the batching", () => {
+    const events = new EventScript()
+      .think("calm ", 5, 10, [0.001])
+      .think("so ", 3, 10, [0.2])
+      .think("it is ", 6, 10, [0.25])
+      .think("done", 4, 10, [0.7])
+      .think(". more", 6, 10, [0.0])
+      .close("end")
+      .finish().events;
+    const whole = foldAll(events);
+    const thinking = whole.segments[0]!;
+    expect(segmentText(thinking)).toBe("calm so it is done. more");
+    expect(thinking.chars).toBe(24);
+    expect(thinking.hot).toEqual([
+      { start: 5, end: 14, level: 2 },
+      { start: 14, end: 18, level: 4 },
+    ]);
+    // One event per batch gives the same spans.
+    let oneByOne = EMPTY_TRACE;
+    for (const event of events) oneByOne = foldEvents(oneByOne, [event]);
+    expect(oneByOne.segments[0]!.hot).toEqual(thinking.hot);
+    // A batch never changes the spans of a state the view already drew.
+    const half = foldEvents(EMPTY_TRACE, events.slice(0, 4));
+    const spansBefore = JSON.stringify(half.segments[0]!.hot);
+    foldEvents(half, events.slice(4));
+    expect(JSON.stringify(half.segments[0]!.hot)).toBe(spansBefore);
+    expect([undefined, 0.01, 0.02, 0.1, 0.3, 0.6, 1].map(shadeLevel)).toEqual([
+      0, 0, 1, 2, 3, 4, 4,
+    ]);
   });
 });

@@ -172,6 +172,8 @@ export const RunListQuerySchema = Type.Object(
     status: Type.Optional(RunStatusSchema),
     backend: Type.Optional(Type.String({ maxLength: 200 })),
     source: Type.Optional(RunSourceSchema),
+    /** Leave out runs from this source (the page hides experiment runs unless asked). */
+    exclude_source: Type.Optional(RunSourceSchema),
     experiment_id: Type.Optional(Type.String({ maxLength: 200 })),
     /** Only the forks of this run. */
     parent_run_id: Type.Optional(Type.String({ maxLength: 200 })),

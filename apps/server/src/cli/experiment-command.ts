@@ -69,7 +69,7 @@ export function registerExperimentCommand(program: Command): void {
     .option("--offset <n>", "skip this many problems first", wholeNumber)
     .option(
       "--sweep <field=values>",
-      "values to sweep, e.g. num_waits=0,1,2 or wait_string=Wait,Hmm (repeat for a grid)",
+      "values to sweep, e.g. num_waits=0,1,2, wait_string=Wait,Hmm or model=tiny-reasoner,tiny-reasoner-rl (repeat for a grid)",
       collectSweep,
     )
     .option("--samples <n>", "samples per problem and setting (majority vote, pass@k)", positive)
@@ -94,11 +94,11 @@ async function experimentCommand(options: ExperimentOptions): Promise<number> {
   let id: string;
   try {
     const request = options.resume === undefined ? requestFrom(options) : undefined;
-    const presetModel = request?.preset ? presetModelOverride(request.preset, options) : undefined;
+    const presetModels = request?.preset ? presetModelOverride(request.preset, options) : undefined;
     const config = loadConfig({
       overrides: {
         ...(options.backend ? { backends: [options.backend] } : {}),
-        ...(presetModel ? { backends: [`embedded:${presetModel}`] } : {}),
+        ...(presetModels ? { backends: presetModels.map((path) => `embedded:${path}`) } : {}),
         ...(options.model ? { model: options.model } : {}),
       },
     });
@@ -236,20 +236,23 @@ export function requestFrom(options: ExperimentOptions): ExperimentCreate {
 }
 
 /**
- * A preset made for a bundled model runs on it, unless --backend or --model
- * says otherwise. Refused when that model has not been built.
+ * A preset made for bundled models runs on them (one embedded backend each),
+ * unless --backend or --model says otherwise. Refused when one of those
+ * models has not been built.
  */
-function presetModelOverride(presetId: string, options: ExperimentOptions): string | undefined {
+function presetModelOverride(presetId: string, options: ExperimentOptions): string[] | undefined {
   const preset = findPreset(presetId);
-  if (!preset?.modelFile || options.backend || options.model) return undefined;
-  const path = resolve(REPO_ROOT, preset.modelFile);
-  if (!existsSync(path)) {
-    throw new InvalidArgumentError(
-      `The ${preset.id} preset runs on ${preset.modelFile}, which is not built yet ` +
-        "(see tools/tiny-reasoner); or pass --backend and --model to run it on another model.",
-    );
-  }
-  return path;
+  if (!preset?.modelFiles || options.backend || options.model) return undefined;
+  return preset.modelFiles.map((file) => {
+    const path = resolve(REPO_ROOT, file);
+    if (!existsSync(path)) {
+      throw new InvalidArgumentError(
+        `The ${preset.id} preset runs on ${file}, which is not built yet ` +
+          "(see tools/tiny-reasoner); or pass --backend and --model to run it on another model.",
+      );
+    }
+    return path;
+  });
 }
 
 function resumeChecked(
@@ -258,11 +261,14 @@ function resumeChecked(
   id: string,
 ): string {
   const detail = experiments.detail(id);
-  if (!services.backends.list().some((entry) => entry.id === detail.backend)) {
-    throw new InvalidArgumentError(
-      `Experiment ${id} ran on the backend "${detail.backend}", which is not configured here; ` +
-        "pass the same --backend (and --model) it was started with.",
-    );
+  const used = new Set([detail.backend, ...detail.spec.settings.flatMap((s) => s.backend ?? [])]);
+  for (const backend of used) {
+    if (!services.backends.list().some((entry) => entry.id === backend)) {
+      throw new InvalidArgumentError(
+        `Experiment ${id} ran on the backend "${backend}", which is not configured here; ` +
+          "pass the same --backend (and --model) it was started with.",
+      );
+    }
   }
   return experiments.resume(id).id;
 }

@@ -28,7 +28,9 @@ export function collectSweep(value: string, previous: Sweep | undefined): Sweep 
   if (items.some((item) => item === "")) {
     throw new InvalidArgumentError(`--sweep ${name}: empty value in "${values}".`);
   }
-  if (name === "wait_string") {
+  if (name === "model") {
+    sweep.model = items;
+  } else if (name === "wait_string") {
     // `Wait|Hmm` is one setting that rotates both strings.
     sweep.wait_string = items.map((item) => (item.includes("|") ? item.split("|") : item));
   } else {

@@ -90,6 +90,8 @@ export interface RunQuery {
   status?: RunStatus;
   backend?: string;
   source?: RunSource;
+  /** Leave out runs from this source. */
+  excludeSource?: RunSource;
   experimentId?: string;
   /** Forks of this run. */
   parentRunId?: string;
@@ -787,6 +789,10 @@ export class RunStore {
     equal("source", query.source);
     equal("experiment_id", query.experimentId);
     equal("parent_run_id", query.parentRunId);
+    if (query.excludeSource !== undefined) {
+      clauses.push("source != @exclude_source");
+      params.exclude_source = query.excludeSource;
+    }
     const terms = searchTerms(query.q);
     // FTS5 finds words; a term with no letter or digit (`?`, `</>`) is searched as a substring.
     const words = this.fts ? terms.filter((term) => /[\p{L}\p{N}]/u.test(term)) : [];

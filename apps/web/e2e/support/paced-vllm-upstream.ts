@@ -10,6 +10,9 @@
  * The "model" thinks `thinkingTokens` tokens of sentence-like text, closes
  * with `</think>` (its stop token id, as vLLM reports a `stop_token_ids`
  * hit), and answers " The answer is 42." once the prompt holds the close.
+ * Asked for logprobs (the adapter probes `</think>`), it reports each
+ * thinking token's `endProbability` under `token_id:` keys, as vLLM does
+ * with `return_tokens_as_token_ids`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -76,6 +79,16 @@ export function detokenize(ids: readonly number[]): string {
     .join("");
 }
 
+/**
+ * The stand-in's probability of writing `</think>` at thinking step n: low,
+ * with a swell every few hundred tokens (a made-up but steady pattern of stop
+ * pressure, so the page's shading has something to draw at every level).
+ */
+export function endProbability(n: number): number {
+  const swell = Math.max(0, Math.sin(n / 37)) ** 12;
+  return Math.min(0.95, 0.005 + 0.9 * swell);
+}
+
 /** The n-th thinking token: words, a line break about every 14 words, a blank line every 6 lines. */
 function thinkingToken(n: number): number {
   // A fixed scramble, so the text is the same every run but not one repeated phrase.
@@ -116,6 +129,7 @@ export async function startPacedUpstream(options: PacedUpstreamOptions): Promise
       : tokenize(String(body.prompt ?? ""));
     const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 16;
     const stopIds = Array.isArray(body.stop_token_ids) ? (body.stop_token_ids as number[]) : [];
+    const wantsLogprobs = typeof body.logprobs === "number" && body.logprobs > 0;
     const opened = prompt.lastIndexOf(THINK_START);
     const answering = prompt.lastIndexOf(THINK_END) > opened;
     // Thinking so far: what follows the opener `<think>\n` (the newline belongs to the template).
@@ -170,11 +184,25 @@ export async function startPacedUpstream(options: PacedUpstreamOptions): Promise
       for (; sent < due; sent++) {
         const token = planned[sent]!;
         const first = sent === 0;
+        const logprobs =
+          wantsLogprobs && !answering
+            ? {
+                tokens: [`token_id:${token}`],
+                token_logprobs: [-0.05],
+                top_logprobs: [
+                  {
+                    [`token_id:${token}`]: -0.05,
+                    [`token_id:${THINK_END}`]: Math.log(endProbability(thoughtSoFar + sent)),
+                  },
+                ],
+              }
+            : null;
         out += chunk(
           {
             text: detokenize([token]),
             token_ids: [token],
             ...(first ? { prompt_token_ids: prompt } : {}),
+            ...(logprobs ? { logprobs } : {}),
           },
           sent + 1,
         );

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ARTIFACTS_DIR, REPO_ROOT } from "./paths.ts";
 
 export interface ServerProcessOptions {
-  /** `THINKSCOPE_BACKEND` entries, the first the default. */
+  /** `THINKSCOPE_BACKEND` entries, the first the default; none: the shipped default (the bundled model). */
   backends: string[];
   /** Names the log file `artifacts/e2e/server-<name>.log`. */
   name: string;
@@ -78,7 +78,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     env: serverEnv({
       HOST: "127.0.0.1",
       PORT: String(port),
-      THINKSCOPE_BACKEND: options.backends.join(","),
+      ...(options.backends.length > 0 ? { THINKSCOPE_BACKEND: options.backends.join(",") } : {}),
       THINKSCOPE_DATA_DIR: dataDir,
       THINKSCOPE_CONFIG: configFile,
       THINKSCOPE_LOG_LEVEL: "warn",

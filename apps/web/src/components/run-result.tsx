@@ -5,12 +5,23 @@ import { StatsPanel } from "./stats/stats-panel.tsx";
 import { TraceView } from "./trace/trace-view.tsx";
 
 /** A run's numbers, trace, chart and stats: the same view live, in a replay, and for a stored run. */
-export function RunResult({ trace, live }: { trace: TraceState; live: boolean }) {
+export function RunResult({
+  trace,
+  live,
+  reference,
+  shading = false,
+}: {
+  trace: TraceState;
+  live: boolean;
+  /** The known right answer, for a right/wrong badge. */
+  reference?: string | null;
+  shading?: boolean;
+}) {
   return (
     <>
       <LiveNumbers trace={trace} />
       <section className="panel" aria-label="Trace">
-        <TraceView trace={trace} live={live} />
+        <TraceView trace={trace} live={live} reference={reference ?? null} shading={shading} />
       </section>
       <div className="chart-and-stats">
         <section className="panel chart-panel" aria-labelledby="chart-title">

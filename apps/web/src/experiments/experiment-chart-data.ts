@@ -15,8 +15,8 @@ import type {
  * `"Hmm"`; `base` when it varies nothing. Falls back to the server's label
  * for fields without a short form.
  */
-export function shortLabel(setting: Pick<ExperimentSetting, "varied" | "label">): string {
-  const parts: string[] = [];
+export function shortLabel(setting: Pick<ExperimentSetting, "varied" | "label" | "model">): string {
+  const parts: string[] = setting.model !== undefined ? [setting.model] : [];
   for (const [key, value] of Object.entries(setting.varied)) {
     switch (key) {
       case "num_waits":
@@ -46,6 +46,8 @@ export interface ScalingPoint {
   /** Accuracy over all samples, in percent. */
   accuracy: number;
   samples: number;
+  /** What this setting varies (the sweep's fields and values). */
+  varied: Record<string, unknown>;
 }
 
 const pct = (fraction: number) => fraction * 100;
@@ -67,9 +69,73 @@ export function scalingPoints(results: ExperimentResults): ScalingPoint[] {
       tokens: result.mean_thinking_tokens,
       accuracy: pct(result.accuracy),
       samples: result.samples,
+      varied: { ...result.setting.varied },
     });
   });
   return points;
+}
+
+/** The fields a line can run along, in the order lines are preferred. */
+const LINE_FIELDS = ["num_waits", "max_thinking_tokens", "min_thinking_tokens"] as const;
+const FIELD_WORD: Record<(typeof LINE_FIELDS)[number], [string, (v: unknown) => string]> = {
+  num_waits: ["waits", (v) => String(v)],
+  max_thinking_tokens: ["cap", (v) => String(v)],
+  min_thinking_tokens: ["min", (v) => String(v)],
+};
+
+/** One sweep drawn as a line: settings that differ in one field only, ordered by that field. */
+export interface SweepLine {
+  key: string;
+  /** The field the line runs along. */
+  field: (typeof LINE_FIELDS)[number];
+  /** `waits 0→6 at cap 768`. */
+  label: string;
+  points: ScalingPoint[];
+}
+
+/**
+ * The experiment's sweeps as lines: for each field, the settings that agree
+ * on everything else form one line along it (waits at one cap, caps at one
+ * number of waits, each method...). A setting may sit on two lines where
+ * two sweeps cross; a setting on no line is drawn as a lone point.
+ */
+export function sweepLines(points: readonly ScalingPoint[]): SweepLine[] {
+  const lines: SweepLine[] = [];
+  for (const field of LINE_FIELDS) {
+    const groups = new Map<string, ScalingPoint[]>();
+    for (const point of points) {
+      if (!(field in point.varied)) continue;
+      const { [field]: _along, ...rest } = point.varied;
+      const key = JSON.stringify(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
+      groups.set(key, [...(groups.get(key) ?? []), point]);
+    }
+    for (const [key, group] of groups) {
+      if (group.length < 2) continue;
+      const sorted = [...group].sort((a, b) => Number(a.varied[field]) - Number(b.varied[field]));
+      const [word, value] = FIELD_WORD[field];
+      const first = value(sorted[0]!.varied[field]);
+      const last = value(sorted.at(-1)!.varied[field]);
+      const rest = shortLabel({
+        varied: Object.fromEntries(
+          JSON.parse(key) as [string, unknown][],
+        ) as ExperimentSetting["varied"],
+        label: "",
+      });
+      lines.push({
+        key: `${field}:${key}`,
+        field,
+        label: `${word} ${first}→${last}${rest && rest !== "base" ? ` at ${rest}` : ""}`,
+        points: sorted,
+      });
+    }
+  }
+  return lines;
+}
+
+/** Points on no line. */
+export function lonePoints(points: readonly ScalingPoint[], lines: readonly SweepLine[]) {
+  const onLine = new Set(lines.flatMap((line) => line.points.map((p) => p.setting)));
+  return points.filter((p) => !onLine.has(p.setting));
 }
 
 /**
@@ -112,6 +178,8 @@ export interface SeqParallelSeries {
   parallelSetting: number | null;
   /** Settings that can vote (with results), for the chooser. */
   choices: { setting: number; label: string }[];
+  /** The sweep the budget-forcing line follows (`waits 0→6 at cap 768`); null: every setting. */
+  sequentialLabel: string | null;
 }
 
 /**
@@ -125,7 +193,12 @@ export function sequentialParallelSeries(
   parallelSetting?: number | null,
 ): SeqParallelSeries {
   const svp = results.sequential_vs_parallel;
+  // One sweep, not every setting sorted by cost: mixing waits and caps makes the line zigzag.
+  const lines = sweepLines(scalingPoints(results));
+  const line = [...lines].sort((a, b) => b.points.length - a.points.length)[0];
+  const onLine = line ? new Set(line.points.map((p) => p.setting)) : null;
   const sequential = svp.sequential
+    .filter((p) => onLine === null || onLine.has(p.setting))
     .map((p) => ({
       tokens: p.tokens,
       accuracy: pct(p.accuracy),
@@ -137,7 +210,9 @@ export function sequentialParallelSeries(
     .map((p) => ({ setting: p.setting, label: labelAt(results, p.setting, p.label) }));
   let chosen = svp.parallel.find((p) => p.setting === parallelSetting && p.points.length > 0);
   if (!chosen) {
-    const cheapest = [...svp.sequential].sort((a, b) => a.tokens - b.tokens)[0];
+    const cheapest = [...svp.sequential]
+      .filter((p) => onLine === null || onLine.has(p.setting))
+      .sort((a, b) => a.tokens - b.tokens)[0];
     chosen =
       svp.parallel.find((p) => p.setting === cheapest?.setting && p.points.length > 0) ??
       svp.parallel.find((p) => p.points.length > 0);
@@ -151,6 +226,7 @@ export function sequentialParallelSeries(
     })),
     parallelSetting: chosen?.setting ?? null,
     choices,
+    sequentialLabel: line?.label ?? null,
   };
 }
 
@@ -188,16 +264,71 @@ export function passAtKSeries(results: ExperimentResults): { setting: number; la
     .map(({ setting, label }) => ({ setting, label }));
 }
 
+export interface PassAtKCrossover {
+  /** The first k at which the curve that was lower at pass@1 is strictly higher. */
+  k: number;
+  /** The setting behind at pass@1 that overtakes, and the one it overtakes. */
+  overtaker: { setting: number; label: string };
+  overtaken: { setting: number; label: string };
+}
+
+/**
+ * Where two pass@k curves cross (Yue et al.'s finding: the sharpened model
+ * leads at pass@1, the base model leads at large k). Only for exactly two
+ * curves that differ at pass@1; null when they never change places.
+ */
+export function passAtKCrossover(
+  rows: readonly PassAtKRow[],
+  series: readonly { setting: number; label: string }[],
+): PassAtKCrossover | null {
+  if (series.length !== 2 || rows.length === 0) return null;
+  const [a, b] = series as [{ setting: number; label: string }, { setting: number; label: string }];
+  const at = (row: PassAtKRow, s: { setting: number }) => row[passAtKKey(s.setting)];
+  const firstA = at(rows[0]!, a);
+  const firstB = at(rows[0]!, b);
+  if (firstA === undefined || firstB === undefined || firstA === firstB) return null;
+  const [leader, behind] = firstA > firstB ? [a, b] : [b, a];
+  for (const row of rows) {
+    const lead = at(row, leader);
+    const chase = at(row, behind);
+    if (lead !== undefined && chase !== undefined && chase > lead) {
+      return { k: row.k, overtaker: behind, overtaken: leader };
+    }
+  }
+  return null;
+}
+
 export interface MetricView {
   name: "Control" | "Scaling" | "Performance";
   value: string;
   definition: string;
+  /** Why a surprising value is what it is (a negative or missing slope), when it needs saying. */
+  caveat?: string;
 }
 
 const signed = (value: number) => `${value > 0 ? "+" : ""}${value.toFixed(1)}`;
 
 /** The s1 paper's three metrics (section 3.2) as shown beside the figure, with their definitions. */
-export function metricsView(metrics: S1MetricsResult): MetricView[] {
+export function metricsView(
+  metrics: S1MetricsResult,
+  /** The fewest graded samples any setting has: how much one answer moves an accuracy. */
+  fewestSamples: number | null = null,
+): MetricView[] {
+  const onePoint = fewestSamples && fewestSamples > 0 ? 100 / fewestSamples : null;
+  const noise =
+    onePoint === null
+      ? ""
+      : ` With ${fewestSamples} graded samples per setting, one answer moves an accuracy by ${onePoint.toFixed(1)} points, so small differences are noise.`;
+  let scalingCaveat: string | undefined;
+  if (metrics.scaling === null) {
+    scalingCaveat =
+      "Needs at least two settings with graded samples that spent different numbers of thinking tokens.";
+  } else if (metrics.scaling < 0) {
+    scalingCaveat =
+      "Negative: here accuracy fell, on average, as thinking grew (for instance a setting that forces more Waits than the model can use, or a cap that cuts the check short)." +
+      noise +
+      " A step, right below one length and wrong above it, also reads as a steep slope.";
+  }
   return [
     {
       name: "Control",
@@ -209,6 +340,7 @@ export function metricsView(metrics: S1MetricsResult): MetricView[] {
       value: metrics.scaling === null ? "–" : signed(metrics.scaling),
       definition:
         "Mean slope of accuracy over all pairs of settings, in accuracy points per doubling of thinking tokens.",
+      ...(scalingCaveat ? { caveat: scalingCaveat } : {}),
     },
     {
       name: "Performance",

@@ -7,9 +7,11 @@
 import { memo, useMemo } from "react";
 import {
   CartesianGrid,
+  Cell,
   LabelList,
   Line,
   LineChart,
+  ReferenceLine,
   ResponsiveContainer,
   Scatter,
   ScatterChart,
@@ -23,11 +25,18 @@ import { PARALLEL_COLOR, SEQUENTIAL_COLOR } from "./experiment-colors.ts";
 import {
   log2Ticks,
   logAxisFits,
+  lonePoints,
   passAtKKey,
+  type PassAtKCrossover,
   type PassAtKRow,
   type ScalingPoint,
   type SeqParallelPoint,
+  type SweepLine,
 } from "./experiment-chart-data.ts";
+
+/** Each sweep line in its own dash, so lines are told apart without a hue (hues mean settings). */
+export const LINE_DASHES = ["", "7 4", "2 3", "10 3 2 3"] as const;
+export const lineDash = (index: number) => LINE_DASHES[index % LINE_DASHES.length]!;
 
 const axisTick = { fontSize: 12 };
 const tooltipStyle = {
@@ -91,13 +100,26 @@ function pointTooltip() {
   );
 }
 
-/** Accuracy against average thinking tokens, one point per setting (s1, Fig. 1 and 4a). */
-export const ScalingChart = memo(function ScalingChart({ points }: { points: ScalingPoint[] }) {
+/**
+ * Accuracy against average thinking tokens (s1, Fig. 1 and 4a): one
+ * connected line per sweep (waits at one cap, caps at one number of waits),
+ * each point in its setting's colour and marked with the value the line
+ * runs along, the first line's marks above the points and the second's
+ * below, so two lines crossing at a point do not write over each other.
+ */
+export const ScalingChart = memo(function ScalingChart({
+  points,
+  lines,
+}: {
+  points: ScalingPoint[];
+  lines: SweepLine[];
+}) {
   const axis = useMemo(() => tokenAxis(points.map((p) => p.tokens)), [points]);
-  const labelled = points.length <= MAX_POINT_LABELS;
+  const alone = useMemo(() => lonePoints(points, lines), [points, lines]);
+  const labelled = points.length <= MAX_POINT_LABELS * 2;
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <ScatterChart margin={{ top: 16, right: 24, bottom: 20, left: 0 }}>
+      <ScatterChart margin={{ top: 20, right: 28, bottom: 20, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
           {...axis.props}
@@ -110,7 +132,35 @@ export const ScalingChart = memo(function ScalingChart({ points }: { points: Sca
         />
         {accuracyAxis()}
         {pointTooltip()}
-        {points.map((point) => (
+        {lines.map((line, index) => (
+          <Scatter
+            key={line.key}
+            name={line.label}
+            data={line.points.map((p) => ({ ...p, mark: String(p.varied[line.field]) }))}
+            line={{
+              stroke: "var(--sequential-line)",
+              strokeWidth: 2,
+              strokeDasharray: lineDash(index),
+            }}
+            lineJointType="linear"
+            fill="var(--sequential-line)"
+            isAnimationActive={false}
+          >
+            {line.points.map((p) => (
+              <Cell key={p.setting} fill={runColor(p.setting)} />
+            ))}
+            {labelled && (
+              <LabelList
+                dataKey="mark"
+                position={index % 2 === 0 ? "top" : "bottom"}
+                offset={8}
+                fontSize={11}
+                fill="var(--text-muted)"
+              />
+            )}
+          </Scatter>
+        ))}
+        {alone.map((point) => (
           <Scatter
             key={point.setting}
             name={point.label}
@@ -185,9 +235,12 @@ export const SequentialParallelChart = memo(function SequentialParallelChart({
 export const PassAtKChart = memo(function PassAtKChart({
   rows,
   series,
+  crossover,
 }: {
   rows: PassAtKRow[];
   series: { setting: number; label: string }[];
+  /** Marked with a vertical line where the curve behind at pass@1 takes the lead. */
+  crossover: PassAtKCrossover | null;
 }) {
   const maxK = rows.length;
   const ticks = useMemo(
@@ -225,6 +278,19 @@ export const PassAtKChart = memo(function PassAtKChart({
           labelFormatter={(k) => `pass@${k}`}
           formatter={(value) => `${Number(value).toFixed(1)}%`}
         />
+        {crossover && (
+          <ReferenceLine
+            x={crossover.k}
+            stroke="var(--text-muted)"
+            strokeDasharray="4 3"
+            label={{
+              value: `crossover k = ${crossover.k}`,
+              position: "insideBottomRight",
+              fontSize: 12,
+              fill: "var(--text-muted)",
+            }}
+          />
+        )}
         {series.map((s) => (
           <Line
             key={s.setting}

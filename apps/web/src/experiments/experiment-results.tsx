@@ -5,11 +5,13 @@ import { formatCount } from "../lib/format.ts";
 import { ChartFigure } from "./chart-figure.tsx";
 import {
   metricsView,
+  passAtKCrossover,
   passAtKKey,
   passAtKRows,
   passAtKSeries,
   scalingPoints,
   sequentialParallelSeries,
+  sweepLines,
   shortLabel,
 } from "./experiment-chart-data.ts";
 import { PARALLEL_COLOR, SEQUENTIAL_COLOR } from "./experiment-colors.ts";
@@ -28,7 +30,8 @@ const percent = (fraction: number | null, digits = 1) =>
   fraction === null ? "–" : `${(fraction * 100).toFixed(digits)}%`;
 
 function Metrics({ results }: { results: ExperimentResults }) {
-  const metrics = metricsView(results.s1_metrics);
+  const graded = results.settings.map((s) => s.samples).filter((n) => n > 0);
+  const metrics = metricsView(results.s1_metrics, graded.length > 0 ? Math.min(...graded) : null);
   return (
     <aside className="panel exp-metrics" aria-label="The s1 paper's metrics">
       <h3>s1 metrics</h3>
@@ -38,6 +41,11 @@ function Metrics({ results }: { results: ExperimentResults }) {
             <dt>{m.name}</dt>
             <dd className="value">{m.value}</dd>
             <dd className="definition">{m.definition}</dd>
+            {m.caveat && (
+              <dd className="definition caveat" data-testid={`caveat-${m.name.toLowerCase()}`}>
+                {m.caveat}
+              </dd>
+            )}
           </div>
         ))}
       </dl>
@@ -115,11 +123,21 @@ function SettingsTable({ results }: { results: ExperimentResults }) {
   );
 }
 
+/** How each sweep line is drawn (the chart's dashes, in order), for the legend. */
+const LINE_STYLE_NAMES = ["solid", "dashed", "dotted", "dash-dot"] as const;
+
 function ScalingFigure({ id, results }: { id: string; results: ExperimentResults }) {
   const points = useMemo(() => scalingPoints(results), [results]);
+  const lines = useMemo(() => sweepLines(points), [points]);
   const legend = useMemo(
-    () => points.map((p) => ({ label: p.label, color: runColor(p.setting) })),
-    [points],
+    () => [
+      ...lines.map((line, index) => ({
+        label: `${LINE_STYLE_NAMES[index % LINE_STYLE_NAMES.length]} line: ${line.label}`,
+        color: "var(--sequential-line)",
+      })),
+      ...points.map((p) => ({ label: p.label, color: runColor(p.setting) })),
+    ],
+    [points, lines],
   );
   return (
     <ChartFigure
@@ -132,7 +150,7 @@ function ScalingFigure({ id, results }: { id: string; results: ExperimentResults
         .map((p) => `${p.label} ${p.accuracy.toFixed(1)}% at ${Math.round(p.tokens)} tokens`)
         .join("; ")}.`}
     >
-      <ScalingChart points={points} />
+      <ScalingChart points={points} lines={lines} />
     </ChartFigure>
   );
 }
@@ -143,7 +161,12 @@ function SequentialParallelFigure({ id, results }: { id: string; results: Experi
   const series = useMemo(() => sequentialParallelSeries(results, chosen), [results, chosen]);
   const votingLabel = series.choices.find((c) => c.setting === series.parallelSetting)?.label;
   const legend = [
-    { label: "budget forcing (sequential): one sample per setting", color: SEQUENTIAL_COLOR },
+    {
+      label: `budget forcing (sequential): one sample per setting${
+        series.sequentialLabel ? `, ${series.sequentialLabel}` : ""
+      }`,
+      color: SEQUENTIAL_COLOR,
+    },
     {
       label: `majority vote (parallel) over n samples${votingLabel ? ` of ${votingLabel}` : ""}`,
       color: PARALLEL_COLOR,
@@ -198,6 +221,7 @@ function PassAtKFigure({
 }) {
   const rows = useMemo(() => passAtKRows(results), [results]);
   const series = useMemo(() => passAtKSeries(results), [results]);
+  const crossover = useMemo(() => passAtKCrossover(rows, series), [rows, series]);
   const legend = useMemo(
     () => series.map((s) => ({ label: s.label, color: runColor(s.setting) })),
     [series],
@@ -220,9 +244,13 @@ function PassAtKFigure({
           const last = rows.at(-1)?.[passAtKKey(s.setting)];
           return `${s.label} pass@${rows.length} ${last === undefined ? "–" : `${last.toFixed(1)}%`}`;
         })
-        .join("; ")}.`}
+        .join("; ")}.${
+        crossover
+          ? ` The curves cross at k = ${crossover.k}: ${crossover.overtaker.label} overtakes ${crossover.overtaken.label}.`
+          : ""
+      }`}
     >
-      <PassAtKChart rows={rows} series={series} />
+      <PassAtKChart rows={rows} series={series} crossover={crossover} />
     </ChartFigure>
   );
 }

@@ -4,6 +4,7 @@ import type {
   RunList,
   RunPreview,
   RunSpec,
+  RunSource,
   RunStatus,
 } from "@thinkscope/protocol";
 
@@ -29,6 +30,9 @@ export interface RunQuery {
   q?: string;
   model?: string;
   status?: RunStatus | "";
+  source?: RunSource;
+  exclude_source?: RunSource;
+  experiment_id?: string;
   limit?: number;
   offset?: number;
 }

@@ -37,6 +37,30 @@ export const DEFAULT_LADDER: LadderSettings = {
   values: [...DEFAULT_LADDERS.num_waits],
 };
 
+/**
+ * A ladder's starting values that fit the model's context: the defaults
+ * when they fit, else token ladders scaled down to powers of two under the
+ * room the prompt and the answer leave (a 1,024-token model gets caps of
+ * 64 to 512, not 256 to 2,048, half of which it would refuse).
+ */
+export function defaultLadderValues(
+  param: LadderParam,
+  room: ContextRoom | null,
+  answerTokens: number,
+): number[] {
+  const defaults = [...DEFAULT_LADDERS[param]];
+  if (param === "num_waits" || room === null || room.contextLength === undefined) return defaults;
+  const thinkingRoom =
+    room.contextLength - room.promptTokens - (room.closeTokens ?? 0) - answerTokens;
+  const largest = Math.max(...defaults);
+  if (largest <= thinkingRoom) return defaults;
+  if (thinkingRoom < 8) return defaults; // nothing sensible fits: the usual problem is shown
+  const top = 2 ** Math.floor(Math.log2(thinkingRoom));
+  return param === "max_thinking_tokens"
+    ? [top / 8, top / 4, top / 2, top]
+    : [0, top / 8, top / 4, top / 2];
+}
+
 /** More runs than this at once would only queue on one backend and crowd the screen. */
 export const MAX_RUNGS = 8;
 

@@ -35,16 +35,18 @@ export function syncSettingsToUrl(store: AppStore, win: Window = window): () => 
 export function readDisplayPrefs(storage: Storage | undefined): {
   theme: ThemeChoice;
   projector: boolean;
+  shading: boolean;
 } {
   try {
     const saved = JSON.parse(storage?.getItem(DISPLAY_KEY) ?? "{}") as {
       theme?: unknown;
       projector?: unknown;
+      shading?: unknown;
     };
     const theme = saved.theme === "light" || saved.theme === "dark" ? saved.theme : "system";
-    return { theme, projector: saved.projector === true };
+    return { theme, projector: saved.projector === true, shading: saved.shading === true };
   } catch {
-    return { theme: "system", projector: false };
+    return { theme: "system", projector: false, shading: false };
   }
 }
 
@@ -55,18 +57,23 @@ export function syncDisplay(
   storage: Storage | undefined,
 ): () => void {
   const apply = () => {
-    const { theme, projector } = store.getState();
+    const { theme, projector, shading } = store.getState();
     if (theme === "system") delete root.dataset.theme;
     else root.dataset.theme = theme;
     root.dataset.projector = String(projector);
     try {
-      storage?.setItem(DISPLAY_KEY, JSON.stringify({ theme, projector }));
+      storage?.setItem(DISPLAY_KEY, JSON.stringify({ theme, projector, shading }));
     } catch {
       // Private mode or a full quota: the choice just is not remembered.
     }
   };
   apply();
   return store.subscribe((state, previous) => {
-    if (state.theme !== previous.theme || state.projector !== previous.projector) apply();
+    if (
+      state.theme !== previous.theme ||
+      state.projector !== previous.projector ||
+      state.shading !== previous.shading
+    )
+      apply();
   });
 }

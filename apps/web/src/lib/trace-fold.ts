@@ -47,10 +47,36 @@ export interface InjectionMark {
   time: number;
 }
 
+/**
+ * A stretch of thinking where the model leaned towards closing its
+ * thinking: characters [start, end) of the segment, with the level (1-4) of
+ * the highest end probability among its tokens. Stretches below the first
+ * level are not kept, so a calm trace costs nothing.
+ */
+export interface HotSpan {
+  start: number;
+  end: number;
+  level: number;
+}
+
+/** End probabilities at or above each threshold reach that level (1-4). */
+export const SHADE_THRESHOLDS = [0.02, 0.1, 0.3, 0.6] as const;
+
+export function shadeLevel(probability: number | undefined): number {
+  if (probability === undefined) return 0;
+  let level = 0;
+  for (const threshold of SHADE_THRESHOLDS) if (probability >= threshold) level += 1;
+  return level;
+}
+
 export interface TraceSegment {
   type: SegmentType;
   /** The segment's text, in blocks; `segmentText` joins them. */
   blocks: readonly string[];
+  /** Characters in the segment's text. */
+  chars: number;
+  /** Where the model leaned towards closing (thinking segments, when the backend reports it). */
+  hot?: readonly HotSpan[];
   /** The text before this segment ends a line (or there is none): its first block starts a line. */
   startsLine: boolean;
   tokens: number;
@@ -169,6 +195,8 @@ class TraceDraft {
   private tailOwned = false;
   /** The tail's blocks array was created in this batch. */
   private tailBlocksOwned = false;
+  /** The tail's hot spans array was created in this batch. */
+  private tailHotOwned = false;
 
   constructor(trace: TraceState) {
     this.state = { ...trace };
@@ -206,10 +234,10 @@ class TraceDraft {
           s.phase = "answer";
           s.answerTokens = Math.max(s.answerTokens + event.tokens, event.phaseTokens);
         }
-        this.appendText(event.phase, event.text, event.tokens);
         const endP = event.endProbabilities?.length
           ? Math.max(...event.endProbabilities)
           : undefined;
+        this.appendText(event.phase, event.text, event.tokens, shadeLevel(endP));
         this.addPoint(event.time, endP);
         break;
       }
@@ -237,6 +265,7 @@ class TraceDraft {
         this.pushSegment({
           type: event.kind,
           blocks: [event.text],
+          chars: event.text.length,
           tokens: event.tokens,
           injection: mark,
         });
@@ -293,13 +322,21 @@ class TraceDraft {
     segments.push({ ...segment, startsLine: previous === undefined || previous.endsWith("\n") });
     this.tailOwned = true;
     this.tailBlocksOwned = true;
+    this.tailHotOwned = true;
   }
 
-  private appendText(phase: Phase, text: string, tokens: number): void {
+  private appendText(phase: Phase, text: string, tokens: number, level: number): void {
     const segments = this.segmentList();
     const last = segments.at(-1);
     if (!last || last.type !== phase) {
-      this.pushSegment({ type: phase, blocks: [text], tokens });
+      const hot = level > 0 && text.length > 0 ? [{ start: 0, end: text.length, level }] : null;
+      this.pushSegment({
+        type: phase,
+        blocks: [text],
+        chars: text.length,
+        tokens,
+        ...(hot ? { hot } : {}),
+      });
       return;
     }
     let tail = last;
@@ -308,7 +345,10 @@ class TraceDraft {
       segments[segments.length - 1] = tail;
       this.tailOwned = true;
       this.tailBlocksOwned = false;
+      this.tailHotOwned = false;
     }
+    if (level > 0 && text.length > 0) this.addHot(tail, tail.chars, text.length, level);
+    tail.chars += text.length;
     if (!this.tailBlocksOwned) {
       tail.blocks = tail.blocks.slice();
       this.tailBlocksOwned = true;
@@ -327,6 +367,21 @@ class TraceDraft {
       blocks[blocks.length - 1] = grown;
     }
     tail.tokens += tokens;
+  }
+
+  /** Marks characters [start, start + length) of the (owned) tail as hot, merging with a touching span of the same level. */
+  private addHot(tail: TraceSegment, start: number, length: number, level: number): void {
+    if (!this.tailHotOwned) {
+      tail.hot = tail.hot ? tail.hot.slice() : [];
+      this.tailHotOwned = true;
+    }
+    const hot = (tail.hot ??= []) as HotSpan[];
+    const previous = hot.at(-1);
+    if (previous && previous.end === start && previous.level === level) {
+      hot[hot.length - 1] = { ...previous, end: start + length };
+    } else {
+      hot.push({ start, end: start + length, level });
+    }
   }
 
   private addPoint(time: number, endP: number | undefined, kind?: InjectionKind): void {

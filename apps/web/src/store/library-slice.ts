@@ -1,23 +1,41 @@
-import type { EngineEvent, RunDetail, RunStatus, RunSummary } from "@thinkscope/protocol";
-import { EMPTY_TRACE, foldAll, foldEvents, type TraceState } from "../lib/trace-fold.ts";
+import type { RunDetail, RunSource, RunStatus, RunSummary } from "@thinkscope/protocol";
+import type { RunQuery } from "../lib/api-client.ts";
+import { EMPTY_TRACE, foldAll, type TraceState } from "../lib/trace-fold.ts";
 import type { LoadState, Notices, SliceCreator } from "./slice.ts";
 
 export interface LibraryQuery {
   q: string;
   model: string;
   status: RunStatus | "";
+  /**
+   * Where the runs came from: one source, every run (`any`), or every run but
+   * an experiment's (`not-experiment`, the default: one experiment stores
+   * hundreds of runs and would bury the rest).
+   */
+  source: RunSource | "any" | "not-experiment";
+  /** One experiment's runs; "" for any. */
+  experimentId: string;
   limit: number;
   offset: number;
+}
+
+/** The server's query for the library's filters. */
+export function runQueryOf(query: LibraryQuery): RunQuery {
+  const { source, experimentId, ...rest } = query;
+  const wire: RunQuery = { ...rest };
+  if (experimentId !== "") wire.experiment_id = experimentId;
+  else if (source === "not-experiment") wire.exclude_source = "experiment";
+  else if (source !== "any") wire.source = source;
+  return wire;
 }
 
 export interface OpenedRun {
   id: string;
   state: LoadState;
   detail: RunDetail | null;
-  /** The stored events folded: all of them, or as far as an animated replay has got. */
+  /** The stored events folded (the playback replays them from `detail.events`). */
   trace: TraceState;
   error: string | null;
-  replay: { playing: boolean; speed: number; position: number };
 }
 
 export interface LibrarySlice {
@@ -35,29 +53,25 @@ export interface LibrarySlice {
   closeStoredRun(): void;
   deleteStoredRun(id: string): Promise<boolean>;
   importRuns(jsonl: string): Promise<void>;
-  /** Replay the opened run's events at `speed` times the recorded pace. */
-  playReplay(speed: number): void;
-  /** Stop an animated replay and show the whole run. */
-  finishReplay(): void;
 }
 
 export const PAGE_SIZE = 20;
-/** Replays apply events on the same cadence as the server's live batches. */
-export const REPLAY_TICK_MS = 50;
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) => (set, get) => {
-  let replayTimer: ReturnType<typeof setTimeout> | null = null;
   let loadSeq = 0;
 
-  const stopTimer = () => {
-    if (replayTimer !== null) clearTimeout(replayTimer);
-    replayTimer = null;
-  };
-
   return {
-    libraryQuery: { q: "", model: "", status: "", limit: PAGE_SIZE, offset: 0 },
+    libraryQuery: {
+      q: "",
+      model: "",
+      status: "",
+      source: "not-experiment",
+      experimentId: "",
+      limit: PAGE_SIZE,
+      offset: 0,
+    },
     libraryRuns: [],
     libraryTotal: 0,
     libraryState: "idle",
@@ -76,7 +90,7 @@ export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) =>
       const seq = ++loadSeq;
       set({ libraryState: "loading", libraryError: null });
       try {
-        const list = await deps.api.listRuns(get().libraryQuery);
+        const list = await deps.api.listRuns(runQueryOf(get().libraryQuery));
         if (seq !== loadSeq) return; // a newer query is on its way
         set({ libraryRuns: list.runs, libraryTotal: list.total, libraryState: "ready" });
       } catch (error) {
@@ -86,7 +100,6 @@ export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) =>
     },
 
     async openStoredRun(id) {
-      stopTimer();
       set({
         opened: {
           id,
@@ -94,7 +107,6 @@ export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) =>
           detail: null,
           trace: EMPTY_TRACE,
           error: null,
-          replay: { playing: false, speed: 1, position: 0 },
         },
       });
       try {
@@ -107,7 +119,6 @@ export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) =>
             detail,
             trace: foldAll(detail.events),
             error: null,
-            replay: { playing: false, speed: 1, position: detail.events.length },
           },
         });
       } catch (error) {
@@ -121,7 +132,6 @@ export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) =>
     },
 
     closeStoredRun() {
-      stopTimer();
       set({ opened: null });
     },
 
@@ -153,47 +163,6 @@ export const createLibrarySlice: SliceCreator<LibrarySlice, Notices> = (deps) =>
       } catch (error) {
         set({ importMessage: `Import failed: ${message(error)}` });
       }
-    },
-
-    playReplay(speed) {
-      const opened = get().opened;
-      const events = opened?.detail?.events;
-      if (!opened || !events) return;
-      stopTimer();
-      const startedAt = deps.now();
-      let position = 0;
-      let trace: TraceState = EMPTY_TRACE;
-      const tick = () => {
-        const current = get().opened;
-        if (!current || current.id !== opened.id) return;
-        const elapsed = (deps.now() - startedAt) * speed;
-        const batch: EngineEvent[] = [];
-        while (position < events.length && (events[position]?.time ?? 0) <= elapsed) {
-          batch.push(events[position]!);
-          position += 1;
-        }
-        trace = foldEvents(trace, batch);
-        const playing = position < events.length;
-        set({ opened: { ...current, trace, replay: { playing, speed, position } } });
-        replayTimer = playing ? setTimeout(tick, REPLAY_TICK_MS) : null;
-      };
-      tick();
-    },
-
-    finishReplay() {
-      stopTimer();
-      set((state) => {
-        const opened = state.opened;
-        if (!opened?.detail) return state;
-        const events = opened.detail.events;
-        return {
-          opened: {
-            ...opened,
-            trace: foldAll(events),
-            replay: { ...opened.replay, playing: false, position: events.length },
-          },
-        };
-      });
     },
   };
 };

@@ -1,4 +1,4 @@
-import type { RunSpec } from "@thinkscope/protocol";
+import type { EngineEvent, RunSpec } from "@thinkscope/protocol";
 import type { TraceState } from "../lib/trace-fold.ts";
 
 export type LiveRunStatus =
@@ -20,6 +20,8 @@ export interface LiveRun {
   /** The user pressed Stop and the server has not confirmed yet. */
   stopping: boolean;
   trace: TraceState;
+  /** Every event so far, in order: what a slowed-down view plays from while the run streams on. */
+  events: readonly EngineEvent[];
   /** Why the run ended badly (server refusal, engine error, lost connection). */
   error: { code: string; message: string } | null;
 }

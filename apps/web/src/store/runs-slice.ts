@@ -64,6 +64,7 @@ export const createRunsSlice: Creator = (deps) => (set, get) => ({
       status: "sending",
       stopping: false,
       trace: EMPTY_TRACE,
+      events: [],
       error: null,
     };
     // Add before sending so no reply can arrive for a run the store does not know.
@@ -146,6 +147,7 @@ export const createRunsSlice: Creator = (deps) => (set, get) => ({
               ...run,
               runId: run.runId ?? runId,
               trace,
+              events: run.events.concat(events),
               status,
               stopping: run.stopping && !TERMINAL.has(status),
               error: trace.error

@@ -4,7 +4,7 @@ import { useApp, useAppStore } from "../store/app-store.ts";
 import { runBlocker } from "../store/selectors.ts";
 import { isActive } from "../store/live-run.ts";
 import {
-  DEFAULT_LADDERS,
+  defaultLadderValues,
   LADDER_PARAMS,
   ladderProblem,
   ladderRungs,
@@ -16,12 +16,15 @@ import { formatCount, formatMs } from "../lib/format.ts";
 import { answerText } from "../lib/trace-fold.ts";
 import { useCtrlEnter } from "../lib/use-ctrl-enter.ts";
 import { RunPanel } from "../components/run-panel/run-panel.tsx";
+import { useSettings } from "../components/run-panel/use-settings.ts";
 import { LiveCompareChart } from "../components/chart/lazy-charts.tsx";
 import { runColor } from "../components/chart/chart-colors.ts";
 import { RunStatusLine } from "../components/status/run-status-line.tsx";
 import { AnswerView } from "../components/trace/answer-view.tsx";
 import { TraceLegend } from "../components/trace/trace-legend.tsx";
 import { TraceView } from "../components/trace/trace-view.tsx";
+import { VerdictBadge } from "../components/trace/verdict-badge.tsx";
+import { referenceFromPrompt } from "../lib/answer-check.ts";
 import { ExactBadge } from "../components/stats/stats-panel.tsx";
 
 /** Why the ladder cannot run (a rung the server would refuse), said before Run is pressed. */
@@ -39,6 +42,7 @@ function useLadderProblem(): string | null {
 function LadderFields() {
   const ladder = useApp((s) => s.ladder);
   const setLadder = useApp((s) => s.setLadder);
+  const { room, shown } = useSettings();
   const id = useId();
   const [draft, setDraft] = useState<string | null>(null);
   const text = draft ?? ladder.values.join(", ");
@@ -56,7 +60,7 @@ function LadderFields() {
           onChange={(event) => {
             const param = event.target.value as LadderParam;
             setDraft(null);
-            setLadder({ param, values: [...DEFAULT_LADDERS[param]] });
+            setLadder({ param, values: defaultLadderValues(param, room, shown.maxAnswerTokens) });
           }}
         >
           {LADDER_PARAMS.map((p) => (
@@ -134,6 +138,7 @@ const CompareColumn = memo(function CompareColumn({
   index: number;
 }) {
   const run = useApp((s) => s.runs[runKey]);
+  const shading = useApp((s) => s.shading);
   if (!run) return null;
   const trace = run.trace;
   const live = isActive(run);
@@ -160,9 +165,23 @@ const CompareColumn = memo(function CompareColumn({
         <span>{formatMs(trace.closedAtMs ?? (trace.eventCount > 0 ? trace.lastTime : null))}</span>
         {trace.eventCount > 0 && !trace.tokenCountsExact && <ExactBadge exact={false} />}
       </div>
-      <TraceView trace={trace} live={live} label={`Trace of ${run.label}`} showAnswer={false} />
+      <TraceView
+        trace={trace}
+        live={live}
+        label={`Trace of ${run.label}`}
+        showAnswer={false}
+        shading={shading}
+        minimap={false}
+      />
       <div className="compare-answer">
-        <h4 className="trace-heading">Final answer</h4>
+        <h4 className="trace-heading">
+          Final answer{" "}
+          <VerdictBadge
+            answer={answer}
+            reference={referenceFromPrompt(run.spec.prompt)}
+            pending={live || !trace.finish}
+          />
+        </h4>
         {answer ? (
           <div data-segment="answer">
             <AnswerView text={answer} />

@@ -3,6 +3,10 @@ import { useShallow } from "zustand/react/shallow";
 import type { RunStatus, RunSummary } from "@thinkscope/protocol";
 import { useApp, useAppStore } from "../store/app-store.ts";
 import { runsExportUrl } from "../lib/api-client.ts";
+import { referenceFromPrompt } from "../lib/answer-check.ts";
+import { runQueryOf, type LibraryQuery } from "../store/library-slice.ts";
+import { FinalAnswer } from "../components/trace/final-answer.tsx";
+import { VerdictBadge } from "../components/trace/verdict-badge.tsx";
 import { formatCount, formatDate } from "../lib/format.ts";
 import { navigate, routeHref } from "../lib/hash-route.ts";
 import { ReplayView } from "./replay-view.tsx";
@@ -15,6 +19,15 @@ const STATUSES: (RunStatus | "")[] = [
   "error",
   "interrupted",
 ];
+const SOURCES: { value: LibraryQuery["source"]; label: string }[] = [
+  { value: "not-experiment", label: "Page, API and CLI" },
+  { value: "any", label: "Everything, experiments too" },
+  { value: "page", label: "Page" },
+  { value: "api", label: "API" },
+  { value: "cli", label: "CLI" },
+  { value: "experiment", label: "Experiments" },
+];
+
 /** Typing in the search box queries the server once the user pauses. */
 const SEARCH_DELAY_MS = 300;
 
@@ -84,7 +97,55 @@ function Filters() {
           ))}
         </select>
       </div>
+      <div className="field">
+        <label htmlFor={`${id}-source`}>Source</label>
+        <select
+          id={`${id}-source`}
+          value={query.source}
+          onChange={(event) =>
+            setQuery({ source: event.target.value as LibraryQuery["source"], experimentId: "" })
+          }
+        >
+          {SOURCES.map(({ value, label }) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <ExperimentFilter />
       <TransferControls />
+    </div>
+  );
+}
+
+/** One experiment's runs, chosen from the experiments this server holds. */
+function ExperimentFilter() {
+  const query = useApp((s) => s.libraryQuery);
+  const setQuery = useApp((s) => s.setLibraryQuery);
+  const experiments = useApp((s) => s.experimentList);
+  const loadExperiments = useApp((s) => s.loadExperiments);
+  const id = useId();
+  const wanted = query.source === "experiment" || query.source === "any";
+  useEffect(() => {
+    if (wanted) void loadExperiments();
+  }, [wanted, loadExperiments]);
+  if (!wanted) return null;
+  return (
+    <div className="field">
+      <label htmlFor={`${id}-experiment`}>Experiment</label>
+      <select
+        id={`${id}-experiment`}
+        value={query.experimentId}
+        onChange={(event) => setQuery({ experimentId: event.target.value })}
+      >
+        <option value="">Any</option>
+        {experiments.map((e) => (
+          <option key={e.id} value={e.id}>
+            {e.name || e.id}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }
@@ -97,7 +158,11 @@ function TransferControls() {
   const id = useId();
   return (
     <div className="inline" style={{ marginLeft: "auto" }}>
-      <a className="button small" href={runsExportUrl(query)} download="thinkscope-runs.jsonl">
+      <a
+        className="button small"
+        href={runsExportUrl(runQueryOf(query))}
+        download="thinkscope-runs.jsonl"
+      >
         Export JSONL
       </a>
       <label className="button small" htmlFor={`${id}-import`}>
@@ -147,12 +212,21 @@ function RunTable() {
     );
   }
   if (state !== "loading" && runs.length === 0) {
-    const filtered = query.q !== "" || query.model !== "" || query.status !== "";
+    const filtered =
+      query.q !== "" ||
+      query.model !== "" ||
+      query.status !== "" ||
+      (query.source !== "not-experiment" && query.source !== "any");
     return (
       <div className="empty-state">
         <h2>{filtered ? "No run matches" : "No runs stored yet"}</h2>
         <p>
-          {filtered ? (
+          {query.source === "not-experiment" && !filtered ? (
+            <>
+              Nothing from the page, the API or the CLI yet. Experiment runs are hidden: choose{" "}
+              <em>Everything</em> or <em>Experiments</em> under Source to see them.
+            </>
+          ) : filtered ? (
             "Clear the search or the filters to see all runs."
           ) : (
             <>
@@ -169,13 +243,14 @@ function RunTable() {
   const to = Math.min(query.offset + runs.length, total);
   return (
     <>
-      <div style={{ overflowX: "auto" }}>
-        <table className="run-table" aria-busy={state === "loading"}>
+      <div className="table-scroll">
+        <table className="run-table run-cards" aria-busy={state === "loading"}>
           <caption className="visually-hidden">Stored runs</caption>
           <thead>
             <tr>
               <th scope="col">When</th>
               <th scope="col">Prompt</th>
+              <th scope="col">Answer</th>
               <th scope="col">Model</th>
               <th scope="col">Budget</th>
               <th scope="col" className="num">
@@ -193,22 +268,37 @@ function RunTable() {
           <tbody>
             {runs.map((run) => (
               <tr key={run.id}>
-                <td>{formatDate(run.createdAt)}</td>
-                <td className="prompt-cell">
+                <td data-label="When" className="when-cell">
+                  {formatDate(run.createdAt)}
+                  {run.source !== "page" && <span className="source-tag">{run.source}</span>}
+                </td>
+                <td data-label="Prompt" className="prompt-cell">
                   <a href={routeHref({ tab: "library", runId: run.id })} title={run.prompt}>
                     {run.prompt.slice(0, 200) || "(empty prompt)"}
                   </a>
                 </td>
-                <td>{run.model ?? run.backend}</td>
-                <td>{budgetSummary(run)}</td>
-                <td className="num">{formatCount(run.summary?.thinking_tokens)}</td>
-                <td className="num">{formatCount(run.summary?.waits)}</td>
-                <td>
+                <td data-label="Answer" className="answer-cell">
+                  <FinalAnswer text={run.answer} />{" "}
+                  <VerdictBadge
+                    answer={run.answer}
+                    reference={referenceFromPrompt(run.prompt)}
+                    pending={run.status !== "completed"}
+                  />
+                </td>
+                <td data-label="Model">{run.model ?? run.backend}</td>
+                <td data-label="Budget">{budgetSummary(run)}</td>
+                <td data-label="Thinking" className="num">
+                  {formatCount(run.summary?.thinking_tokens)}
+                </td>
+                <td data-label="Waits" className="num">
+                  {formatCount(run.summary?.waits)}
+                </td>
+                <td data-label="Status">
                   <span className="status-tag" data-status={run.status}>
                     {run.status}
                   </span>
                 </td>
-                <td>
+                <td className="actions-cell">
                   <button
                     type="button"
                     className="small danger"

@@ -3,11 +3,10 @@ import { useApp, useAppStore } from "../store/app-store.ts";
 import { settingsFromRun } from "../lib/run-settings.ts";
 import { formatDate } from "../lib/format.ts";
 import { navigate } from "../lib/hash-route.ts";
-import { RunResult } from "../components/run-result.tsx";
+import { PlayedRun } from "../components/playback/played-run.tsx";
 import { TraceLegend } from "../components/trace/trace-legend.tsx";
+import { referenceFromPrompt } from "../lib/answer-check.ts";
 import { TraceLab } from "../components/lab/trace-lab.tsx";
-
-const SPEEDS = [1, 4, 16] as const;
 
 /** A stored run, drawn from its recorded events with the same marks and chart as a live one. */
 export function ReplayView({ runId, onClose }: { runId: string; onClose(): void }) {
@@ -38,7 +37,7 @@ export function ReplayView({ runId, onClose }: { runId: string; onClose(): void 
     );
   }
 
-  const { detail, trace, replay } = opened;
+  const { detail, trace } = opened;
   const state = store.getState();
   return (
     <div className="results">
@@ -50,27 +49,6 @@ export function ReplayView({ runId, onClose }: { runId: string; onClose(): void 
               {detail.status}
             </span>
           </h2>
-          <span role="status" aria-live="polite" className="hint">
-            {replay.playing ? `Replaying at ${replay.speed}×…` : ""}
-          </span>
-          {SPEEDS.map((speed) => (
-            <button
-              key={speed}
-              type="button"
-              className="small"
-              onClick={() => state.playReplay(speed)}
-            >
-              ▶ Replay {speed}×
-            </button>
-          ))}
-          <button
-            type="button"
-            className="small"
-            onClick={() => state.finishReplay()}
-            disabled={!replay.playing}
-          >
-            Show all
-          </button>
           <button
             type="button"
             className="small"
@@ -114,7 +92,14 @@ export function ReplayView({ runId, onClose }: { runId: string; onClose(): void 
         )}
       </section>
       <TraceLegend />
-      <RunResult trace={trace} live={replay.playing} />
+      <PlayedRun
+        runKey={detail.id}
+        events={detail.events}
+        trace={trace}
+        streaming={false}
+        reference={referenceFromPrompt(detail.prompt)}
+        startAtEnd
+      />
       <TraceLab key={detail.id} detail={detail} />
     </div>
   );

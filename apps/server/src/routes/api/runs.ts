@@ -27,8 +27,13 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const { experiment_id, parent_run_id, ...query } = request.query;
-      return runStore.list({ ...query, experimentId: experiment_id, parentRunId: parent_run_id });
+      const { experiment_id, exclude_source, parent_run_id, ...query } = request.query;
+      return runStore.list({
+        ...query,
+        experimentId: experiment_id,
+        excludeSource: exclude_source,
+        parentRunId: parent_run_id,
+      });
     },
   );
 
@@ -37,7 +42,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     "/api/runs/export",
     { schema: { querystring: Type.Omit(RunListQuerySchema, ["limit", "offset"]) } },
     async (request, reply) => {
-      const { experiment_id, parent_run_id, ...query } = request.query;
+      const { experiment_id, exclude_source, parent_run_id, ...query } = request.query;
       const stamp = new Date().toISOString().slice(0, 10);
       return reply
         .type("application/x-ndjson; charset=utf-8")
@@ -47,6 +52,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
             runStore.exportLines({
               ...query,
               experimentId: experiment_id,
+              excludeSource: exclude_source,
               parentRunId: parent_run_id,
             }),
           ),

@@ -242,8 +242,13 @@ export class ExperimentRunner {
         {
           prompt: renderProblemPrompt(spec.prompt.template, problem),
           mode: spec.prompt.mode,
-          backend: this.record.backend,
-          ...(this.record.model !== null ? { model: this.record.model } : {}),
+          // A model sweep's setting runs on its own model's backend.
+          backend: setting.backend ?? this.record.backend,
+          ...(setting.model !== undefined
+            ? { model: setting.model }
+            : this.record.model !== null
+              ? { model: this.record.model }
+              : {}),
           budgetForcing: setting.budget_forcing,
           sampling: { ...spec.sampling, seed: item.seed },
           source: "experiment",

@@ -6,7 +6,6 @@ import { formatCount } from "../../lib/format.ts";
 import { ProgressBar } from "../status/progress-bar.tsx";
 import { backendOptionLabel, ModelSelect } from "./model-select.tsx";
 import { useSettings } from "./use-settings.ts";
-import { TINY_REASONER_MODEL, TinyReasonerNote } from "./tiny-reasoner-note.tsx";
 
 function Capabilities({ backend }: { backend: BackendInfo }) {
   const c = backend.capabilities;
@@ -129,9 +128,6 @@ export function BackendPicker() {
         <>
           <Capabilities backend={backend} />
           <Readiness backend={backend} />
-          {(settings.model || models[0] || "").includes(TINY_REASONER_MODEL) && (
-            <TinyReasonerNote />
-          )}
         </>
       )}
     </fieldset>

@@ -5,6 +5,7 @@ import { FormatFields } from "./format-fields.tsx";
 import { PresetPicker } from "./preset-picker.tsx";
 import { PromptEditor } from "./prompt-editor.tsx";
 import { SamplingFields } from "./sampling-fields.tsx";
+import { TinyReasonerNote } from "./tiny-reasoner-note.tsx";
 
 /**
  * Every setting of a run. Shared by the playground and the compare view,
@@ -17,6 +18,7 @@ export function RunPanel({ actions, extra }: { actions: ReactNode; extra?: React
       aria-label="Run settings"
       onSubmit={(event) => event.preventDefault()}
     >
+      <TinyReasonerNote />
       <PromptEditor />
       {extra}
       <PresetPicker />

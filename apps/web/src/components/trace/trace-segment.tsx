@@ -1,5 +1,5 @@
-import { memo } from "react";
-import type { RunStart, TraceSegment } from "../../lib/trace-fold.ts";
+import { memo, type ReactNode } from "react";
+import type { HotSpan, RunStart, TraceSegment } from "../../lib/trace-fold.ts";
 import { InjectionMark } from "./injection-mark.tsx";
 
 /**
@@ -12,26 +12,94 @@ const TextBlock = memo(function TextBlock({ text, line }: { text: string; line: 
   return line ? <span className="line-block">{text}</span> : <>{text}</>;
 });
 
+function sameSpans(a: readonly HotSpan[], b: readonly HotSpan[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((span, i) => {
+    const other = b[i]!;
+    return span.start === other.start && span.end === other.end && span.level === other.level;
+  });
+}
+
+/**
+ * A block with its hot stretches shaded. Spans are given relative to the
+ * block; a closed block's spans no longer change, so it is skipped like a
+ * plain one.
+ */
+const ShadedBlock = memo(
+  function ShadedBlock({
+    text,
+    line,
+    spans,
+  }: {
+    text: string;
+    line: boolean;
+    spans: readonly HotSpan[];
+  }) {
+    const parts: ReactNode[] = [];
+    let at = 0;
+    for (const span of spans) {
+      if (span.start > at) parts.push(text.slice(at, span.start));
+      parts.push(
+        <span key={span.start} className="hot" data-level={span.level}>
+          {text.slice(span.start, span.end)}
+        </span>,
+      );
+      at = span.end;
+    }
+    if (at < text.length) parts.push(text.slice(at));
+    return line ? <span className="line-block">{parts}</span> : <>{parts}</>;
+  },
+  (a, b) => a.text === b.text && a.line === b.line && sameSpans(a.spans, b.spans),
+);
+
+/** The hot spans falling in characters [from, to) of the segment, relative to `from`. */
+function spansIn(hot: readonly HotSpan[], from: number, to: number): HotSpan[] {
+  const result: HotSpan[] = [];
+  for (const span of hot) {
+    if (span.end <= from) continue;
+    if (span.start >= to) break;
+    result.push({
+      start: Math.max(span.start, from) - from,
+      end: Math.min(span.end, to) - from,
+      level: span.level,
+    });
+  }
+  return result;
+}
+
 /**
  * A thinking segment or an injection. Finished segments keep their object
  * identity in the store, so `memo` skips them: only the tail re-renders.
+ * With `shading`, stretches where the model leaned towards closing its
+ * thinking are shaded by how strongly.
  */
 export const ThinkingSegment = memo(function ThinkingSegment({
   segment,
   start,
+  shading = false,
 }: {
   segment: TraceSegment;
   start: RunStart | null;
+  shading?: boolean;
 }) {
   if (segment.injection) return <InjectionMark mark={segment.injection} start={start} />;
   const { blocks } = segment;
+  const hot = shading ? segment.hot : undefined;
+  let offset = 0;
   return (
     <span data-segment="thinking">
       {blocks.map((block, index) => {
         const startsLine =
           index === 0 ? segment.startsLine : (blocks[index - 1]?.endsWith("\n") ?? false);
         const line = startsLine && index < blocks.length - 1 && block.endsWith("\n");
-        return <TextBlock key={index} text={block} line={line} />;
+        const from = offset;
+        offset += block.length;
+        const spans = hot ? spansIn(hot, from, offset) : [];
+        return spans.length > 0 ? (
+          <ShadedBlock key={index} text={block} line={line} spans={spans} />
+        ) : (
+          <TextBlock key={index} text={block} line={line} />
+        );
       })}
     </span>
   );

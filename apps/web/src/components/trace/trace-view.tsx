@@ -1,7 +1,10 @@
-import { memo, useLayoutEffect, useRef } from "react";
+import { memo, useLayoutEffect, useMemo, useRef } from "react";
+import { thinkingSteps } from "../../lib/thinking-steps.ts";
+import { ThinkingMinimap } from "./thinking-minimap.tsx";
 import { segmentText, type TraceState } from "../../lib/trace-fold.ts";
 import { AnswerView } from "./answer-view.tsx";
 import { ThinkingSegment } from "./trace-segment.tsx";
+import { VerdictBadge } from "./verdict-badge.tsx";
 
 interface TraceViewProps {
   trace: TraceState;
@@ -13,6 +16,12 @@ interface TraceViewProps {
   label?: string;
   /** False where the answer is shown elsewhere (compare columns). */
   showAnswer?: boolean;
+  /** The known right answer, for a right/wrong badge; null or absent when unknown. */
+  reference?: string | null;
+  /** Shade where the model leaned towards closing its thinking. */
+  shading?: boolean;
+  /** Show the steps of the thinking beside it (off in narrow compare columns). */
+  minimap?: boolean;
 }
 
 /** Within this many pixels of the bottom counts as "following" the tail. */
@@ -30,6 +39,9 @@ export const TraceView = memo(function TraceView({
   emptyText,
   label = "Trace",
   showAnswer = true,
+  reference,
+  shading = false,
+  minimap = true,
 }: TraceViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const following = useRef(true);
@@ -38,6 +50,8 @@ export const TraceView = memo(function TraceView({
   const thinking = firstAnswer < 0 ? segments : segments.slice(0, firstAnswer);
   const answers = firstAnswer < 0 ? [] : segments.slice(firstAnswer);
   const answerText = answers.map(segmentText).join("");
+  const steps = useMemo(() => (minimap ? thinkingSteps(segments) : []), [segments, minimap]);
+  const thinkingChars = steps.reduce((sum, step) => sum + step.chars, 0);
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -69,17 +83,27 @@ export const TraceView = memo(function TraceView({
       {thinking.length > 0 && (
         <>
           <h3 className="trace-heading">Thinking</h3>
-          <div className="trace-thinking">
-            {thinking.map((segment, index) => (
-              <ThinkingSegment key={index} segment={segment} start={start} />
-            ))}
-            {live && answers.length === 0 && <span className="cursor" aria-hidden="true" />}
+          <div className="trace-body">
+            <div className="trace-thinking">
+              {thinking.map((segment, index) => (
+                <ThinkingSegment key={index} segment={segment} start={start} shading={shading} />
+              ))}
+              {live && answers.length === 0 && <span className="cursor" aria-hidden="true" />}
+            </div>
+            <ThinkingMinimap steps={steps} total={thinkingChars} scroller={scroller} />
           </div>
         </>
       )}
       {showAnswer && answers.length > 0 && (
         <div className="trace-answer">
-          <h3 className="trace-heading">Answer</h3>
+          <h3 className="trace-heading">
+            Answer{" "}
+            <VerdictBadge
+              answer={answerText}
+              reference={reference}
+              pending={live || !trace.finish}
+            />
+          </h3>
           <div data-segment="answer">
             <AnswerView text={answerText} />
           </div>
