@@ -37,6 +37,8 @@ import authRoutes from "./routes/api/auth.ts";
 import healthRoutes from "./routes/api/health.ts";
 import runPreviewRoutes from "./routes/api/run-preview.ts";
 import runsRoutes from "./routes/api/runs.ts";
+import resampleRoutes from "./routes/api/resample.ts";
+import resamplePlugin from "./plugins/resample.ts";
 import openaiRoutes from "./routes/v1/openai.ts";
 import wsRoutes from "./routes/ws.ts";
 import type { RunStore, RunStoreOptions } from "./store/run-store.ts";
@@ -95,6 +97,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<App> {
   await fastify.register(runPreviewRoutes);
   await fastify.register(experimentsPlugin);
   await fastify.register(experimentRoutes);
+  await fastify.register(resamplePlugin);
+  await fastify.register(resampleRoutes);
   await fastify.register(openaiRoutes);
   await fastify.register(wsRoutes);
   await fastify.register(spaPlugin);

@@ -36,6 +36,46 @@ async function thinkscope(...args: string[]) {
 }
 
 describe("thinkscope run", () => {
+  it("--fork RUN_ID --at N --insert TEXT continues a saved run from that token, saved as its fork", async () => {
+    const backend = ["--backend", `embedded:${modelPath}`];
+    const parent = await thinkscope("run", ...backend, "--raw", "--json", RAW_PROMPT);
+    expect(parent.code).toBe(0);
+    const parentId = JSON.parse(parent.stdout).run_id as string;
+    const fork = await thinkscope(
+      "run",
+      ...backend,
+      "--json",
+      "--fork",
+      parentId,
+      "--at",
+      "4",
+      "--insert",
+      "Wait",
+      "--max-thinking-tokens",
+      "10",
+    );
+    expect(fork.stderr).toBe("");
+    const output = JSON.parse(fork.stdout);
+    // The parent's format and settings, the given budget laid over them.
+    expect(output.text).toBe("abcdWaittuvwx\n</think>\n\nFinal Answer: 42");
+    expect(output.budget_forcing).toMatchObject({ thinking_tokens: 10, forced_end: true });
+    const store = RunStore.open(dataDir);
+    try {
+      expect(store.get(output.run_id)).toMatchObject({
+        parentRunId: parentId,
+        forkAt: 4,
+        mode: "raw",
+      });
+    } finally {
+      store.close();
+    }
+    const refused = await thinkscope("run", ...backend, "--fork", parentId);
+    expect(refused).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("--fork needs --at N"),
+    });
+  });
+
   it("--raw --json prints the API's budget_forcing object and saves the run", async () => {
     const result = await thinkscope(
       "run",

@@ -95,6 +95,8 @@ export interface GenerationSession {
   generate(request: GenerateRequest): AsyncIterable<GenerationEvent>;
   /** Text to token ids. `special` parses control tokens such as `<|im_start|>`. */
   tokenize?(text: string, options: { special: boolean }): Promise<number[]>;
+  /** Token ids to text (to cut a chunk of several tokens where a fork branches). */
+  detokenize?(ids: number[]): Promise<string>;
   /** The end-of-sequence token ids of the model, when known. */
   readonly eosTokenIds?: readonly number[];
   close(): Promise<void>;

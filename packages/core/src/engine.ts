@@ -24,6 +24,7 @@ import type {
   PromptInput,
 } from "./backend.ts";
 import { DelimiterMatcher } from "./delimiter-matcher.ts";
+import type { ForkStart, InheritedEvent } from "./fork-point.ts";
 import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
 import { closeTexts, forcedCloseText, promptOpensThinking } from "./formats.ts";
 import { assertBackendSupports } from "./methods/backend-support.ts";
@@ -51,6 +52,8 @@ export interface RunRequest {
    * generated tokens (`lowestGroupLogprob`), for an experiment's confidence vote.
    */
   confidenceWindow?: number;
+  /** Continue another run: the prompt is its prompt, and its first `at` tokens come first. */
+  fork?: ForkStart;
   /** A cap on thinking plus answer together (OpenAI's `max_completion_tokens`). */
   maxCompletionTokens?: number;
   /** A thinking budget left out takes all the room instead of the default (plain API requests). */
@@ -117,6 +120,7 @@ export class BudgetForcingRun {
     private readonly plan: TokenPlan,
     private readonly reference: string | undefined,
     private readonly confidenceWindow: number | undefined,
+    private readonly fork: { start: ForkStart; insert: Piece } | undefined,
   ) {}
 
   static async prepare(
@@ -154,6 +158,10 @@ export class BudgetForcingRun {
       ...(request.fillThinking ? { fillThinking: true } : {}),
       ...(request.budgetCeilings ? { ceilings: request.budgetCeilings } : {}),
     });
+    const fork = request.fork && {
+      start: request.fork,
+      insert: await plan.piece(request.fork.insert, false),
+    };
     return new BudgetForcingRun(
       session,
       capabilities,
@@ -163,6 +171,7 @@ export class BudgetForcingRun {
       plan,
       request.reference,
       request.confidenceWindow,
+      fork,
     );
   }
 
@@ -185,6 +194,11 @@ export class BudgetForcingRun {
       tokenCountsExact: this.plan.exact,
       time: 0,
     };
+    if (this.fork) {
+      const { start, insert } = this.fork;
+      started.fork = { parentRunId: start.parentRunId, at: start.at, insertTokens: insert.tokens };
+      driver.branchFrom(start.inherited, insert);
+    }
     return driver.run(started, promptOpensThinking(this.settings.format, this.prompt));
   }
 }
@@ -347,6 +361,8 @@ class RunDriver {
   private probeTokens = 0;
   private readonly eliminatedAnswers: string[] = [];
   private readonly confidence: GroupConfidence | null;
+  /** A fork's start: replayed once the run begins, and its first request counted as a re-prefill. */
+  private branch: { inherited: InheritedEvent[]; insert: Piece } | null = null;
 
   private generatedThinking = 0;
   private injectedThinking = 0;
@@ -392,9 +408,19 @@ class RunDriver {
     return this.clock() - this.startedAt;
   }
 
+  /** Start from a parent's state: its events up to the fork, then the insertion. */
+  branchFrom(inherited: InheritedEvent[], insert: Piece): void {
+    this.branch = { inherited, insert };
+  }
+
   async *run(started: RunStartedEvent, promptOpensThinking: boolean): AsyncGenerator<EngineEvent> {
     this.phase = promptOpensThinking ? "thinking" : "opening";
     yield started;
+    if (this.branch) {
+      for (const event of this.branch.inherited) this.adopt(event);
+      if (this.branch.insert.text !== "") this.insertText(this.branch.insert);
+      yield* this.drainOutbox();
+    }
     let finishReason: FinishReason;
     try {
       for (;;) {
@@ -601,7 +627,8 @@ class RunDriver {
       const rest = state.matcher.flush();
       if (rest) this.emitGenerated({ text: rest, tokens: 0 }, undefined);
     }
-    if (this.upstreamRequests > 1)
+    // A fork's first request re-sends its parent's context: that is a continuation too.
+    if (this.upstreamRequests > 1 || this.branch)
       this.reprefilled += usage?.promptTokensEvaluated ?? state.promptTokens;
     this.cached += usage?.promptTokensCached ?? 0;
     // Text-only backends may count little per chunk; the final usage is the better count.
@@ -757,6 +784,70 @@ class RunDriver {
     ) {
       event.endProbability = this.lastEndProbability;
     }
+    this.continuation.push(piece);
+    this.outbox.push(event);
+  }
+
+  /** A parent's event, re-emitted at time 0, advancing the state as it advanced the parent's. */
+  private adopt(event: InheritedEvent): void {
+    const piece: Piece =
+      event.type === "phase" ? { text: "", tokens: 0 } : { text: event.text, tokens: event.tokens };
+    if (event.type !== "phase" && event.tokenIds) piece.ids = event.tokenIds;
+    switch (event.type) {
+      case "delta":
+        if (this.phase === "opening" && event.phase === "thinking") {
+          // The parent's own phase event says when it answered without thinking.
+          this.openingText += event.text;
+          if (this.openingText.includes(this.settings.format.start)) this.phase = "thinking";
+        }
+        if (event.phase === "thinking") {
+          this.generatedThinking += event.tokens;
+          this.thinkingText += event.text;
+        } else {
+          this.answerTokens += event.tokens;
+        }
+        break;
+      case "injection":
+        if (event.kind === "wait") {
+          this.waits = event.waitNumber ?? this.waits + 1;
+          this.injectedThinking += event.tokens;
+          this.thinkingText += event.text;
+        } else if (event.kind === "insert") {
+          if (this.phase !== "answer") {
+            this.injectedThinking += event.tokens;
+            this.thinkingText += event.text;
+          }
+        } else {
+          this.closeTokens += event.tokens;
+          this.forcedEnd = event.kind === "forced_end";
+        }
+        break;
+      case "phase":
+        this.phase = "answer";
+        this.closedAt = 0;
+        break;
+    }
+    if (event.type !== "phase") this.continuation.push(piece);
+    this.outbox.push({ ...event, time: 0 });
+  }
+
+  /** A fork's own text: thinking (counted against the budget, as a wait is) or answer, by where it branched. */
+  private insertText(piece: Piece): void {
+    const thinking = this.phase !== "answer";
+    if (thinking) {
+      this.injectedThinking += piece.tokens;
+      this.thinkingText += piece.text;
+    }
+    const event: InjectionEvent = {
+      type: "injection",
+      kind: "insert",
+      text: piece.text,
+      tokens: piece.tokens,
+      thinkingTokenIndex: this.thinkingTokens - (thinking ? piece.tokens : 0),
+      reason: "fork_insert",
+      time: this.time(),
+    };
+    if (piece.ids) event.tokenIds = piece.ids;
     this.continuation.push(piece);
     this.outbox.push(event);
   }

@@ -4,6 +4,7 @@ export * from "./formats.ts";
 export * from "./settings.ts";
 export * from "./delimiter-matcher.ts";
 export * from "./engine.ts";
+export * from "./fork-point.ts";
 export * from "./run-transcript.ts";
 export * from "./chat-templates.ts";
 export * from "./families.ts";

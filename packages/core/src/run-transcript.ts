@@ -12,6 +12,14 @@ import type {
  * continuation text, its segments, and the final stats. Segments concatenate
  * to `text` exactly; consecutive deltas of one phase share a segment.
  */
+/** Segments that are thinking text: generated, or injected before the close (waits, eliminations, the budget message). */
+const THINKING_SEGMENTS: ReadonlySet<string> = new Set([
+  "thinking",
+  "wait",
+  "elimination",
+  "budget_message",
+]);
+
 export class RunTranscript {
   readonly segments: Segment[] = [];
   stats: RunStats | null = null;
@@ -54,25 +62,34 @@ export class RunTranscript {
     return this.parts.join("");
   }
 
-  /** Only the thinking, as `reasoning_content` in chat responses (injections before the close included, the close not). */
+  /** Only the thinking, as `reasoning_content` in chat responses (injections before the close and inserts included, the close not). */
   get thinkingText(): string {
-    return this.segments
-      .filter(
-        (s) =>
-          s.type === "thinking" ||
-          s.type === "wait" ||
-          s.type === "elimination" ||
-          s.type === "budget_message",
-      )
+    return this.inPhase("thinking")
       .map((s) => s.text)
       .join("");
   }
 
   get answerText(): string {
-    return this.segments
-      .filter((s) => s.type === "answer")
+    return this.inPhase("answer")
       .map((s) => s.text)
       .join("");
+  }
+
+  /**
+   * The segments of one phase. A fork's insert belongs to the thinking
+   * before the answer has begun (a close or answer text), to the answer after.
+   */
+  private inPhase(phase: "thinking" | "answer"): Segment[] {
+    const out: Segment[] = [];
+    let answering = false;
+    for (const segment of this.segments) {
+      const thinking = THINKING_SEGMENTS.has(segment.type);
+      if (segment.type !== "insert" && !thinking) answering = true;
+      const inAnswer = segment.type === "answer" || (segment.type === "insert" && answering);
+      const inThinking = thinking || (segment.type === "insert" && !answering);
+      if (phase === "answer" ? inAnswer : inThinking) out.push(segment);
+    }
+    return out;
   }
 
   summary(): BudgetForcingSummary {
@@ -82,9 +99,12 @@ export class RunTranscript {
     const waitTokens = sum("wait") + sum("elimination");
     // The budget message belongs to the forced close it announces, so it is no thinking token.
     const closeTokens = sum("end") + sum("forced_end") + sum("budget_message");
+    const thinkingInserts = this.inPhase("thinking")
+      .filter((s) => s.type === "insert")
+      .reduce((n, s) => n + s.tokens, 0);
     return {
-      thinking_tokens: sum("thinking") + waitTokens,
-      injected_tokens: waitTokens + closeTokens,
+      thinking_tokens: sum("thinking") + waitTokens + thinkingInserts,
+      injected_tokens: waitTokens + closeTokens + sum("insert"),
       answer_tokens: sum("answer"),
       waits: this.segments.filter((s) => s.type === "wait").length,
       forced_end: this.segments.some((s) => s.type === "forced_end"),

@@ -24,6 +24,8 @@ export const InjectionKindSchema = Type.Union([
   Type.Literal("budget_message"),
   /** `eliminate`: the model's answer rejected, and the thinking goes on; counted as thinking, as a wait is. */
   Type.Literal("elimination"),
+  /** Text a fork inserted where it branched from its parent. */
+  Type.Literal("insert"),
 ]);
 export type InjectionKind = Static<typeof InjectionKindSchema>;
 
@@ -106,6 +108,11 @@ export const RunStartedEventSchema = Type.Object({
   capabilities: BackendCapabilitiesSchema,
   /** Whether token counts are exact (ids) or approximate (text-only backends). */
   tokenCountsExact: Type.Boolean(),
+  /**
+   * Set when the run is a fork: the events up to `at` continuation tokens are
+   * its parent's (replayed at time 0), then its own (an `insert`, if any, first).
+   */
+  fork: Type.Optional(Type.Object({ parentRunId: Type.String(), at: Count, insertTokens: Count })),
   time: Time,
 });
 export type RunStartedEvent = Static<typeof RunStartedEventSchema>;
@@ -145,6 +152,8 @@ export const InjectionReasonSchema = Type.Union([
   Type.Literal("stable_answer"),
   /** `eliminate`: the model tried to close with an answer, which was rejected. */
   Type.Literal("eliminated"),
+  /** A fork's own text, inserted where it branched from its parent. */
+  Type.Literal("fork_insert"),
 ]);
 export type InjectionReason = Static<typeof InjectionReasonSchema>;
 
@@ -269,6 +278,8 @@ export const SegmentTypeSchema = Type.Union([
   Type.Literal("budget_message"),
   Type.Literal("elimination"),
   Type.Literal("answer"),
+  /** A fork's inserted text (in the thinking before a close, in the answer after one). */
+  Type.Literal("insert"),
 ]);
 export type SegmentType = Static<typeof SegmentTypeSchema>;
 

@@ -11,7 +11,9 @@
  * - runs: starting a run, stored runs;
  * - socket: the page's WebSocket messages;
  * - experiments: experiments, their progress and results;
- * - errors: the error body.
+ * - errors: the error body;
+ * - steps: the thinking split into sentences, paragraphs and steps;
+ * - resample: resample analyses of a run (where its answer is decided).
  */
 export * from "./budget.ts";
 export * from "./backends.ts";
@@ -22,3 +24,5 @@ export * from "./socket.ts";
 export * from "./experiments.ts";
 export * from "./errors.ts";
 export * from "./event-log.ts";
+export * from "./steps.ts";
+export * from "./resample.ts";

@@ -29,10 +29,28 @@ export function QueryInteger(range: { minimum: number; maximum?: number }) {
 export const PromptModeSchema = Type.Union([Type.Literal("chat"), Type.Literal("raw")]);
 export type PromptMode = Static<typeof PromptModeSchema>;
 
+/**
+ * Start from another run's context instead of a prompt: its prompt plus its
+ * first `at` continuation tokens (generated and injected, as its events
+ * number them; 0 is right after the prompt), then `insert`.
+ */
+export const ForkSchema = Type.Object(
+  {
+    run_id: Type.String({ pattern: RUN_ID_PATTERN }),
+    at: Type.Integer({ minimum: 0 }),
+    insert: Type.Optional(Type.String({ maxLength: 20_000 })),
+  },
+  { additionalProperties: false },
+);
+export type Fork = Static<typeof ForkSchema>;
+
 /** Everything needed to start one run, from the page (WebSocket) or the runs API. */
 export const RunSpecSchema = Type.Object(
   {
-    prompt: Type.String({ minLength: 1, maxLength: 200_000 }),
+    /** The prompt; absent exactly when `fork` is given. */
+    prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 200_000 })),
+    /** Continue another run instead (its backend, model, prompt and unset settings carry over). */
+    fork: Type.Optional(ForkSchema),
     mode: Type.Optional(PromptModeSchema),
     /** A configured backend's id; the server's default when absent. Never a URL. */
     backend: Type.Optional(Type.String({ maxLength: 200 })),
@@ -99,6 +117,11 @@ const RunSummaryProperties = {
   answer: Type.String(),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
   experimentId: Type.Union([Type.String(), Type.Null()]),
+  /** The run this one was forked from, and after how many of its continuation tokens (absent in older exports). */
+  parentRunId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  forkAt: Type.Optional(Type.Union([Count, Type.Null()])),
+  /** The resample analysis this run is one sample of. */
+  resampleId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 };
 
 /** A stored run as listed. */
@@ -152,6 +175,8 @@ export const RunListQuerySchema = Type.Object(
     /** Leave out runs from this source (the page hides experiment runs unless asked). */
     exclude_source: Type.Optional(RunSourceSchema),
     experiment_id: Type.Optional(Type.String({ maxLength: 200 })),
+    /** Only the forks of this run. */
+    parent_run_id: Type.Optional(Type.String({ maxLength: 200 })),
     limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
     offset: Type.Optional(QueryInteger({ minimum: 0 })),
   },

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
+import type { Fork } from "@thinkscope/protocol";
 import pc from "picocolors";
 import { ThinkscopeError } from "@thinkscope/core";
 import type { BudgetForcingSummary } from "@thinkscope/protocol";
@@ -11,6 +12,9 @@ import { TerminalTrace } from "./terminal-trace.ts";
 interface RunOptions extends BudgetOptions {
   raw?: boolean;
   json?: boolean;
+  fork?: string;
+  at?: number;
+  insert?: string;
 }
 
 /** What `--json` prints: the same `budget_forcing` object as the HTTP API. */
@@ -25,29 +29,73 @@ export function registerRunCommand(program: Command): void {
     .command("run")
     .description("run one budget-forced generation and print it live, each injection marked")
     .argument(
-      "<prompt>",
+      "[prompt]",
       "the question (a user message), or with --raw the exact text to continue; - reads stdin",
     )
     .option("--raw", "the prompt is already templated: send it as is")
     .option(
+      "--fork <run_id>",
+      "continue a saved run instead of a prompt (its backend, model and settings, unless given)",
+    )
+    .option("--at <n>", "with --fork: after how many of its continuation tokens", forkPoint)
+    .option("--insert <text>", "with --fork: text to insert there before continuing")
+    .option(
       "--json",
       'print one JSON object { "text", "budget_forcing", "run_id" } instead of the live trace',
     );
-  addBudgetOptions(command).action(async (prompt: string, options: RunOptions) => {
-    process.exitCode = await runCommand(prompt, options);
-  });
+  addBudgetOptions(command).action(
+    async (prompt: string | undefined, options: RunOptions, self: Command) => {
+      // A fork keeps its parent's format unless one is given.
+      const formatGiven = self.getOptionValueSource("format") !== "default";
+      process.exitCode = await runCommand(prompt, options, formatGiven);
+    },
+  );
 }
 
-async function runCommand(promptArgument: string, options: RunOptions): Promise<number> {
+function forkPoint(value: string): number {
+  if (!/^\d+$/.test(value.trim()))
+    throw new InvalidArgumentError("Expected a whole number of tokens.");
+  return Number(value);
+}
+
+/** The prompt to run, or the run to fork: exactly one of them. */
+function promptOrFork(
+  promptArgument: string | undefined,
+  options: RunOptions,
+): { prompt: string } | { fork: Fork } {
+  if (options.fork === undefined) {
+    if (options.at !== undefined || options.insert !== undefined)
+      throw new InvalidArgumentError("--at and --insert need --fork.");
+    if (promptArgument === undefined)
+      throw new InvalidArgumentError("Give a prompt, or --fork RUN_ID --at N.");
+    const prompt = promptArgument === "-" ? readFileSync(0, "utf8") : promptArgument;
+    if (prompt.trim() === "") throw new InvalidArgumentError("The prompt is empty.");
+    return { prompt };
+  }
+  if (promptArgument !== undefined)
+    throw new InvalidArgumentError(
+      "Give a prompt or --fork, not both: a fork continues its parent's prompt.",
+    );
+  if (options.at === undefined) throw new InvalidArgumentError("--fork needs --at N.");
+  const fork: Fork = { run_id: options.fork, at: options.at };
+  if (options.insert !== undefined) fork.insert = options.insert;
+  return { fork };
+}
+
+async function runCommand(
+  promptArgument: string | undefined,
+  options: RunOptions,
+  formatGiven: boolean,
+): Promise<number> {
   // Everything a user can get wrong is checked before a model is loaded
   // (backends load their model lazily, on the first run).
   let settings;
   let services;
-  let prompt: string;
+  let source: { prompt: string } | { fork: Fork };
   try {
     settings = budgetSettingsFrom(options);
-    prompt = promptArgument === "-" ? readFileSync(0, "utf8") : promptArgument;
-    if (prompt.trim() === "") throw new InvalidArgumentError("The prompt is empty.");
+    source = promptOrFork(promptArgument, options);
+    if ("fork" in source && !formatGiven) delete settings.budgetForcing.format;
     const config = loadConfig({
       overrides: {
         ...(options.backend ? { backends: [options.backend] } : {}),
@@ -74,7 +122,7 @@ async function runCommand(promptArgument: string, options: RunOptions): Promise<
   try {
     const { budgetForcing, sampling } = settings;
     const run = await services.runService.start(
-      { prompt, mode: options.raw ? "raw" : "chat", budgetForcing, sampling, source: "cli" },
+      { ...source, mode: options.raw ? "raw" : "chat", budgetForcing, sampling, source: "cli" },
       { signal: abort.signal },
     );
     stopProgress();

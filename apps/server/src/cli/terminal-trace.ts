@@ -35,5 +35,7 @@ function tag(event: InjectionEvent): string {
     case "budget_message":
     case "elimination":
       return pc.bold(pc.black(pc.bgCyan(` ${label} `)));
+    case "insert":
+      return pc.bold(pc.black(pc.bgCyan(` ⤷${label} `)));
   }
 }

@@ -5,7 +5,7 @@
  * request (services/openai/run-input.ts).
  * Like the AI SDK's response schemas, they are deliberately partial.
  */
-import { BudgetForcingSchema } from "@thinkscope/protocol";
+import { BudgetForcingSchema, ForkSchema } from "@thinkscope/protocol";
 import { Type, type Static, type TSchema } from "typebox";
 import { BudgetForcingSummarySchema } from "@thinkscope/protocol";
 
@@ -25,18 +25,23 @@ const CommonFields = {
   stream: Nullable(Type.Boolean()),
   stream_options: Nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }, Open)),
   budget_forcing: Type.Optional(BudgetForcingSchema),
+  /** Extension: continue a stored run instead of `prompt`/`messages` (a budget-forced run). */
+  fork: Type.Optional(ForkSchema),
 };
 
 export const CompletionRequestSchema = Type.Object(
   {
     ...CommonFields,
     // Strings, lists of strings or token ids are all valid upstream; a budget-forced run takes one string.
-    prompt: Type.Union([
-      Type.String(),
-      Type.Array(Type.String()),
-      Type.Array(Type.Integer()),
-      Type.Array(Type.Array(Type.Integer())),
-    ]),
+    // Absent only with `fork`.
+    prompt: Type.Optional(
+      Type.Union([
+        Type.String(),
+        Type.Array(Type.String()),
+        Type.Array(Type.Integer()),
+        Type.Array(Type.Array(Type.Integer())),
+      ]),
+    ),
   },
   Open,
 );
@@ -56,7 +61,8 @@ export const ChatCompletionRequestSchema = Type.Object(
   {
     ...CommonFields,
     max_completion_tokens: Nullable(Type.Integer({ minimum: 0 })),
-    messages: Type.Array(ChatMessageSchema, { minItems: 1 }),
+    // Absent only with `fork`.
+    messages: Type.Optional(Type.Array(ChatMessageSchema, { minItems: 1 })),
     /** Extension: a family chat template that overrides the model's own (budget-forced runs). */
     chat_template: Type.Optional(Type.String({ maxLength: 100 })),
   },

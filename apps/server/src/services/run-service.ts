@@ -19,6 +19,8 @@
 import {
   BudgetForcingRun,
   InvalidRequestError,
+  ThinkscopeError,
+  cutAtToken,
   RunTranscript,
   countCloseTokens,
   countPromptTokens,
@@ -30,6 +32,7 @@ import type {
   BudgetCeilings,
   BudgetForcing,
   EngineEvent,
+  Fork,
   PromptMode,
   ResolvedSettings,
   RunErrorEvent,
@@ -50,6 +53,7 @@ import type { RunOutcome, RunStore } from "../store/run-store.ts";
 import { StorageError } from "../store/storage-error.ts";
 import { stopAnswerAt } from "./answer-stop.ts";
 import { renderChatPrompt, renderChatTemplate } from "./chat-prompt.ts";
+import { resolveFork, type ForkOrigin } from "./fork-input.ts";
 
 export interface RunInput {
   /** Chat: the user's message (unless `messages` is given); raw: the exact text to continue. */
@@ -73,6 +77,10 @@ export interface RunInput {
   reference?: string;
   /** Report each run's lowest group log-probability over this many tokens (a confidence vote). */
   confidenceWindow?: number;
+  /** Continue another run instead of a prompt (`prompt` and `messages` absent). */
+  fork?: Fork;
+  /** The resample analysis this run is a sample of. */
+  resampleId?: string;
   /**
    * Chat: whether the prompt opens the thinking (default). A plain API
    * request sends the model's own template as it is, and the model opens its
@@ -142,9 +150,10 @@ export class RunService {
    * Operator limits come first: a budget above a cap is a 400, a client
    * over its concurrent runs a 429, and the run's slot is held until it is stored.
    */
-  async start(input: RunInput, options: StartOptions = {}): Promise<ActiveRun> {
+  async start(request: RunInput, options: StartOptions = {}): Promise<ActiveRun> {
     const { admission } = this.deps;
-    if (!admission) return this.open(input, options);
+    const { input, origin } = this.forkOf(request);
+    if (!admission) return this.open(input, options, origin);
     const admitted = {
       ...input,
       budgetForcing: admission.checkBudgets(input.budgetForcing),
@@ -152,7 +161,7 @@ export class RunService {
     };
     const release = admission.acquire(options.client);
     try {
-      const run = await this.open(admitted, options);
+      const run = await this.open(admitted, options, origin);
       void run.done.then(release, release);
       return run;
     } catch (error) {
@@ -167,13 +176,14 @@ export class RunService {
    * without a session or anything generated or stored. Throws the 400 the
    * run would get.
    */
-  async preview(input: RunInput, options: Pick<StartOptions, "entry"> = {}): Promise<RunPreview> {
+  async preview(request: RunInput, options: Pick<StartOptions, "entry"> = {}): Promise<RunPreview> {
+    const { input, origin } = this.forkOf(request);
     const admitted = {
       ...input,
       budgetForcing: this.deps.admission?.checkBudgets(input.budgetForcing) ?? input.budgetForcing,
       budgetCeilings: this.deps.admission?.budgetCeilings(),
     };
-    const { entry, sampling, renderedPrompt } = await this.render(admitted, options);
+    const { entry, sampling, renderedPrompt } = await this.render(admitted, options, origin);
     const { backend } = entry;
     const tokenize = backend.capabilities.tokenizer ? backend.tokenize?.bind(backend) : undefined;
     const tokenizeSpecial =
@@ -203,9 +213,34 @@ export class RunService {
     };
   }
 
+  /** The backend and model a fork of this run runs on; 404 when there is no such run. */
+  forkParent(runId: string): { backend: string; model: string | null } {
+    const parent = this.deps.store.get(runId);
+    if (!parent) {
+      throw new ThinkscopeError("run_not_found", `No run ${runId} to fork.`, { status: 404 });
+    }
+    return { backend: parent.backend, model: parent.model };
+  }
+
+  /** A fork's input resolved against its parent (found in the store), or the input as it is. */
+  private forkOf(input: RunInput): { input: RunInput; origin: ForkOrigin | null } {
+    if (!input.fork) return { input, origin: null };
+    return resolveFork(input, input.fork, this.deps.store);
+  }
+
   /** The backend and the exact prompt text for a run; bad settings are refused before any round trip. */
-  private async render(input: RunInput, options: Pick<StartOptions, "entry">) {
+  private async render(
+    input: RunInput,
+    options: Pick<StartOptions, "entry">,
+    origin: ForkOrigin | null,
+  ) {
     const entry = options.entry ?? this.deps.backends.get(input.backend);
+    if (origin && entry.id !== origin.parent.backend) {
+      throw new InvalidRequestError(
+        "invalid_fork",
+        `A fork runs on its parent's backend (${origin.parent.backend}), not ${entry.id}: its token ids are that model's.`,
+      );
+    }
     const messages = chatMessages(input);
     const sampling = toCoreSampling(input.sampling ?? {});
     const format = resolveSettings(input.budgetForcing ?? {}, sampling).format;
@@ -222,13 +257,27 @@ export class RunService {
     return { entry, messages, sampling, renderedPrompt };
   }
 
-  private async open(input: RunInput, options: StartOptions): Promise<ActiveRun> {
+  private async open(
+    input: RunInput,
+    options: StartOptions,
+    origin: ForkOrigin | null,
+  ): Promise<ActiveRun> {
     const { backends } = this.deps;
     const store = options.unstored ? UNSTORED : this.deps.store;
-    const { entry, messages, sampling, renderedPrompt } = await this.render(input, options);
+    const { entry, messages, sampling, renderedPrompt } = await this.render(input, options, origin);
     const session = await entry.backend.openSession({ model: input.model, signal: options.signal });
     try {
       const id = newRunId();
+      const fork = origin && {
+        parentRunId: origin.parent.id,
+        at: origin.at,
+        insert: origin.insert,
+        inherited: await cutAtToken(
+          origin.parent.events,
+          origin.at,
+          session.detokenize?.bind(session),
+        ),
+      };
       const run = await BudgetForcingRun.prepare(session, entry.backend.capabilities, {
         prompt: renderedPrompt,
         budgetForcing: input.budgetForcing,
@@ -238,6 +287,7 @@ export class RunService {
         ...(input.confidenceWindow !== undefined
           ? { confidenceWindow: input.confidenceWindow }
           : {}),
+        ...(fork ? { fork } : {}),
         ...runLimits(input),
       });
       const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;
@@ -248,13 +298,20 @@ export class RunService {
           source: input.source,
           backend: entry.id,
           model,
-          prompt: input.mode === "raw" ? renderedPrompt : displayPrompt(messages),
+          prompt: origin
+            ? origin.parent.prompt
+            : input.mode === "raw"
+              ? renderedPrompt
+              : displayPrompt(messages),
           renderedPrompt,
-          mode: input.mode,
+          mode: origin ? origin.parent.mode : input.mode,
           budgetForcing: input.budgetForcing ?? {},
           sampling: input.sampling ?? {},
           stop: input.stop,
           experimentId: input.experimentId ?? null,
+          parentRunId: origin?.parent.id ?? null,
+          forkAt: origin?.at ?? null,
+          resampleId: input.resampleId ?? null,
         },
         (fault) => active.storageFailed(fault),
       );
@@ -516,7 +573,9 @@ export class ActiveRun {
 
 /** A protocol `RunSpec` (the page, the runs API) as a run input. */
 export function runInputFromSpec(spec: RunSpec, source: RunSource): RunInput {
-  const input: RunInput = { prompt: spec.prompt, mode: spec.mode ?? "chat", source };
+  const input: RunInput = { mode: spec.mode ?? "chat", source };
+  if (spec.prompt !== undefined) input.prompt = spec.prompt;
+  if (spec.fork !== undefined) input.fork = spec.fork;
   if (spec.backend !== undefined) input.backend = spec.backend;
   if (spec.model !== undefined) input.model = spec.model;
   if (spec.budget_forcing !== undefined) input.budgetForcing = spec.budget_forcing;

@@ -196,6 +196,14 @@ export class ExperimentStore {
     return (this.statements.items.all(id) as ItemRow[]).map(toItem);
   }
 
+  /** The reference answer of the problem a run was made for, when it was an experiment's. */
+  referenceOf(runId: string): string | null {
+    const row = this.statements.problemOfRun.get(runId) as
+      { problems: string; problem: number } | undefined;
+    if (!row) return null;
+    return (JSON.parse(row.problems) as Problem[])[row.problem]?.answer ?? null;
+  }
+
   /** Pending and failed items, in run order (a problem's settings and samples together). */
   runnableItems(id: string): ItemRecord[] {
     return (this.statements.runnable.all(id) as ItemRow[]).map(toItem);
@@ -377,6 +385,8 @@ function prepareStatements(db: Database) {
   const item =
     "experiment_id = @id AND problem = @problem AND setting = @setting AND sample = @sample";
   return {
+    problemOfRun: statement(`SELECT e.problems, i.problem FROM experiment_items i
+      JOIN experiments e ON e.id = i.experiment_id WHERE i.run_id = ? LIMIT 1`),
     insert: statement(`INSERT INTO experiments
       (id, created_at, updated_at, name, status, preset, backend, model, dataset, problems, spec, owner_pid)
       VALUES (@id, @created_at, @updated_at, @name, @status, @preset, @backend, @model, @dataset, @problems,

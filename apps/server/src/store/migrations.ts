@@ -253,6 +253,32 @@ export const MIGRATIONS: Migration[] = [
       db.exec("ALTER TABLE experiment_items ADD COLUMN confidence REAL;");
     },
   },
+  {
+    version: 9,
+    name: "forks and resample analyses",
+    up(db) {
+      // A fork keeps its parent's id even when the parent is deleted: the text it
+      // inherited is in its own events.
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+        ALTER TABLE runs ADD COLUMN fork_at INTEGER;
+        -- The resample analysis a fork was sampled for, if any.
+        ALTER TABLE runs ADD COLUMN resample_id TEXT;
+        CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+
+        -- A resample analysis, kept whole as JSON (ResampleAnalysis) and rewritten as it progresses.
+        CREATE TABLE resample_analyses (
+          id TEXT PRIMARY KEY,
+          run_id TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          status TEXT NOT NULL,
+          data TEXT NOT NULL,
+          owner_pid INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX resample_analyses_run ON resample_analyses (run_id, created_at);
+      `);
+    },
+  },
 ];
 
 export function detectFeatures(db: Database): StoreFeatures {

@@ -68,6 +68,11 @@ export interface NewRun {
   /** Answer stop strings (OpenAI `stop`), kept with the settings. */
   stop?: string[];
   experimentId?: string | null;
+  /** The run this one forked from, and after how many of its continuation tokens. */
+  parentRunId?: string | null;
+  forkAt?: number | null;
+  /** The resample analysis this run is a sample of. */
+  resampleId?: string | null;
 }
 
 export interface RunOutcome {
@@ -88,6 +93,8 @@ export interface RunQuery {
   /** Leave out runs from this source. */
   excludeSource?: RunSource;
   experimentId?: string;
+  /** Forks of this run. */
+  parentRunId?: string;
   limit?: number;
   offset?: number;
 }
@@ -128,6 +135,9 @@ interface RunRow {
   error_code: string | null;
   error_message: string | null;
   experiment_id: string | null;
+  parent_run_id: string | null;
+  fork_at: number | null;
+  resample_id: string | null;
   owner_pid: number | null;
   import_id: string | null;
 }
@@ -341,6 +351,9 @@ export class RunStore {
         mode: run.mode,
         settings: JSON.stringify(settings),
         experiment_id: run.experimentId ?? null,
+        parent_run_id: run.parentRunId ?? null,
+        fork_at: run.forkAt ?? null,
+        resample_id: run.resampleId ?? null,
         owner_pid: process.pid,
       },
       log: new LogBuilder(),
@@ -474,6 +487,33 @@ export class RunStore {
       )
       .all({ ...params, limit, offset }) as RunRow[];
     return { runs: rows.map((row) => this.summaryOf(row)), total };
+  }
+
+  /**
+   * A run's family: its root (the first ancestor still stored) and every
+   * fork below it, oldest first; empty when the run is not stored.
+   */
+  family(id: string): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `WITH RECURSIVE
+          up(id, parent, depth) AS (
+            SELECT id, parent_run_id, 0 FROM runs WHERE id = @id AND ${VISIBLE}
+            UNION ALL
+            SELECT r.id, r.parent_run_id, up.depth + 1 FROM runs r JOIN up ON r.id = up.parent
+            WHERE up.depth < 1000
+          ),
+          root(id) AS (SELECT id FROM up ORDER BY depth DESC LIMIT 1),
+          down(id) AS (
+            SELECT id FROM root
+            UNION
+            SELECT r.id FROM runs r JOIN down ON r.parent_run_id = down.id
+          )
+        SELECT * FROM runs WHERE id IN (SELECT id FROM down) AND ${VISIBLE}
+        ORDER BY created_at, row`,
+      )
+      .all({ id }) as RunRow[];
+    return rows.map((row) => this.summaryOf(row));
   }
 
   /** A run as it is now: what is written, and what this process still has queued for it. */
@@ -748,6 +788,7 @@ export class RunStore {
     equal("backend", query.backend);
     equal("source", query.source);
     equal("experiment_id", query.experimentId);
+    equal("parent_run_id", query.parentRunId);
     if (query.excludeSource !== undefined) {
       clauses.push("source != @exclude_source");
       params.exclude_source = query.excludeSource;
@@ -792,6 +833,9 @@ function importedParams(run: RunDetail, id: string, importId: string) {
     error_code: run.error?.code ?? null,
     error_message: run.error?.message ?? null,
     experiment_id: run.experimentId,
+    parent_run_id: run.parentRunId ?? null,
+    fork_at: run.forkAt ?? null,
+    resample_id: run.resampleId ?? null,
     import_id: importId,
   };
 }
@@ -836,14 +880,16 @@ function prepareStatements(db: Database, fts: boolean) {
   return {
     insertRun: statement(`INSERT INTO runs
       (id, created_at, updated_at, status, source, backend, model, prompt, rendered_prompt, mode, settings,
-       experiment_id, owner_pid)
+       experiment_id, parent_run_id, fork_at, resample_id, owner_pid)
       VALUES (@id, @created_at, @updated_at, @status, @source, @backend, @model, @prompt, @rendered_prompt, @mode,
-       @settings, @experiment_id, @owner_pid)`),
+       @settings, @experiment_id, @parent_run_id, @fork_at, @resample_id, @owner_pid)`),
     insertImported: statement(`INSERT INTO runs
       (id, created_at, updated_at, status, source, backend, model, prompt, rendered_prompt, mode, settings,
-       summary, text_z, answer, error_code, error_message, experiment_id, import_id)
+       summary, text_z, answer, error_code, error_message, experiment_id, parent_run_id, fork_at, resample_id,
+       import_id)
       VALUES (@id, @created_at, @updated_at, @status, @source, @backend, @model, @prompt, @rendered_prompt, @mode,
-       @settings, @summary, @text_z, @answer, @error_code, @error_message, @experiment_id, @import_id)`),
+       @settings, @summary, @text_z, @answer, @error_code, @error_message, @experiment_id, @parent_run_id, @fork_at,
+       @resample_id, @import_id)`),
     finishRun:
       statement(`UPDATE runs SET updated_at = @updated_at, status = @status, summary = @summary,
       text_z = @text_z, answer = @answer, error_code = @error_code, error_message = @error_message, owner_pid = NULL
@@ -899,6 +945,9 @@ function toSummary(row: RunRow): RunSummary {
     answer: row.answer,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     experimentId: row.experiment_id,
+    parentRunId: row.parent_run_id,
+    forkAt: row.fork_at,
+    resampleId: row.resample_id,
   };
 }
 

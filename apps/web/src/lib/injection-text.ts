@@ -26,7 +26,9 @@ export function describeInjection(
           ? "budget message"
           : mark.kind === "elimination"
             ? "eliminated"
-            : "model closed";
+            : mark.kind === "insert"
+              ? "inserted"
+              : "model closed";
   let why: string;
   switch (mark.reason) {
     case "min_thinking_tokens":
@@ -63,9 +65,16 @@ export function describeInjection(
     case "grace":
       why = `The thinking went past the budget under grace_tokens${start?.graceTokens ? ` (${formatCount(start.graceTokens)})` : ""} to finish its sentence or line; then the close was forced.`;
       break;
+    case "fork_insert":
+      why = "This branch was forked here from its parent run, and this text inserted.";
+      break;
   }
   const kindText =
-    mark.kind === "end" ? "Close re-appended by Thinkscope" : "Injected by Thinkscope";
+    mark.kind === "end"
+      ? "Close re-appended by Thinkscope"
+      : mark.kind === "insert"
+        ? "Inserted where this branch was forked"
+        : "Injected by Thinkscope";
   const tip = [
     `${kindText}: ${quote(mark.text)} (${formatCount(mark.tokens)} token${mark.tokens === 1 ? "" : "s"})`,
     `At thinking token ${formatCount(mark.thinkingTokenIndex)}, ${formatMs(mark.time)} into the run`,

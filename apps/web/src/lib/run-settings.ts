@@ -134,7 +134,7 @@ const REFUSED_FIELD: Partial<Record<string, SettingField>> = {
  */
 export function runProblems(spec: RunSpec, room: ContextRoom | null): SettingProblem[] {
   const problems: SettingProblem[] = [];
-  if (spec.prompt.trim() === "") {
+  if (!spec.fork && (spec.prompt ?? "").trim() === "") {
     problems.push({ field: "prompt", code: "invalid_prompt", message: "Write a prompt to run." });
   }
   const { budget_forcing = {}, sampling = {} } = spec;

@@ -4,7 +4,7 @@ import type { TraceState } from "../lib/trace-fold.ts";
 export type LiveRunStatus =
   "sending" | "running" | "completed" | "aborted" | "error" | "interrupted";
 
-export type RunGroup = "playground" | "compare";
+export type RunGroup = "playground" | "compare" | "lab";
 
 /** A run this page started and is following over the WebSocket. */
 export interface LiveRun {

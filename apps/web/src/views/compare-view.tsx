@@ -178,7 +178,7 @@ const CompareColumn = memo(function CompareColumn({
           Final answer{" "}
           <VerdictBadge
             answer={answer}
-            reference={referenceFromPrompt(run.spec.prompt)}
+            reference={referenceFromPrompt(run.spec.prompt ?? "")}
             pending={live || !trace.finish}
           />
         </h4>

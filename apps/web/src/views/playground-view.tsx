@@ -65,7 +65,7 @@ function PlaygroundResults() {
           events={run.events}
           trace={run.trace}
           streaming={isActive(run)}
-          reference={referenceFromPrompt(run.spec.prompt)}
+          reference={referenceFromPrompt(run.spec.prompt ?? "")}
         />
       ) : (
         <div className="panel empty-state">

@@ -6,6 +6,7 @@ import { navigate } from "../lib/hash-route.ts";
 import { PlayedRun } from "../components/playback/played-run.tsx";
 import { TraceLegend } from "../components/trace/trace-legend.tsx";
 import { referenceFromPrompt } from "../lib/answer-check.ts";
+import { TraceLab } from "../components/lab/trace-lab.tsx";
 
 /** A stored run, drawn from its recorded events with the same marks and chart as a live one. */
 export function ReplayView({ runId, onClose }: { runId: string; onClose(): void }) {
@@ -99,6 +100,7 @@ export function ReplayView({ runId, onClose }: { runId: string; onClose(): void 
         reference={referenceFromPrompt(detail.prompt)}
         startAtEnd
       />
+      <TraceLab key={detail.id} detail={detail} />
     </div>
   );
 }

@@ -76,6 +76,11 @@ export class EmbeddedSession implements GenerationSession {
     return this.ctx.model.tokenize(text, options.special);
   }
 
+  async detokenize(ids: number[]): Promise<string> {
+    this.assertOpen();
+    return this.ctx.model.detokenize(asTokens(ids), true);
+  }
+
   async *generate(request: GenerateRequest): AsyncGenerator<GenerationEvent> {
     this.assertOpen();
     if (this.active) {

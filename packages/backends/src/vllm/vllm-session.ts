@@ -69,6 +69,16 @@ export class VllmSession implements GenerationSession {
     return vllmTokenize(this.ctx, text);
   }
 
+  async detokenize(ids: number[]): Promise<string> {
+    const url = joinUrl(this.ctx.rootUrl, "/detokenize");
+    const answer = await this.ctx.client.json<VllmDetokenizeResponse>(url, {
+      body: { model: this.ctx.model, tokens: ids },
+    });
+    if (typeof answer.prompt !== "string")
+      throw malformedError(this.ctx.client.errors, url, "no `prompt` text");
+    return answer.prompt;
+  }
+
   async close(): Promise<void> {
     this.closing.abort(new DOMException("The session was closed.", "AbortError"));
   }

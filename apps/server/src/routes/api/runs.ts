@@ -27,11 +27,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request) => {
-      const { experiment_id, exclude_source, ...query } = request.query;
+      const { experiment_id, exclude_source, parent_run_id, ...query } = request.query;
       return runStore.list({
         ...query,
         experimentId: experiment_id,
         excludeSource: exclude_source,
+        parentRunId: parent_run_id,
       });
     },
   );
@@ -41,7 +42,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     "/api/runs/export",
     { schema: { querystring: Type.Omit(RunListQuerySchema, ["limit", "offset"]) } },
     async (request, reply) => {
-      const { experiment_id, exclude_source, ...query } = request.query;
+      const { experiment_id, exclude_source, parent_run_id, ...query } = request.query;
       const stamp = new Date().toISOString().slice(0, 10);
       return reply
         .type("application/x-ndjson; charset=utf-8")
@@ -52,6 +53,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
               ...query,
               experimentId: experiment_id,
               excludeSource: exclude_source,
+              parentRunId: parent_run_id,
             }),
           ),
         );

@@ -10,7 +10,7 @@
  */
 import { Readable, pipeline } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { ThinkscopeError } from "@thinkscope/core";
+import { InvalidRequestError, ThinkscopeError } from "@thinkscope/core";
 import { errorBody } from "@thinkscope/protocol";
 import type { FastifyBaseLogger, FastifyReply } from "fastify";
 import type { BackendRegistry, ResolvedModel } from "../../backends/registry.ts";
@@ -26,6 +26,7 @@ import type { RunInput } from "../run-service.ts";
 import {
   chatRunInput,
   completionRunInput,
+  requireMessages,
   unhonouredError,
   unhonouredParameter,
 } from "./run-input.ts";
@@ -99,7 +100,14 @@ export class OpenAIService {
 
   /** `POST /v1/completions`. Resolves to the reply once it is sent or streaming has ended. */
   async completions(body: CompletionRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const resolved = await this.deps.backends.resolveModel(body.model);
+    if (body.prompt === undefined && !body.fork) {
+      throw new InvalidRequestError(
+        "invalid_prompt",
+        "`prompt` is required (or `fork`).",
+        "prompt",
+      );
+    }
+    const resolved = await this.resolve(body);
     const thinking = this.thinking("/completions", body, resolved);
     if (thinking === "forward") return this.forward("/completions", body, resolved, reply);
     return this.run(
@@ -114,10 +122,24 @@ export class OpenAIService {
 
   /** `POST /v1/chat/completions`. */
   async chatCompletions(body: ChatCompletionRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const resolved = await this.deps.backends.resolveModel(body.model);
+    if (!body.fork) requireMessages(body.messages);
+    const resolved = await this.resolve(body);
     const thinking = this.thinking("/chat/completions", body, resolved);
     if (thinking === "forward") return this.forward("/chat/completions", body, resolved, reply);
     return this.run("chat", chatRunInput(body, thinking), thinking, body, resolved, reply);
+  }
+
+  /** The backend and model a request names; a fork that names none runs on its parent's. */
+  private async resolve(body: CompletionRequest | ChatCompletionRequest): Promise<ResolvedModel> {
+    if (!body.fork || (body.model !== undefined && body.model !== "")) {
+      return this.deps.backends.resolveModel(body.model);
+    }
+    const parent = this.deps.runs.forkParent(body.fork.run_id);
+    return {
+      entry: this.deps.backends.get(parent.backend),
+      model: parent.model ?? undefined,
+      aliased: false,
+    };
   }
 
   /**
@@ -134,7 +156,7 @@ export class OpenAIService {
     const thinking = thinkingRequest(body, backend.capabilities.contextLength);
     const unhonoured = unhonouredParameter(body);
     if (unhonoured === undefined) return thinking;
-    if (thinking.budgeted) {
+    if (thinking.budgeted || body.fork) {
       throw unhonouredError(
         unhonoured,
         "a run with a thinking budget does not honour it. Send the request without budget_forcing " +

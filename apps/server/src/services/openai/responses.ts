@@ -117,6 +117,8 @@ export function chatResponse(run: ActiveRun, context: ResponseContext): ChatComp
 /** Turns a run's events into streaming chunks, in order. */
 export class ChunkEncoder {
   private sentRole = false;
+  /** The answer has begun: a fork's insertion from here on is answer text. */
+  private answering = false;
 
   constructor(
     private readonly context: ResponseContext,
@@ -132,9 +134,11 @@ export class ChunkEncoder {
     }
     switch (event.type) {
       case "delta":
+        if (event.phase === "answer") this.answering = true;
         if (event.text !== "") chunks.push(this.textChunk(event.phase, event.text));
         break;
       case "injection":
+        if (event.kind === "end" || event.kind === "forced_end") this.answering = true;
         chunks.push(this.injectionChunk(event.kind, event.text));
         break;
       default:
@@ -182,11 +186,18 @@ export class ChunkEncoder {
 
   private injectionChunk(kind: InjectionKind, text: string): object {
     if (this.context.endpoint === "completion") return this.chunk({ text, injected: kind });
-    // A wait is part of the thinking; a close is in neither the thinking nor the answer.
-    // What is injected inside the thinking is part of the reasoning the model saw.
-    const delta =
-      kind === "wait" || kind === "budget_message" || kind === "elimination"
-        ? { reasoning_content: text, reasoning: text }
+    // What is injected inside the thinking is part of the reasoning the model saw (a wait, an
+    // elimination, the budget message, a fork's insertion made while thinking); a fork's insertion
+    // into the answer is answer; a close is in neither the thinking nor the answer.
+    const thinking =
+      kind === "wait" ||
+      kind === "budget_message" ||
+      kind === "elimination" ||
+      (kind === "insert" && !this.answering);
+    const delta = thinking
+      ? { reasoning_content: text, reasoning: text }
+      : kind === "insert"
+        ? { content: text }
         : {};
     return this.chunk({ delta, injected: kind, injected_text: text });
   }

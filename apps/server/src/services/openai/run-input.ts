@@ -30,6 +30,7 @@ const HONOURED = new Set([
   "max_tokens",
   "max_completion_tokens",
   "budget_forcing",
+  "fork",
   "chat_template",
   "thinking_token_budget",
   "thinking_budget_tokens",
@@ -93,6 +94,10 @@ export function unhonouredError(field: string, why: string): InvalidRequestError
 }
 
 export function completionRunInput(body: CompletionRequest, thinking: ThinkingRequest): RunInput {
+  if (body.fork) {
+    if (body.prompt !== undefined) throw eitherPromptOrFork("prompt");
+    return { ...common(body, thinking), fork: body.fork, mode: "raw" };
+  }
   let prompt = body.prompt;
   if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === "string")
     prompt = prompt[0];
@@ -107,13 +112,39 @@ export function completionRunInput(body: CompletionRequest, thinking: ThinkingRe
 }
 
 export function chatRunInput(body: ChatCompletionRequest, thinking: ThinkingRequest): RunInput {
+  if (body.fork) {
+    if (body.messages !== undefined) throw eitherPromptOrFork("messages");
+    return { ...common(body, thinking), fork: body.fork, mode: "chat" };
+  }
   const input: RunInput = {
     ...common(body, thinking),
-    messages: toChatMessages(body.messages),
+    messages: toChatMessages(requireMessages(body.messages)),
     mode: "chat",
   };
   if (body.chat_template !== undefined) input.chatTemplate = body.chat_template;
   return input;
+}
+
+function eitherPromptOrFork(field: "prompt" | "messages"): InvalidRequestError {
+  return new InvalidRequestError(
+    "invalid_fork",
+    `Give either \`${field}\` or \`fork\`, not both: a fork continues its parent's prompt.`,
+    field,
+  );
+}
+
+/** Messages, which only a fork may leave out. */
+export function requireMessages(
+  messages: ChatCompletionRequest["messages"],
+): NonNullable<ChatCompletionRequest["messages"]> {
+  if (!messages) {
+    throw new InvalidRequestError(
+      "invalid_messages",
+      "`messages` is required (or `fork`).",
+      "messages",
+    );
+  }
+  return messages;
 }
 
 function common(body: CommonRequest, thinking: ThinkingRequest): Omit<RunInput, "mode"> {
@@ -151,12 +182,14 @@ function common(body: CommonRequest, thinking: ThinkingRequest): Omit<RunInput, 
 }
 
 /** OpenAI messages to plain text turns (text parts joined; `developer` is a system turn). */
-export function toChatMessages(messages: ChatCompletionRequest["messages"]): ChatMessage[] {
+export function toChatMessages(
+  messages: NonNullable<ChatCompletionRequest["messages"]>,
+): ChatMessage[] {
   return messages.map(toChatMessage);
 }
 
 function toChatMessage(
-  message: ChatCompletionRequest["messages"][number],
+  message: NonNullable<ChatCompletionRequest["messages"]>[number],
   index: number,
 ): ChatMessage {
   const role = message.role === "developer" ? "system" : message.role;

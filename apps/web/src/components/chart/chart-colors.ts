@@ -7,6 +7,7 @@ export const INJECTION_COLOR: Record<InjectionKind, string> = {
   end: "var(--end-line)",
   budget_message: "var(--method-line)",
   elimination: "var(--method-line)",
+  insert: "var(--insert-line)",
 };
 
 export const INJECTION_SHORT: Record<InjectionKind, string> = {
@@ -15,6 +16,7 @@ export const INJECTION_SHORT: Record<InjectionKind, string> = {
   end: "end",
   budget_message: "msg",
   elimination: "not",
+  insert: "ins",
 };
 
 /** Run colours for comparisons: none of them amber, red or green, which mean injections. */
