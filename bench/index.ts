@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   classroom: () => import("./classroom-load.ts"),
   page: () => import("./page-streaming.ts"),
   hostile: () => import("./hostile-client.ts"),
+  methods: () => import("./methods-comparison.ts"),
 };
 
 const wanted = process.argv.slice(2);

@@ -184,6 +184,7 @@ describe(".dockerignore", () => {
       "packages/core/src/index.ts",
       "tsconfig.base.json",
       "models/tiny-reasoner.gguf",
+      "models/tiny-reasoner-rl.gguf",
     ];
     expect(needed.filter((path) => dockerignore.ignores(path))).toEqual([]);
   });

@@ -88,14 +88,20 @@ def tensors_of(model):
     return out
 
 
-def export(model, path):
+DESCRIPTIONS = {
+    "tiny-reasoner": "Thinkscope tiny reasoner: a ~1M-parameter character-level model trained on synthetic "
+                     "addition with think-tags traces, for offline budget-forcing demos only.",
+    "tiny-reasoner-rl": "Thinkscope tiny reasoner, sharpened twin: the tiny reasoner fine-tuned on its own "
+                        "correct and short samples (rejection-sampling fine-tuning), for offline demos only.",
+}
+
+
+def export(model, path, name="tiny-reasoner"):
     cfg = model.cfg
     kvs = [
         kv("general.architecture", T_STRING, "llama"),
-        kv("general.name", T_STRING, "tiny-reasoner"),
-        kv("general.description", T_STRING,
-           "Thinkscope tiny reasoner: a ~1M-parameter character-level model trained on synthetic "
-           "addition with think-tags traces, for offline budget-forcing demos only."),
+        kv("general.name", T_STRING, name),
+        kv("general.description", T_STRING, DESCRIPTIONS[name]),
         kv("general.license", T_STRING, "MIT"),
         kv("general.alignment", T_UINT32, ALIGN),
         kv("general.file_type", T_UINT32, 0),  # all F32
@@ -155,13 +161,13 @@ def parity_cases(model, max_new=64):
         p = task.prompt_text(a, b)
         think = run(model, [task.encode(p)], waits=0, ctx=768)[0]["text"].split("</think>")[0]
         texts.append(("Wait after the quick pass %d+%d" % (a, b), p + think + "Wait"))
-    for (a, b), waits in [(probs[6], 1), (probs[7], 2)]:  # "Wait" after 1 and 2 checks (long contexts)
+    for (a, b), waits in [(probs[6], 1), (probs[7], 2), (probs[10], 4)]:  # "Wait" after 1, 2, 4 checks
         p = task.prompt_text(a, b)
         think = run(model, [task.encode(p)], waits=waits, ctx=768)[0]["text"].split("</think>")[0]
         texts.append(("Wait after %d checks %d+%d" % (waits, a, b), p + think + "Wait"))
     a, b = probs[9]
     p = task.prompt_text(a, b)
-    r = run(model, [task.encode(p)], waits=1, cap=60, ctx=768)[0]
+    r = run(model, [task.encode(p)], waits=1, cap=110, ctx=768)[0]  # inside the first check
     texts.append(("forced close mid-check %d+%d" % (a, b), p + r["text"].split("Final Answer:")[0] + "Final Answer:"))
     a, b = probs[8]
     texts.append(("raw text with special tokens %d+%d" % (a, b), task.prompt_text(a, b) + "%d + %d = " % (a, b)))
@@ -180,10 +186,11 @@ def main():
     ap.add_argument("--out", default="../../models/tiny-reasoner.gguf")
     ap.add_argument("--parity", default=None, help="default: next to --out, .parity.json")
     ap.add_argument("--max-new", type=int, default=128)
+    ap.add_argument("--name", default="tiny-reasoner", choices=sorted(DESCRIPTIONS))
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     model = load(args.ckpt)
-    n = export(model, args.out)
+    n = export(model, args.out, args.name)
     print("wrote %s (%d bytes)" % (args.out, n))
     ppath = args.parity or args.out[:-len(".gguf")] + ".parity.json"
     cases = parity_cases(model, args.max_new)

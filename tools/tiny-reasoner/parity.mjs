@@ -5,8 +5,8 @@
 // For each parity case: tokenize the text with special tokens parsed, compare
 // with torch's prompt ids, greedy-decode (temperature 0) until eos or as many
 // tokens as torch produced, and compare the ids. Exit code 1 on any mismatch.
-// Also runs budget forcing end to end on a few held-out problems (0 vs 2 waits)
-// as a smoke test of the Wait path.
+// Also runs budget forcing end to end on a few held-out problems
+// as a smoke test of the Wait path (0 to 3 waits).
 import path from "node:path";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -58,13 +58,13 @@ for (const c of cases) {
     }
 }
 
-// Budget forcing smoke test: 0 vs 2 waits on a few held-out problems.
+// Budget forcing smoke test: 0 to 3 waits on a few held-out problems.
 const heldoutPath = path.join(path.dirname(modelPath), "tiny-reasoner.heldout.jsonl");
 if (fs.existsSync(heldoutPath) && !process.env.PARITY_ONLY) {
     const rows = fs.readFileSync(heldoutPath, "utf8").trim().split("\n").slice(0, 20).map((l) => JSON.parse(l));
     const endThink = model.tokenize("</think>", true)[0];
     const waitIds = model.tokenize("Wait", true);
-    for (const waits of [0, 2]) {
+    for (const waits of [0, 1, 2, 3]) {
         let correct = 0;
         let example = "";
         for (const r of rows) {

@@ -19,10 +19,7 @@ from model import Config, TinyLlama
 
 
 def example(rng, heldout):
-    while True:
-        a, b = task.rand_operand(rng), task.rand_operand(rng)
-        if (a, b) not in heldout:
-            break
+    a, b = task.train_problem(rng, heldout)
     pr, co, masked = task.make_trace(a, b, rng)
     p_ids, c_ids = task.encode(pr), task.encode(co)
     ids = p_ids + c_ids
@@ -71,17 +68,16 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ffn", type=int, default=384)
     ap.add_argument("--seed", type=int, default=task.TRAIN_SEED)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="ckpt.pt")
     ap.add_argument("--save-every", type=int, default=250)
     ap.add_argument("--stop-at", type=int, default=None, help="stop after this many steps of the --steps schedule")
     ap.add_argument("--init-from", default=None, help="start from this checkpoint's weights (fresh optimizer)")
     ap.add_argument("--quick-noise", type=float, default=task.QUICK_NOISE)
-    ap.add_argument("--checks-weights", default=None, help="comma-separated weights of 0..6 checks per trace")
+    ap.add_argument("--quick-format", choices=["pairs", "columns", "inline"], default=task.QUICK_FORMAT)
     args = ap.parse_args()
     task.QUICK_NOISE = args.quick_noise
-    if args.checks_weights:
-        task.N_CHECKS_WEIGHTS = [float(x) for x in args.checks_weights.split(",")]
+    task.QUICK_FORMAT = args.quick_format
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

@@ -49,6 +49,7 @@ const all = files.flatMap(blocks);
 /** Blocks this machine cannot run, each with why. Matched by a line of the block. */
 const NOT_RUN: Array<[RegExp, string]> = [
   [/^npm (start|test|run )/m, "the project's own commands: CI runs them"],
+  [/\bnpm start\b/, "starts a server that runs until stopped (this test runs one of its own)"],
   [/docker|kubectl/, "needs Docker or Kubernetes and, for vLLM, a GPU"],
   [/^# \.env/m, "an environment file, not a command"],
   [/"model": "Qwen\/Qwen3-8B"/, "addresses the GPU deployment's vLLM model"],

@@ -433,10 +433,76 @@ describe("a server stopped while an experiment runs", () => {
   });
 });
 
+describe("a sweep over models", () => {
+  it("runs each model's settings on the backend that lists it, labelled by model", async () => {
+    const before = { adder: adder.sessions.length, guesser: secondGuesser.sessions.length };
+    const response = await create(server.app, {
+      dataset: GENERATED,
+      sweep: { model: ["adder-model", "second-guesser-model"], num_waits: [0, 1] },
+      samples: 2,
+    });
+    expect(response.statusCode).toBe(201);
+    const created = response.json() as ExperimentDetail;
+    expect(created.model).toBeNull();
+    expect(
+      created.spec.settings.map(({ label, model, backend }) => ({ label, model, backend })),
+    ).toEqual([
+      { label: "model=adder-model num_waits=0", model: "adder-model", backend: "adder" },
+      { label: "model=adder-model num_waits=1", model: "adder-model", backend: "adder" },
+      {
+        label: "model=second-guesser-model num_waits=0",
+        model: "second-guesser-model",
+        backend: "second-guesser",
+      },
+      {
+        label: "model=second-guesser-model num_waits=1",
+        model: "second-guesser-model",
+        backend: "second-guesser",
+      },
+    ]);
+    const done = await finished(server.app, created.id);
+    expect(done.status).toBe("completed");
+    // 4 problems x 2 settings x 2 samples on each backend.
+    expect(adder.sessions.length - before.adder).toBe(16);
+    expect(secondGuesser.sessions.length - before.guesser).toBe(16);
+    // Each setting's answers come from its own model: the adder says 12, the second guesser 5.
+    for (const row of done.results.problems) {
+      expect(row.settings.map((cell) => cell.answers)).toEqual([
+        ["12", "12"],
+        ["12", "12"],
+        ["5", "5"],
+        ["5", "5"],
+      ]);
+    }
+  });
+
+  async function refused(payload: object) {
+    const response = await create(server.app, payload);
+    expect(response.statusCode).toBe(400);
+    return response.json().error as { code: string; message: string };
+  }
+
+  it("refuses a model no backend lists, and a backend id in place of a model", async () => {
+    expect(await refused({ dataset: GENERATED, sweep: { model: ["gpt-5"] } })).toMatchObject({
+      code: "model_not_found",
+      message: expect.stringContaining("adder-model"),
+    });
+    expect(await refused({ dataset: GENERATED, sweep: { model: ["adder"] } })).toMatchObject({
+      code: "invalid_sweep",
+      message: expect.stringContaining("names a backend, not a model"),
+    });
+  });
+});
+
 describe("presets", () => {
   it("lists the presets and runs one on a named backend, with its own slice and settings", async () => {
     const presets = (await server.app.inject({ url: "/api/experiments/presets" })).json();
-    expect(presets.presets.map((p: { id: string }) => p.id)).toContain("tiny-reasoner");
+    expect(presets.presets.map((p: { id: string }) => p.id)).toEqual([
+      "tiny-reasoner",
+      "s1-curve",
+      "rl-vs-base",
+      "sequential-vs-parallel",
+    ]);
 
     const response = await create(server.app, {
       preset: "tiny-reasoner",
@@ -457,8 +523,10 @@ describe("presets", () => {
       },
     });
     expect(created.spec.prompt).toEqual({ mode: "chat", template: "{problem}" });
-    expect(created.spec.settings.map((s) => s.varied.num_waits)).toEqual([0, 1, 2, 4, 6, 2, 2, 2]);
-    expect(created.progress.total).toBe(3 * 8 * 3);
+    expect(created.spec.settings.map((s) => s.varied.num_waits)).toEqual([
+      0, 1, 2, 3, 4, 6, 6, 6, 6,
+    ]);
+    expect(created.progress.total).toBe(3 * 9 * 3);
     await finished(server.app, created.id);
 
     // Overrides: a sweep replaces the preset's settings; sampling merges field by field.
@@ -471,8 +539,19 @@ describe("presets", () => {
     });
     const overridden = custom.json() as ExperimentDetail;
     expect(overridden.spec.settings.map((s) => s.label)).toEqual(["num_waits=0", "num_waits=3"]);
-    expect(overridden.spec.sampling).toEqual({ temperature: 0.6, top_p: 0.95, seed: 5 });
+    expect(overridden.spec.sampling).toEqual({ temperature: 0.3, top_p: 0.95, seed: 5 });
     await finished(server.app, overridden.id);
+  });
+
+  it("says which models a preset that sweeps models needs when no backend serves them", async () => {
+    const response = await create(server.app, { preset: "rl-vs-base", backend: "adder" });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatchObject({
+      code: "model_not_found",
+      message: expect.stringContaining(
+        "THINKSCOPE_BACKEND=embedded:models/tiny-reasoner.gguf,embedded:models/tiny-reasoner-rl.gguf",
+      ),
+    });
   });
 
   it("says which model a preset needs when no backend serves it", async () => {

@@ -115,17 +115,47 @@ describe("thinkscope experiment", () => {
       { num_waits: 0, max_thinking_tokens: 768 },
       { num_waits: 1, max_thinking_tokens: 768 },
       { num_waits: 2, max_thinking_tokens: 768 },
+      { num_waits: 3, max_thinking_tokens: 768 },
       { num_waits: 4, max_thinking_tokens: 768 },
       { num_waits: 6, max_thinking_tokens: 768 },
-      { num_waits: 2, max_thinking_tokens: 64 },
-      { num_waits: 2, max_thinking_tokens: 128 },
-      { num_waits: 2, max_thinking_tokens: 192 },
+      { num_waits: 6, max_thinking_tokens: 128 },
+      { num_waits: 6, max_thinking_tokens: 192 },
+      { num_waits: 6, max_thinking_tokens: 256 },
     ]);
-    // The counting model thinks 26 tokens and 8 more per wait: 42 with two
-    // waits, inside every cap (the tiny reasoner's check is what the caps cut).
+    // The counting model thinks 26 tokens and 8 more per wait: 74 with six
+    // waits, inside every cap (the tiny reasoner's checks are what the caps cut).
     expect(output.settings.map((s) => s.mean_thinking_tokens)).toEqual([
-      26, 34, 42, 58, 74, 42, 42, 42,
+      26, 34, 42, 50, 58, 74, 74, 74, 74,
     ]);
+  });
+
+  it("--preset rl-vs-base runs the bundled model and its sharpened twin side by side", async () => {
+    const result = await thinkscope(
+      "experiment",
+      "--preset",
+      "rl-vs-base",
+      "--limit",
+      "2",
+      "--samples",
+      "4",
+      "--json",
+    );
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout) as ExperimentResultsDocument;
+    expect(output.model).toBeNull();
+    expect(output.settings.map((s) => s.setting.label)).toEqual([
+      "model=tiny-reasoner",
+      "model=tiny-reasoner-rl",
+    ]);
+    // One embedded backend per model file, each setting on its own.
+    const [base, twin] = output.settings;
+    expect(base!.setting.backend).not.toBe(twin!.setting.backend);
+    for (const setting of output.settings) {
+      expect(setting.pass_at_k).toHaveLength(4);
+      expect(setting.mean_waits).toBe(0);
+    }
+    // Left alone, the base closes after its quick pass; the twin learned to check it first.
+    expect(twin!.mean_thinking_tokens!).toBeGreaterThan(base!.mean_thinking_tokens! + 40);
   });
 
   it("prints a table without --json", async () => {
@@ -149,6 +179,19 @@ describe("thinkscope experiment", () => {
     const sweep = await thinkscope("experiment", "--generate", "count=2", "--sweep", "colour=1,2");
     expect(sweep.code).toBe(2);
     expect(sweep.stderr).toMatch(/Unknown sweep field "colour"/);
+    expect(sweep.stderr).toMatch(/model, max_thinking_tokens/);
+
+    const models = await thinkscope(
+      "experiment",
+      "--backend",
+      backend,
+      "--generate",
+      "count=2",
+      "--sweep",
+      "model=no-such-model",
+    );
+    expect(models.code).toBe(2);
+    expect(models.stderr).toMatch(/The model "no-such-model" is not served here/);
 
     const bad = join(dataDir, "bad.jsonl");
     await writeFile(bad, '{"problem": "a", "answer": 1}\n{"problem": "b"}\n');
@@ -163,5 +206,54 @@ describe("thinkscope experiment", () => {
     const none = await thinkscope("experiment");
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--dataset FILE, --generate/);
+  });
+
+  it("--set and --sweep reach nested method fields by dotted path, keeping what --set gave", async () => {
+    const result = await thinkscope(
+      "experiment",
+      "--backend",
+      backend,
+      "--dataset",
+      dataset,
+      "--set",
+      "eliminate.verifier=reference",
+      "--set",
+      "budget_message=Time is up.",
+      "--sweep",
+      "eliminate.attempts=0,2",
+      "--json",
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout) as ExperimentResultsDocument;
+    expect(output.settings.map((s) => s.setting.budget_forcing)).toEqual([
+      {
+        format: "think-tags",
+        budget_message: "Time is up.",
+        eliminate: { verifier: "reference", attempts: 0 },
+      },
+      {
+        format: "think-tags",
+        budget_message: "Time is up.",
+        eliminate: { verifier: "reference", attempts: 2 },
+      },
+    ]);
+    // The reference verifier got each problem's answer: no run was refused.
+    expect(output.settings.map((s) => s.samples)).toEqual([2, 2]);
+  });
+
+  it("--sweep refuses a field that is not one, naming the dotted form", async () => {
+    const result = await thinkscope(
+      "experiment",
+      "--backend",
+      backend,
+      "--dataset",
+      dataset,
+      "--sweep",
+      "colour.shade=1,2",
+      "--json",
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Unknown sweep field "colour.shade"/);
   });
 });

@@ -116,6 +116,7 @@ describe("results", () => {
       waits: 0,
       forcedEnd: tokens >= 100,
       withinBudget: tokens <= (setting === 0 ? 100 : 400),
+      confidence: null,
       error: null,
     };
   }

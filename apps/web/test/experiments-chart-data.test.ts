@@ -4,6 +4,7 @@ import {
   log2Ticks,
   logAxisFits,
   metricsView,
+  passAtKCrossover,
   passAtKRows,
   passAtKSeries,
   scalingPoints,
@@ -123,6 +124,56 @@ describe("experiment chart data", () => {
     expect(passAtKRows(results)[0]).not.toHaveProperty("s1");
   });
 
+  it("marks the first k where the curve behind at pass@1 takes the lead (Yue et al.'s crossover)", () => {
+    const series = [
+      { setting: 0, label: "tiny-reasoner" },
+      { setting: 1, label: "tiny-reasoner-rl" },
+    ];
+    const rows = (pairs: [number, number][]) => pairs.map(([s0, s1], i) => ({ k: i + 1, s0, s1 }));
+    // The twin leads at pass@1; equal at k = 3 is not yet a crossing; the base leads from k = 4.
+    expect(
+      passAtKCrossover(
+        rows([
+          [20, 40],
+          [35, 50],
+          [55, 55],
+          [70, 60],
+          [80, 62],
+        ]),
+        series,
+      ),
+    ).toEqual({ k: 4, overtaker: series[0], overtaken: series[1] });
+    // The leader stays ahead: nothing to mark.
+    expect(
+      passAtKCrossover(
+        rows([
+          [20, 40],
+          [50, 60],
+        ]),
+        series,
+      ),
+    ).toBeNull();
+    // Tied at pass@1, or more than two curves: no single crossover to mark.
+    expect(
+      passAtKCrossover(
+        rows([
+          [30, 30],
+          [40, 50],
+        ]),
+        series,
+      ),
+    ).toBeNull();
+    expect(
+      passAtKCrossover(
+        rows([
+          [20, 40],
+          [90, 50],
+        ]),
+        [...series, { setting: 2, label: "x" }],
+      ),
+    ).toBeNull();
+  });
+
   it("shows the three s1 metrics with their units and definitions", () => {
     const [control, scaling, performance] = metricsView(twoSettingResults().s1_metrics);
     expect(control).toMatchObject({ name: "Control", value: "100%" });
@@ -163,6 +214,10 @@ describe("experiment chart data", () => {
       '"Hmm" · min 64',
     );
     expect(shortLabel(setting(0, {}))).toBe("base");
+    expect(shortLabel({ ...setting(0, {}), model: "tiny-reasoner-rl" })).toBe("tiny-reasoner-rl");
+    expect(shortLabel({ ...setting(0, { num_waits: 2 }), model: "tiny-reasoner" })).toBe(
+      "tiny-reasoner · 2 waits",
+    );
     expect(shortLabel(setting(0, { final_answer_prefix: "Answer:" }))).toBe(
       "final_answer_prefix=Answer:",
     );

@@ -303,3 +303,38 @@ describe("the page's fold of engine events", () => {
     ]);
   });
 });
+
+describe("the page's fold of the methods beyond s1", () => {
+  it("keeps probes and eliminations as marks, matching the engine's own transcript", async () => {
+    const backend = new ScriptedBackend({
+      replies: ["5 + 7 = 11\n</think>", "11}", "no: 12\n</think>", "12}", "The answer is 12."],
+    });
+    const session = await backend.openSession();
+    const run = await BudgetForcingRun.prepare(session, backend.capabilities, {
+      prompt: "<think>\n",
+      budgetForcing: {
+        eliminate: { attempts: 1 },
+        early_exit: { probe_every: 1000, stable: 2 },
+        budget_message: "Time is up.",
+      },
+    });
+    const events: EngineEvent[] = [];
+    const transcript = new RunTranscript();
+    for await (const event of run.events()) {
+      events.push(event);
+      transcript.apply(event);
+    }
+    const trace = foldAll(events);
+    expect(trace.probes.map((p) => [p.trigger, p.answer])).toEqual([
+      ["end_attempt", "11"],
+      ["end_attempt", "12"],
+    ]);
+    expect(trace.injections.map((m) => [m.kind, m.reason])).toEqual([
+      ["elimination", "eliminated"],
+      ["end", "model_end"],
+    ]);
+    // A probe is no text: the page's text is the engine's, and eliminations count as thinking.
+    expect(traceText(trace)).toBe(transcript.text);
+    expect(trace.thinkingInjected).toBe(transcript.summary().injected_tokens - trace.closeTokens);
+  });
+});

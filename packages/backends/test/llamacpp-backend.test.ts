@@ -228,6 +228,7 @@ describe("llama.cpp backend endpoints", () => {
       logprobs: true,
       tokenizer: true,
       persistentSequence: false,
+      suppress: true,
       contextLength: 8192,
     });
     const session = await backend.openSession({});

@@ -35,6 +35,13 @@ export interface GenerateRequest {
    * Only honoured when `capabilities.logprobs` is true.
    */
   probeTokenIds?: number[];
+  /**
+   * Words the model must not write in this request, each with and without a
+   * leading space. Only sent when `capabilities.suppress` is true.
+   */
+  suppressWords?: string[];
+  /** Report each generated token's log-probability. Only sent when `capabilities.tokenLogprobs` is true. */
+  tokenLogprobs?: boolean;
   /** Aborting must stop the upstream generation promptly (within a second). */
   signal: AbortSignal;
 }
@@ -50,6 +57,8 @@ export type GenerationEvent =
       tokenCount: number;
       /** One entry per token when `probeTokenIds` was honoured: P(any probe id) at that step. */
       probeProbabilities?: number[];
+      /** One entry per token when `tokenLogprobs` was asked: the log-probability of the token generated. */
+      logprobs?: number[];
     }
   | {
       type: "finish";

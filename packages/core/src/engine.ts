@@ -26,6 +26,12 @@ import type {
 import { DelimiterMatcher } from "./delimiter-matcher.ts";
 import { InvalidRequestError, ThinkscopeError } from "./errors.ts";
 import { closeTexts, forcedCloseText, promptOpensThinking } from "./formats.ts";
+import { assertBackendSupports } from "./methods/backend-support.ts";
+import { SentenceEndWatch } from "./methods/grace.ts";
+import { StableAnswer, probeAnswer, type ProbeResult } from "./methods/answer-probe.ts";
+import { eliminationText, judgeAnswer } from "./methods/elimination.ts";
+import { GroupConfidence } from "./methods/group-confidence.ts";
+import { CHARACTERS_PER_TOKEN, LoopWatch, characterUnits } from "./methods/loop-guard.ts";
 import { resolveSettings } from "./settings.ts";
 
 export interface RunRequest {
@@ -38,6 +44,13 @@ export interface RunRequest {
   budgetForcing?: BudgetForcing;
   sampling?: Partial<SamplingSettings>;
   runId?: string;
+  /** The problem's reference answer, known in experiments: `eliminate` with `verifier: "reference"` needs it. */
+  reference?: string;
+  /**
+   * Report the lowest mean token log-probability over this many consecutive
+   * generated tokens (`lowestGroupLogprob`), for an experiment's confidence vote.
+   */
+  confidenceWindow?: number;
   /** A cap on thinking plus answer together (OpenAI's `max_completion_tokens`). */
   maxCompletionTokens?: number;
   /** A thinking budget left out takes all the room instead of the default (plain API requests). */
@@ -102,6 +115,8 @@ export class BudgetForcingRun {
     readonly prompt: string,
     readonly settings: ResolvedSettings,
     private readonly plan: TokenPlan,
+    private readonly reference: string | undefined,
+    private readonly confidenceWindow: number | undefined,
   ) {}
 
   static async prepare(
@@ -115,6 +130,19 @@ export class BudgetForcingRun {
     // Validate the settings once without the context so a bad request is
     // refused before any tokenizer round-trip, then again with the real limits.
     const unfitted = resolveSettings(request.budgetForcing ?? {}, request.sampling);
+    assertBackendSupports(unfitted, capabilities);
+    if (request.confidenceWindow !== undefined && capabilities.tokenLogprobs !== true) {
+      throw new InvalidRequestError(
+        "unsupported_by_backend",
+        "vote: a confidence vote needs each token's log-probability, which this backend does not report; vote by majority here.",
+      );
+    }
+    if (unfitted.eliminate?.verifier === "reference" && request.reference === undefined) {
+      throw new InvalidRequestError(
+        "reference_required",
+        'eliminate.verifier "reference" needs the problem\'s reference answer, which only an experiment knows; use "none" here.',
+      );
+    }
     const plan = await TokenPlan.create(session, capabilities, request.prompt, unfitted.format);
     const settings = resolveSettings(request.budgetForcing ?? {}, request.sampling, {
       contextLength: capabilities.contextLength,
@@ -133,6 +161,8 @@ export class BudgetForcingRun {
       request.prompt,
       settings,
       plan,
+      request.reference,
+      request.confidenceWindow,
     );
   }
 
@@ -141,7 +171,11 @@ export class BudgetForcingRun {
   }
 
   events(options: RunOptions = {}): AsyncGenerator<EngineEvent> {
-    const driver = new RunDriver(this.session, this.settings, this.plan, options);
+    const driver = new RunDriver(this.session, this.settings, this.plan, {
+      ...options,
+      reference: this.reference,
+      confidenceWindow: this.confidenceWindow,
+    });
     const started: RunStartedEvent = {
       type: "run.started",
       runId: this.runId,
@@ -227,9 +261,13 @@ class TokenPlan {
   }
 
   /** The most a close can take: the forced one (delimiter and lead-in) or the natural one. */
-  async closeTokens({ format, finalAnswerPrefix }: ResolvedSettings): Promise<number> {
+  async closeTokens(settings: ResolvedSettings): Promise<number> {
+    const { format, finalAnswerPrefix, budgetMessage, graceTokens } = settings;
     const closes = closeTexts(format, finalAnswerPrefix).map((text) => this.piece(text, true));
-    return Math.max(...(await Promise.all(closes)).map((piece) => piece.tokens));
+    const close = Math.max(...(await Promise.all(closes)).map((piece) => piece.tokens));
+    // A forced close may come after the grace and with the budget message: the context holds both.
+    const message = budgetMessage ? (await this.piece(`\n${budgetMessage}`, false)).tokens : 0;
+    return close + message + (graceTokens ?? 0);
   }
 
   /** Injected strings repeat (every "Wait"): each is tokenized once per run. */
@@ -249,11 +287,14 @@ class TokenPlan {
   }
 }
 
-type Outcome = "end" | "eos" | "length";
+/** How a request ended: the model's close, its end of sequence, the token cap, or the engine cut it (`interrupt`). */
+type Outcome = "end" | "eos" | "length" | "interrupt";
 
 /** One upstream request's parameters, decided by the driver's state. */
 interface RequestPlan {
   thinking: boolean;
+  /** Thinking past the budget under `grace_tokens`: cut at the first sentence or line end. */
+  grace?: boolean;
   maxTokens: number;
   stopIds: number[];
   stopStrings: string[];
@@ -268,6 +309,9 @@ interface RequestState {
   promptTokens: number;
   generated: number;
   sawEnd: boolean;
+  /** Set when the engine cuts the request short to force the close, with the close's reason. */
+  interrupt: InjectionReason | null;
+  sentenceEnd: SentenceEndWatch | null;
 }
 
 /**
@@ -291,6 +335,18 @@ class RunDriver {
   /** The model's probability of closing at the step that ended the last request, when known. */
   private lastEndProbability: number | undefined;
   private answerRequested = false;
+  private graceStarted = false;
+  /** Why the engine cut the last request short, until the close consumes it. */
+  private interruptReason: InjectionReason | null = null;
+  private readonly loopWatch: LoopWatch | null;
+  private readonly stableAnswer: StableAnswer | null;
+  private readonly reference: string | undefined;
+  /** The thinking-token count at which early exit probes next. */
+  private nextProbeAt = Infinity;
+  private probes = 0;
+  private probeTokens = 0;
+  private readonly eliminatedAnswers: string[] = [];
+  private readonly confidence: GroupConfidence | null;
 
   private generatedThinking = 0;
   private injectedThinking = 0;
@@ -308,10 +364,20 @@ class RunDriver {
     private readonly session: GenerationSession,
     private readonly settings: ResolvedSettings,
     private readonly plan: TokenPlan,
-    options: RunOptions,
+    options: RunOptions & { reference?: string; confidenceWindow?: number },
   ) {
+    this.reference = options.reference;
+    this.confidence =
+      options.confidenceWindow === undefined ? null : new GroupConfidence(options.confidenceWindow);
+    const exit = settings.earlyExit;
+    this.stableAnswer = exit ? new StableAnswer(exit.stable) : null;
+    if (exit) this.nextProbeAt = exit.probeEvery;
     this.clock = options.clock ?? (() => Date.now());
     this.startedAt = this.clock();
+    const guard = settings.loopGuard;
+    // Without ids the watch reads characters, so its window is in characters too.
+    const scale = plan.exact ? 1 : CHARACTERS_PER_TOKEN;
+    this.loopWatch = guard ? new LoopWatch(guard.window * scale, guard.repeats) : null;
     if (options.signal) {
       if (options.signal.aborted) this.abort.abort();
       else options.signal.addEventListener("abort", () => this.abort.abort(), { once: true });
@@ -366,6 +432,11 @@ class RunDriver {
               outcome = "end";
               break;
             }
+            if (request.state.interrupt) {
+              outcome = "interrupt";
+              this.interruptReason = request.state.interrupt;
+              break;
+            }
           }
         } finally {
           // Leaving early (a delimiter found in the text, an abort) cancels the upstream request.
@@ -416,19 +487,44 @@ class RunDriver {
     if (this.phase !== "answer") {
       if (outcome === "end" || outcome === "eos") {
         await this.endAttempt(outcome === "eos" ? "backend_stop" : "model_end");
+      } else if (outcome === "interrupt") {
+        await this.forceClose(this.interruptReason ?? "max_thinking_tokens");
+        this.interruptReason = null;
       }
+    }
+    // A probe point reached, by generated tokens or by a wait that jumped past it.
+    if (
+      this.phase === "thinking" &&
+      this.thinkingTokens >= this.nextProbeAt &&
+      this.thinkingTokens < settings.maxThinkingTokens
+    ) {
+      const every = settings.earlyExit!.probeEvery;
+      this.nextProbeAt = (Math.floor(this.thinkingTokens / every) + 1) * every;
+      const { stable } = await this.probe("periodic");
+      if (stable) await this.forceClose("stable_answer");
     }
     if (this.phase !== "answer") {
       const remaining = settings.maxThinkingTokens - this.thinkingTokens;
       if (remaining > 0) {
         return {
           thinking: true,
-          maxTokens: remaining,
+          // Early exit cuts the thinking into stretches of `probe_every`, a probe between each.
+          maxTokens: Math.min(remaining, this.nextProbeAt - this.thinkingTokens),
           stopIds: plan.endIds,
           stopStrings: plan.endStrings,
         };
       }
-      await this.close("forced_end", "max_thinking_tokens");
+      if (!this.graceStarted && (settings.graceTokens ?? 0) > 0) {
+        this.graceStarted = true;
+        return {
+          thinking: true,
+          grace: true,
+          maxTokens: settings.graceTokens!,
+          stopIds: plan.endIds,
+          stopStrings: plan.endStrings,
+        };
+      }
+      await this.forceClose(this.graceStarted ? "grace" : "max_thinking_tokens");
     }
     if (this.answerRequested) return outcome === "length" ? "length" : "stop";
     this.answerRequested = true;
@@ -452,6 +548,9 @@ class RunDriver {
       signal: this.abort.signal,
     };
     if (next.thinking && next.stopIds.length > 0) generate.probeTokenIds = next.stopIds;
+    if (this.confidence) generate.tokenLogprobs = true;
+    const suppress = this.settings.suppress ?? [];
+    if (next.thinking && suppress.length > 0) generate.suppressWords = suppress;
     this.upstreamRequests += 1;
     return {
       generate,
@@ -462,6 +561,8 @@ class RunDriver {
         promptTokens: this.plan.prompt.tokens + this.continuation.reduce((n, p) => n + p.tokens, 0),
         generated: 0,
         sawEnd: false,
+        interrupt: null,
+        sentenceEnd: next.grace ? new SentenceEndWatch() : null,
       },
     };
   }
@@ -485,7 +586,13 @@ class RunDriver {
       if (result.match) state.sawEnd = true;
     }
     state.generated += tokens;
+    if (this.confidence && event.logprobs) this.confidence.push(event.logprobs.slice(0, tokens));
     this.emitGenerated({ text, ids, tokens }, event.probeProbabilities);
+    if (state.sentenceEnd?.push(text) && !state.sawEnd) state.interrupt = "grace";
+    if (this.loopWatch && state.thinking && this.phase === "thinking" && !state.sawEnd) {
+      const units = this.plan.exact && ids ? ids : characterUnits(text);
+      if (this.loopWatch.push(units)) state.interrupt = "loop";
+    }
   }
 
   private finish(state: RequestState, outcome: Outcome, usage: GenerationUsage | undefined): void {
@@ -514,8 +621,24 @@ class RunDriver {
   /** The model tried to end its thinking: extend with a wait, or accept the close. */
   private async endAttempt(stopReason: InjectionReason): Promise<void> {
     const { settings } = this;
+    const eliminate = settings.eliminate;
+    const eliminating =
+      eliminate !== undefined && this.eliminatedAnswers.length < eliminate.attempts;
+    const probe = this.stableAnswer || eliminating ? await this.probe("end_attempt") : null;
+    if (eliminating && probe) {
+      if (judgeAnswer(probe.answer, eliminate.verifier, this.reference) === "accept") {
+        await this.close("end", stopReason);
+        return;
+      }
+      if (await this.eliminateAnswer(probe.answer!)) return;
+    }
     const belowMinimum = this.thinkingTokens < settings.minThinkingTokens;
     const wantsExtension = this.waits < settings.numWaits || belowMinimum;
+    // A wait would only make the model say again the answer it has settled on.
+    if (wantsExtension && !belowMinimum && probe?.stable) {
+      await this.forceClose("stable_answer");
+      return;
+    }
     if (wantsExtension && this.waits < settings.maxExtensions) {
       const text = settings.waitStrings[this.waits % settings.waitStrings.length]!;
       const wait = await this.plan.piece(text, false);
@@ -530,6 +653,62 @@ class RunDriver {
       }
     }
     await this.close("end", stopReason);
+  }
+
+  /** Inject the rejection of `answer` into the thinking; false when it would not fit the budget. */
+  private async eliminateAnswer(answer: string): Promise<boolean> {
+    const template = this.settings.eliminate!.text;
+    const piece = await this.plan.piece(eliminationText(template, answer), false);
+    if (this.thinkingTokens + piece.tokens > this.settings.maxThinkingTokens) return false;
+    this.injectedThinking += piece.tokens;
+    this.eliminatedAnswers.push(answer);
+    this.inject("elimination", piece, "eliminated");
+    this.thinkingText += piece.text;
+    return true;
+  }
+
+  /** Ask for the answer from the thinking so far, in a side request; recorded as a `probe` event. */
+  private async probe(
+    trigger: "periodic" | "end_attempt",
+  ): Promise<ProbeResult & { stable: boolean }> {
+    const { format, probeLeadIn, earlyExit } = this.settings;
+    const leadIn = forcedCloseText(format, this.thinkingText, probeLeadIn ?? "");
+    const piece = await this.plan.piece(leadIn, true);
+    const result = await probeAnswer(this.session, this.promptSoFar(piece), {
+      maxTokens: earlyExit?.probeTokens ?? 16,
+      stopIds: this.plan.answerStopIds,
+      signal: this.abort.signal,
+      exactCounts: this.plan.exact,
+    });
+    this.upstreamRequests += 1;
+    this.probes += 1;
+    this.probeTokens += result.tokens;
+    this.reprefilled += result.promptTokensEvaluated ?? 0;
+    this.cached += result.promptTokensCached ?? 0;
+    this.outbox.push({
+      type: "probe",
+      trigger,
+      answer: result.answer,
+      tokens: result.tokens,
+      thinkingTokenIndex: this.thinkingTokens,
+      time: this.time(),
+    });
+    return { ...result, stable: this.stableAnswer?.push(result.answer) ?? false };
+  }
+
+  /** The engine ends the thinking: the `budget_message` first when there is one, then the forced close. */
+  private async forceClose(reason: InjectionReason): Promise<void> {
+    const message = this.settings.budgetMessage ?? "";
+    if (message !== "") {
+      // On a line of its own, as the forced close's delimiter is.
+      const text =
+        this.thinkingText === "" || this.thinkingText.endsWith("\n") ? message : `\n${message}`;
+      const piece = await this.plan.piece(text, false);
+      this.closeTokens += piece.tokens;
+      this.inject("budget_message", piece, reason);
+      this.thinkingText += piece.text;
+    }
+    await this.close("forced_end", reason);
   }
 
   private async close(kind: "end" | "forced_end", reason: InjectionReason): Promise<void> {
@@ -563,13 +742,19 @@ class RunDriver {
       text: piece.text,
       tokens: piece.tokens,
       // The index is where the injection starts: waits already counted are excluded.
-      thinkingTokenIndex: this.thinkingTokens - (kind === "wait" ? piece.tokens : 0),
+      thinkingTokenIndex:
+        this.thinkingTokens - (kind === "wait" || kind === "elimination" ? piece.tokens : 0),
       reason,
       time: this.time(),
     };
     if (piece.ids) event.tokenIds = piece.ids;
     if (waitNumber !== undefined) event.waitNumber = waitNumber;
-    if (kind !== "forced_end" && this.lastEndProbability !== undefined) {
+    this.loopWatch?.reset();
+    // Only what the model's own end attempt triggered carries its probability of closing.
+    if (
+      (kind === "wait" || kind === "end" || kind === "elimination") &&
+      this.lastEndProbability !== undefined
+    ) {
       event.endProbability = this.lastEndProbability;
     }
     this.continuation.push(piece);
@@ -617,15 +802,17 @@ class RunDriver {
     else if (!start.startsWith(seen)) this.enterAnswer();
   }
 
-  private promptSoFar(): PromptInput {
+  /** The prompt of the next request; with `extra`, of a side request that goes on from here. */
+  private promptSoFar(extra?: Piece): PromptInput {
+    const pieces = extra ? [...this.continuation, extra] : this.continuation;
     // A backend may stream a token without its id (llama-server drops the id of a
     // token that ends in half a UTF-8 character); then only the text is whole.
-    if (this.plan.exact && this.continuation.every((p) => p.ids !== undefined || p.tokens === 0)) {
+    if (this.plan.exact && pieces.every((p) => p.ids !== undefined || p.tokens === 0)) {
       const tokens = [...(this.plan.prompt.ids ?? [])];
-      for (const piece of this.continuation) tokens.push(...(piece.ids ?? []));
+      for (const piece of pieces) tokens.push(...(piece.ids ?? []));
       return { tokens };
     }
-    return { text: this.plan.prompt.text + this.continuation.map((p) => p.text).join("") };
+    return { text: this.plan.prompt.text + pieces.map((p) => p.text).join("") };
   }
 
   private stats(): RunStats {
@@ -633,6 +820,7 @@ class RunDriver {
     const closedAt = this.closedAt ?? end;
     const generated = this.generatedThinking + this.answerTokens;
     const generatingMs = this.firstTokenAt === null ? 0 : end - this.firstTokenAt;
+    const confidence = this.confidence?.value() ?? null;
     return {
       thinkingTokensGenerated: this.generatedThinking,
       thinkingTokensInjected: this.injectedThinking,
@@ -640,6 +828,11 @@ class RunDriver {
       answerTokens: this.answerTokens,
       waits: this.waits,
       forcedEnd: this.forcedEnd,
+      graceTokensUsed: Math.max(0, this.thinkingTokens - this.settings.maxThinkingTokens),
+      probes: this.probes,
+      probeTokens: this.probeTokens,
+      ...(this.settings.eliminate ? { eliminatedAnswers: [...this.eliminatedAnswers] } : {}),
+      ...(confidence === null ? {} : { lowestGroupLogprob: confidence }),
       firstTokenMs: this.firstTokenAt,
       thinkingMs: closedAt,
       answerMs: this.closedAt === null ? 0 : end - this.closedAt,

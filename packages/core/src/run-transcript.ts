@@ -44,6 +44,7 @@ export class RunTranscript {
         };
         break;
       case "phase":
+      case "probe":
         break;
     }
   }
@@ -53,10 +54,16 @@ export class RunTranscript {
     return this.parts.join("");
   }
 
-  /** Only the thinking, as `reasoning_content` in chat responses (waits included, the close not). */
+  /** Only the thinking, as `reasoning_content` in chat responses (injections before the close included, the close not). */
   get thinkingText(): string {
     return this.segments
-      .filter((s) => s.type === "thinking" || s.type === "wait")
+      .filter(
+        (s) =>
+          s.type === "thinking" ||
+          s.type === "wait" ||
+          s.type === "elimination" ||
+          s.type === "budget_message",
+      )
       .map((s) => s.text)
       .join("");
   }
@@ -71,8 +78,10 @@ export class RunTranscript {
   summary(): BudgetForcingSummary {
     const sum = (type: SegmentType) =>
       this.segments.filter((s) => s.type === type).reduce((n, s) => n + s.tokens, 0);
-    const waitTokens = sum("wait");
-    const closeTokens = sum("end") + sum("forced_end");
+    // Eliminations are injected thinking, as waits are.
+    const waitTokens = sum("wait") + sum("elimination");
+    // The budget message belongs to the forced close it announces, so it is no thinking token.
+    const closeTokens = sum("end") + sum("forced_end") + sum("budget_message");
     return {
       thinking_tokens: sum("thinking") + waitTokens,
       injected_tokens: waitTokens + closeTokens,
@@ -86,6 +95,11 @@ export class RunTranscript {
       finish_reason: this.finishReason,
       reprefilled_tokens: this.stats?.reprefilledTokens ?? 0,
       cached_prompt_tokens: this.stats?.cachedPromptTokens ?? 0,
+      ...(this.stats?.graceTokensUsed ? { grace_tokens_used: this.stats.graceTokensUsed } : {}),
+      ...(this.stats?.probeTokens ? { probe_tokens: this.stats.probeTokens } : {}),
+      ...(this.stats?.eliminatedAnswers
+        ? { eliminated_answers: [...this.stats.eliminatedAnswers] }
+        : {}),
     };
   }
 

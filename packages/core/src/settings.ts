@@ -6,6 +6,9 @@
  */
 import {
   BUDGET_DEFAULTS,
+  LOOP_GUARD_DEFAULTS,
+  EARLY_EXIT_DEFAULTS,
+  ELIMINATE_DEFAULTS,
   budgetProblems,
   contextProblem,
   fitToContext,
@@ -67,8 +70,24 @@ export function resolveSettings(
     maxAnswerTokens:
       budget.max_answer_tokens ?? unfittedBudget("max_answer_tokens", limits.ceilings),
     maxExtensions: budget.max_extensions ?? BUDGET_DEFAULTS.max_extensions,
+    budgetMessage: budget.budget_message ?? BUDGET_DEFAULTS.budget_message,
+    graceTokens: budget.grace_tokens ?? BUDGET_DEFAULTS.grace_tokens,
+    suppress: [...(budget.suppress ?? BUDGET_DEFAULTS.suppress)],
     sampling: resolvedSampling(sampling),
   };
+  if (budget.loop_guard) settings.loopGuard = { ...LOOP_GUARD_DEFAULTS, ...budget.loop_guard };
+  if (budget.early_exit) {
+    const exit = { ...EARLY_EXIT_DEFAULTS, ...budget.early_exit };
+    settings.earlyExit = {
+      probeEvery: exit.probe_every,
+      stable: exit.stable,
+      probeTokens: exit.probe_tokens,
+    };
+  }
+  if (budget.eliminate) settings.eliminate = { ...ELIMINATE_DEFAULTS, ...budget.eliminate };
+  if (budget.early_exit || budget.eliminate) {
+    settings.probeLeadIn = budget.probe_lead_in ?? BUDGET_DEFAULTS.probe_lead_in;
+  }
   return settings;
 }
 

@@ -16,6 +16,16 @@ const scenario = fc.record({
   numWaits: fc.integer({ min: 0, max: 5 }),
   waitStrings: fc.array(fc.constantFrom("Wait", "Hmm", "x"), { minLength: 1, maxLength: 3 }),
   maxExtensions: fc.integer({ min: 5, max: 8 }),
+  grace: fc.integer({ min: 0, max: 6 }),
+  budgetMessage: fc.constantFrom("", "Time is up."),
+  earlyExit: fc.option(
+    fc.record({
+      probe_every: fc.integer({ min: 1, max: 12 }),
+      stable: fc.integer({ min: 1, max: 3 }),
+    }),
+    { nil: undefined },
+  ),
+  eliminate: fc.option(fc.record({ attempts: fc.integer({ min: 0, max: 3 }) }), { nil: undefined }),
 });
 
 describe("engine invariants (property-based)", () => {
@@ -38,6 +48,10 @@ describe("engine invariants (property-based)", () => {
               wait_string: s.waitStrings,
               max_extensions: s.maxExtensions,
               max_answer_tokens: 20,
+              grace_tokens: s.grace,
+              budget_message: s.budgetMessage,
+              ...(s.earlyExit ? { early_exit: s.earlyExit } : {}),
+              ...(s.eliminate ? { eliminate: s.eliminate } : {}),
             },
           },
         );
@@ -45,12 +59,22 @@ describe("engine invariants (property-based)", () => {
         expect(transcript.finishReason === "stop" || transcript.finishReason === "length").toBe(
           true,
         );
-        expect(summary.thinking_tokens).toBeLessThanOrEqual(s.max);
+        // Every request asks for at least one token (a server refuses max_tokens 0 or less).
+        for (const request of backend.requests) expect(request.maxTokens).toBeGreaterThan(0);
+        // The grace is the only way past the budget, and it is reported.
+        expect(summary.thinking_tokens).toBeLessThanOrEqual(s.max + s.grace);
+        expect(summary.grace_tokens_used ?? 0).toBe(Math.max(0, summary.thinking_tokens - s.max));
         expect(summary.waits).toBeLessThanOrEqual(s.maxExtensions);
         if (min === 0) expect(summary.waits).toBeLessThanOrEqual(s.numWaits);
+        expect(summary.eliminated_answers?.length ?? 0).toBeLessThanOrEqual(
+          s.eliminate?.attempts ?? 0,
+        );
         // Exactly one close, and the answer comes after it.
         const types = transcript.segments.map((seg) => seg.type);
         expect(types.filter((t) => t === "end" || t === "forced_end")).toHaveLength(1);
+        // A budget message only ever comes right before the forced close.
+        const message = types.indexOf("budget_message");
+        if (message >= 0) expect(types[message + 1]).toBe("forced_end");
         expect(types.lastIndexOf("thinking")).toBeLessThan(
           types.findIndex((t) => t === "end" || t === "forced_end"),
         );
@@ -61,7 +85,9 @@ describe("engine invariants (property-based)", () => {
           0,
           transcript.text.length - transcript.answerText.length,
         );
-        expect(backend.requests.at(-1)!.promptText).toBe(PROMPT + beforeAnswer);
+        // Probes go out as side requests; the last request that is not one is the answer's.
+        const answerRequest = backend.requests.filter((r) => !r.stopStrings.includes("}")).at(-1)!;
+        expect(answerRequest.promptText).toBe(PROMPT + beforeAnswer);
         // No delimiter leaks into the thinking.
         expect(transcript.thinkingText).not.toContain("</think>");
       }),

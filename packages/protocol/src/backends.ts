@@ -32,6 +32,16 @@ export const BackendCapabilitiesSchema = Type.Object({
    * KV cache): a continuation evaluates only the tokens that are new.
    */
   persistentSequence: Type.Boolean(),
+  /**
+   * Words can be banned from generation (`budget_forcing.suppress`): token
+   * bias, vLLM `bad_words` or llama.cpp `logit_bias`. Absent is false.
+   */
+  suppress: Type.Optional(Type.Boolean()),
+  /**
+   * Each generated token's log-probability can be reported (what a
+   * `confidence` vote weighs samples by). Absent is false.
+   */
+  tokenLogprobs: Type.Optional(Type.Boolean()),
   /** The model's context length in tokens, when known. */
   contextLength: Type.Optional(Type.Integer({ minimum: 1 })),
 });

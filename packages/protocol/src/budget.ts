@@ -10,6 +10,8 @@ import { Type, type Static } from "typebox";
 
 const Count = Type.Integer({ minimum: 0 });
 const NonEmptyText = Type.String({ minLength: 1 });
+/** Enough for every variant of a few words; each is a ban rule evaluated at every step. */
+const MAX_SUPPRESSED_WORDS = 64;
 
 /** A format of one's own: the delimiters a model uses, and what a forced close appends. */
 export const CustomFormatSchema = Type.Object(
@@ -42,6 +44,71 @@ export const WaitStringSchema = Type.Union([
   Type.Array(NonEmptyText, { minItems: 1 }),
 ]);
 
+/**
+ * The loop breaker: when the last `window × repeats` thinking tokens are one
+ * span of at most `window` tokens said `repeats` times over, the close is
+ * forced (reason `loop`). Absent: off.
+ */
+export const LoopGuardSchema = Type.Object(
+  {
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+    repeats: Type.Optional(Type.Integer({ minimum: 2, maximum: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type LoopGuard = Static<typeof LoopGuardSchema>;
+
+/** What a `loop_guard` uses for a field it leaves out. */
+export const LOOP_GUARD_DEFAULTS = {
+  window: 64,
+  repeats: 3,
+} as const satisfies Required<LoopGuard>;
+
+/**
+ * Early exit on a stable answer (Dynasor-CoT, DEER): every `probe_every`
+ * thinking tokens, and whenever the model tries to close, a probe asks for
+ * the answer from the thinking so far (the close, `probe_lead_in`, at most
+ * `probe_tokens` tokens) without adding it to the trace. When `stable`
+ * probes in a row give the same answer, the close is forced (reason
+ * `stable_answer`). Absent: off.
+ */
+export const EarlyExitSchema = Type.Object(
+  {
+    probe_every: Type.Optional(Type.Integer({ minimum: 1 })),
+    stable: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    probe_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  },
+  { additionalProperties: false },
+);
+export type EarlyExit = Static<typeof EarlyExitSchema>;
+export const EARLY_EXIT_DEFAULTS = {
+  probe_every: 64,
+  stable: 2,
+  probe_tokens: 16,
+} as const satisfies Required<EarlyExit>;
+
+/**
+ * Elimination: when the model tries to close, a probe reads its answer A;
+ * instead of closing, `text` with `{answer}` replaced by A is injected and
+ * the thinking goes on, up to `attempts` times. With `verifier: "reference"`
+ * (experiments, where the reference answer is known) a right A is accepted
+ * at once; with `"none"` every attempt is eliminated. Absent: off.
+ */
+export const EliminateSchema = Type.Object(
+  {
+    attempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    verifier: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("reference")])),
+    text: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type Eliminate = Static<typeof EliminateSchema>;
+export const ELIMINATE_DEFAULTS = {
+  attempts: 1,
+  verifier: "none",
+  text: "Wait, the answer is not {answer}.",
+} as const satisfies Required<Eliminate>;
+
 /** The `budget_forcing` request field. Every field is optional; `BUDGET_DEFAULTS` fills them. */
 export const BudgetForcingSchema = Type.Object(
   {
@@ -54,6 +121,32 @@ export const BudgetForcingSchema = Type.Object(
     max_answer_tokens: Type.Optional(Count),
     /** Hard cap on extensions per run, so a model that ends at once every time cannot loop forever. */
     max_extensions: Type.Optional(Count),
+    /**
+     * Text injected into the thinking just before a forced close (llama.cpp's
+     * `--reasoning-budget-message`), so the model knows why it must answer now.
+     */
+    budget_message: Type.Optional(Type.String()),
+    /**
+     * Past `max_thinking_tokens`, the model may go on this many tokens to
+     * finish its sentence or line; the close is forced at the first sentence
+     * or line end, or when the grace runs out.
+     */
+    grace_tokens: Type.Optional(Count),
+    /**
+     * Words the model cannot write while it thinks (NoWait: `["Wait", "Hmm",
+     * "Alternatively"]`), each also with a leading space. Applied by the
+     * backend's own mechanism (token bias, vLLM `bad_words`, llama.cpp
+     * `logit_bias`); a backend without one refuses the run.
+     */
+    suppress: Type.Optional(Type.Array(NonEmptyText, { maxItems: MAX_SUPPRESSED_WORDS })),
+    loop_guard: Type.Optional(LoopGuardSchema),
+    early_exit: Type.Optional(EarlyExitSchema),
+    eliminate: Type.Optional(EliminateSchema),
+    /**
+     * What a probe (`early_exit`, `eliminate`) appends after the close to
+     * ask for the answer; the answer is read up to the closing brace.
+     */
+    probe_lead_in: Type.Optional(NonEmptyText),
   },
   { additionalProperties: false },
 );
@@ -70,7 +163,10 @@ export const SamplingSchema = Type.Object(
 );
 export type Sampling = Static<typeof SamplingSchema>;
 
-/** What a run uses for every field its request leaves out. */
+/** Methods a request turns on by giving them; left out, they are off, and have no default. */
+type MethodField = "loop_guard" | "early_exit" | "eliminate";
+
+/** What a run uses for every field its request leaves out (a method left out is off). */
 export const BUDGET_DEFAULTS = {
   format: "think-tags",
   max_thinking_tokens: 2048,
@@ -80,7 +176,11 @@ export const BUDGET_DEFAULTS = {
   final_answer_prefix: "Final Answer:",
   max_answer_tokens: 1024,
   max_extensions: 64,
-} as const satisfies Required<BudgetForcing>;
+  budget_message: "",
+  grace_tokens: 0,
+  suppress: [] as string[],
+  probe_lead_in: "The answer is \\boxed{",
+} as const satisfies Required<Omit<BudgetForcing, MethodField>>;
 
 /** 0 decodes greedily, as the s1 paper does. */
 export const SAMPLING_DEFAULTS = { temperature: 0, top_p: 1 } as const;
@@ -167,12 +267,48 @@ export function budgetProblems(input: BudgetForcing): SettingProblem[] {
     waitStringProblem(budget.wait_string),
     countProblem("max_answer_tokens", budget.max_answer_tokens),
     countProblem("max_extensions", budget.max_extensions),
+    countProblem("grace_tokens", budget.grace_tokens),
   ].filter((problem): problem is SettingProblem => problem !== null);
   if (budget.final_answer_prefix !== undefined && typeof budget.final_answer_prefix !== "string") {
     problems.push({
       field: "final_answer_prefix",
       code: "invalid_budget",
       message: "final_answer_prefix must be a string.",
+    });
+  }
+  if (budget.budget_message !== undefined && typeof budget.budget_message !== "string") {
+    problems.push({
+      field: "budget_message",
+      code: "invalid_budget",
+      message: "budget_message must be a string.",
+    });
+  }
+  const suppress = budget.suppress;
+  if (
+    suppress !== undefined &&
+    !(
+      Array.isArray(suppress) &&
+      suppress.length <= MAX_SUPPRESSED_WORDS &&
+      suppress.every((word) => typeof word === "string" && word.trim() !== "")
+    )
+  ) {
+    problems.push({
+      field: "suppress",
+      code: "invalid_budget",
+      message: `suppress must be a list of at most ${MAX_SUPPRESSED_WORDS} words, none empty.`,
+    });
+  }
+  const loop = loopGuardProblem(budget.loop_guard);
+  if (loop) problems.push(loop);
+  problems.push(...earlyExitProblems(budget.early_exit), ...eliminateProblems(budget.eliminate));
+  if (
+    budget.probe_lead_in !== undefined &&
+    (typeof budget.probe_lead_in !== "string" || budget.probe_lead_in === "")
+  ) {
+    problems.push({
+      field: "probe_lead_in",
+      code: "invalid_budget",
+      message: "probe_lead_in must be a non-empty string.",
     });
   }
   if (problems.length > 0) return problems;
@@ -189,6 +325,97 @@ export function budgetProblems(input: BudgetForcing): SettingProblem[] {
       field: "num_waits",
       code: "invalid_budget",
       message: `num_waits (${resolved.num_waits}) is above the cap on extensions per run (${resolved.max_extensions}).`,
+    });
+  }
+  return problems;
+}
+
+function loopGuardProblem(input: unknown): SettingProblem | null {
+  if (input === undefined) return null;
+  const problem = (message: string): SettingProblem => ({
+    field: "loop_guard",
+    code: "invalid_budget",
+    message,
+  });
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return problem('loop_guard must be an object: { "window": tokens, "repeats": times }.');
+  }
+  const { window, repeats, ...rest } = input as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) return problem(`loop_guard has no field ${unknown.join(", ")}.`);
+  if (
+    window !== undefined &&
+    !(Number.isInteger(window) && (window as number) >= 1 && (window as number) <= 1024)
+  ) {
+    return problem("loop_guard.window must be a whole number of tokens from 1 to 1024.");
+  }
+  if (
+    repeats !== undefined &&
+    !(Number.isInteger(repeats) && (repeats as number) >= 2 && (repeats as number) <= 64)
+  ) {
+    return problem("loop_guard.repeats must be a whole number from 2 to 64.");
+  }
+  return null;
+}
+
+function methodObject(field: string, input: unknown, fields: readonly string[]): SettingProblem[] {
+  const problem = (message: string) => ({ field, code: "invalid_budget", message });
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return [problem(`${field} must be an object with ${fields.join(", ")}.`)];
+  }
+  const unknown = Object.keys(input).filter((key) => !fields.includes(key));
+  return unknown.length > 0 ? [problem(`${field} has no field ${unknown.join(", ")}.`)] : [];
+}
+
+function integerProblem(
+  field: string,
+  value: unknown,
+  min: number,
+  max: number,
+): SettingProblem | null {
+  if (value === undefined) return null;
+  if (Number.isInteger(value) && (value as number) >= min && (value as number) <= max) return null;
+  return {
+    field,
+    code: "invalid_budget",
+    message: `${field} must be a whole number from ${min} to ${max}.`,
+  };
+}
+
+function earlyExitProblems(input: unknown): SettingProblem[] {
+  if (input === undefined) return [];
+  const shape = methodObject("early_exit", input, ["probe_every", "stable", "probe_tokens"]);
+  if (shape.length > 0) return shape;
+  const exit = input as Record<string, unknown>;
+  return [
+    integerProblem("early_exit.probe_every", exit.probe_every, 1, Number.MAX_SAFE_INTEGER),
+    integerProblem("early_exit.stable", exit.stable, 1, 64),
+    integerProblem("early_exit.probe_tokens", exit.probe_tokens, 1, 256),
+  ].filter((problem): problem is SettingProblem => problem !== null);
+}
+
+function eliminateProblems(input: unknown): SettingProblem[] {
+  if (input === undefined) return [];
+  const shape = methodObject("eliminate", input, ["attempts", "verifier", "text"]);
+  if (shape.length > 0) return shape;
+  const eliminate = input as Record<string, unknown>;
+  const problems = [integerProblem("eliminate.attempts", eliminate.attempts, 0, 64)].filter(
+    (problem): problem is SettingProblem => problem !== null,
+  );
+  const { verifier, text } = eliminate;
+  if (verifier !== undefined && verifier !== "none" && verifier !== "reference") {
+    problems.push({
+      field: "eliminate.verifier",
+      code: "invalid_budget",
+      message: 'eliminate.verifier must be "none" or "reference".',
+    });
+  }
+  if (text !== undefined && !(typeof text === "string" && text.includes("{answer}"))) {
+    problems.push({
+      field: "eliminate.text",
+      code: "invalid_budget",
+      message:
+        "eliminate.text must be a string holding {answer}, where the eliminated answer goes.",
     });
   }
   return problems;

@@ -20,6 +20,10 @@ export const InjectionKindSchema = Type.Union([
   Type.Literal("wait"),
   Type.Literal("forced_end"),
   Type.Literal("end"),
+  /** `budget_message`, just before a forced close; counted with the close. */
+  Type.Literal("budget_message"),
+  /** `eliminate`: the model's answer rejected, and the thinking goes on; counted as thinking, as a wait is. */
+  Type.Literal("elimination"),
 ]);
 export type InjectionKind = Static<typeof InjectionKindSchema>;
 
@@ -74,6 +78,22 @@ export const ResolvedSettingsSchema = Type.Object({
   finalAnswerPrefix: Type.String(),
   maxAnswerTokens: Count,
   maxExtensions: Count,
+  /** Optional so runs stored before these settings existed still read: absent is off. */
+  budgetMessage: Type.Optional(Type.String()),
+  graceTokens: Type.Optional(Count),
+  /** Words banned while thinking. */
+  suppress: Type.Optional(Type.Array(Type.String())),
+  /** The loop breaker with its defaults filled in; absent when off. */
+  loopGuard: Type.Optional(Type.Object({ window: Count, repeats: Count })),
+  earlyExit: Type.Optional(Type.Object({ probeEvery: Count, stable: Count, probeTokens: Count })),
+  eliminate: Type.Optional(
+    Type.Object({
+      attempts: Count,
+      verifier: Type.Union([Type.Literal("none"), Type.Literal("reference")]),
+      text: Type.String(),
+    }),
+  ),
+  probeLeadIn: Type.Optional(Type.String()),
   sampling: SamplingSettingsSchema,
 });
 export type ResolvedSettings = Static<typeof ResolvedSettingsSchema>;
@@ -117,6 +137,14 @@ export const InjectionReasonSchema = Type.Union([
   Type.Literal("model_end"),
   /** The backend stopped thinking for another reason (end of sequence, no budget left for a wait). */
   Type.Literal("backend_stop"),
+  /** The thinking used its `grace_tokens` past the budget: closed at a sentence or line end, or when the grace ran out. */
+  Type.Literal("grace"),
+  /** The thinking went round in a loop (`loop_guard`): the close was forced. */
+  Type.Literal("loop"),
+  /** `early_exit`: the last probes gave the same answer, so the close was forced. */
+  Type.Literal("stable_answer"),
+  /** `eliminate`: the model tried to close with an answer, which was rejected. */
+  Type.Literal("eliminated"),
 ]);
 export type InjectionReason = Static<typeof InjectionReasonSchema>;
 
@@ -138,6 +166,23 @@ export const InjectionEventSchema = Type.Object({
 });
 export type InjectionEvent = Static<typeof InjectionEventSchema>;
 
+/**
+ * A probe (`early_exit`, `eliminate`): the answer the model gives from its
+ * thinking so far, asked in a side request that leaves the trace as it is.
+ */
+export const ProbeEventSchema = Type.Object({
+  type: Type.Literal("probe"),
+  /** `periodic`: every `probe_every` tokens; `end_attempt`: the model tried to close. */
+  trigger: Type.Union([Type.Literal("periodic"), Type.Literal("end_attempt")]),
+  /** The answer read up to the closing brace; null when none came within `probe_tokens`. */
+  answer: Type.Union([Type.String(), Type.Null()]),
+  /** Tokens the probe generated (never part of the trace). */
+  tokens: Count,
+  thinkingTokenIndex: Count,
+  time: Time,
+});
+export type ProbeEvent = Static<typeof ProbeEventSchema>;
+
 export const PhaseEventSchema = Type.Object({
   type: Type.Literal("phase"),
   phase: Type.Literal("answer"),
@@ -155,6 +200,19 @@ export const RunStatsSchema = Type.Object({
   answerTokens: Count,
   waits: Count,
   forcedEnd: Type.Boolean(),
+  /** Thinking tokens generated past `max_thinking_tokens` under `grace_tokens` (absent in runs stored before it). */
+  graceTokensUsed: Type.Optional(Count),
+  /** Probes run (`early_exit`, `eliminate`) and the tokens they generated, outside the trace. */
+  probes: Type.Optional(Count),
+  probeTokens: Type.Optional(Count),
+  /** The answers `eliminate` rejected, in order. */
+  eliminatedAnswers: Type.Optional(Type.Array(Type.String())),
+  /**
+   * With a confidence window asked for (an experiment's `confidence` vote):
+   * the lowest mean log-probability of the generated tokens over any window
+   * of that many consecutive tokens (DeepConf's lowest group confidence).
+   */
+  lowestGroupLogprob: Type.Optional(Type.Number({ maximum: 0 })),
   /** Time to the first generated token, ms (null when none came). */
   firstTokenMs: Type.Union([Time, Type.Null()]),
   thinkingMs: Time,
@@ -194,6 +252,7 @@ export const EngineEventSchema = Type.Union([
   RunStartedEventSchema,
   DeltaEventSchema,
   InjectionEventSchema,
+  ProbeEventSchema,
   PhaseEventSchema,
   RunFinishedEventSchema,
   RunErrorEventSchema,
@@ -207,6 +266,8 @@ export const SegmentTypeSchema = Type.Union([
   Type.Literal("wait"),
   Type.Literal("forced_end"),
   Type.Literal("end"),
+  Type.Literal("budget_message"),
+  Type.Literal("elimination"),
   Type.Literal("answer"),
 ]);
 export type SegmentType = Static<typeof SegmentTypeSchema>;
@@ -220,7 +281,7 @@ export type Segment = Static<typeof SegmentSchema>;
 
 /** The API's `budget_forcing` response object: what budget forcing did to one run. */
 export const BudgetForcingSummarySchema = Type.Object({
-  /** Generated thinking plus injected waits; never above `max_thinking_tokens`. */
+  /** Generated thinking plus injected waits; never above `max_thinking_tokens` + `grace_tokens`. */
   thinking_tokens: Count,
   /** Waits and closes the engine appended. */
   injected_tokens: Count,
@@ -234,5 +295,11 @@ export const BudgetForcingSummarySchema = Type.Object({
   finish_reason: Type.Union([FinishReasonSchema, Type.Null()]),
   reprefilled_tokens: Count,
   cached_prompt_tokens: Count,
+  /** Thinking tokens generated past the budget under `grace_tokens`. */
+  grace_tokens_used: Type.Optional(Count),
+  /** Tokens the probes generated in side requests (not in the trace, but paid for). */
+  probe_tokens: Type.Optional(Count),
+  /** The answers `eliminate` rejected, in order. */
+  eliminated_answers: Type.Optional(Type.Array(Type.String())),
 });
 export type BudgetForcingSummary = Static<typeof BudgetForcingSummarySchema>;

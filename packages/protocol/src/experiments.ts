@@ -81,17 +81,33 @@ export const DatasetSourceSchema = Type.Union([
 export type DatasetSource = Static<typeof DatasetSourceSchema>;
 
 /**
- * Values to sweep, per `budget_forcing` field. The settings are the
- * cartesian product of every list given (fields in this order), each laid
- * over the request's `budget_forcing`.
+ * Values to sweep: models, and values per `budget_forcing` field. The
+ * settings are the cartesian product of every list given (fields in this
+ * order, the first slowest), each laid over the request's `budget_forcing`.
  */
 export const SweepSchema = Type.Object(
   {
+    /**
+     * Models by the names the server lists (`GET /v1/models`), e.g.
+     * `["tiny-reasoner", "tiny-reasoner-rl"]`; each runs on the backend that
+     * serves it. Overrides the request's `backend` and `model`.
+     */
+    model: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { minItems: 1, maxItems: 64 }),
+    ),
     max_thinking_tokens: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
     min_thinking_tokens: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
     num_waits: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
     /** The paper's ablation: `["Wait", "Hmm", "Alternatively"]`. */
     wait_string: Type.Optional(Type.Array(WaitStringSchema, { minItems: 1, maxItems: 64 })),
+    grace_tokens: Type.Optional(Type.Array(Count, { minItems: 1, maxItems: 64 })),
+    /** NoWait against none: `[[], ["Wait", "Hmm", "Alternatively"]]`. */
+    suppress: Type.Optional(
+      Type.Array(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 }), {
+        minItems: 1,
+        maxItems: 64,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -100,25 +116,36 @@ export type Sweep = Static<typeof SweepSchema>;
 /** Sweep fields in the order the product varies them (the last fastest): the schema's. */
 export const SWEEP_FIELDS = Object.keys(SweepSchema.properties) as (keyof Sweep)[];
 
+/** The sweep fields that are `budget_forcing` fields (all but `model`). */
+export const BUDGET_SWEEP_FIELDS = SWEEP_FIELDS.filter(
+  (field): field is Exclude<keyof Sweep, "model"> => field !== "model",
+);
+
 /** How many settings a sweep makes (1 when it varies nothing), known before they are made. */
 export function sweepSize(sweep: Sweep): number {
   return SWEEP_FIELDS.reduce((size, field) => size * (sweep[field]?.length ?? 1), 1);
 }
 
 /**
- * What a sweep varies, one entry per setting: the cartesian product of its
- * lists (an empty sweep varies nothing). The server lays each over an
- * experiment's base settings; the page's ladder is a sweep of one field.
+ * What a sweep varies in `budget_forcing`, one entry per combination: the
+ * cartesian product of its budget lists (an empty sweep varies nothing).
+ * The server lays each over an experiment's base settings, once per swept
+ * model (`sweepModels`); the page's ladder is a sweep of one field.
  * Check `sweepSize` first: four lists of 64 make 16 million.
  */
 export function sweepVariations(sweep: Sweep): BudgetForcing[] {
   let product: BudgetForcing[] = [{}];
-  for (const field of SWEEP_FIELDS) {
+  for (const field of BUDGET_SWEEP_FIELDS) {
     const values = sweep[field];
     if (!values) continue;
     product = product.flatMap((varied) => values.map((value) => ({ ...varied, [field]: value })));
   }
   return product;
+}
+
+/** The swept models in order; `[undefined]` (the request's own model) when the sweep names none. */
+export function sweepModels(sweep: Sweep): (string | undefined)[] {
+  return sweep.model ?? [undefined];
 }
 
 export const ExperimentPromptSchema = Type.Object(
@@ -134,6 +161,24 @@ export const ExperimentPromptSchema = Type.Object(
   { additionalProperties: false },
 );
 export type ExperimentPrompt = Static<typeof ExperimentPromptSchema>;
+
+/**
+ * How a setting's samples of a problem vote: `majority` (self-consistency),
+ * or `confidence` (DeepConf, Fu et al. 2025): each sample weighs exp of its
+ * lowest mean log-probability over `window` consecutive tokens, and only
+ * the most confident `keep` share of the samples votes. Needs a backend that
+ * reports token log-probabilities.
+ */
+export const VoteSchema = Type.Object(
+  {
+    method: Type.Union([Type.Literal("majority"), Type.Literal("confidence")]),
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    keep: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type Vote = Static<typeof VoteSchema>;
+export const VOTE_DEFAULTS = { window: 64, keep: 1 } as const;
 
 /** `POST /api/experiments`. A preset fills in whatever the request leaves out. */
 export const ExperimentCreateSchema = Type.Object(
@@ -164,6 +209,8 @@ export const ExperimentCreateSchema = Type.Object(
     sampling: Type.Optional(SamplingSchema),
     /** Items run at once. Default: the embedded backend's sequences, 8 for a server backend. */
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+    /** Besides the majority vote every experiment reports, a `confidence` vote. */
+    vote: Type.Optional(VoteSchema),
   },
   { additionalProperties: false },
 );
@@ -258,11 +305,17 @@ export type ExperimentSummary = Static<typeof ExperimentSummarySchema>;
 /** One swept setting: its `budget_forcing` (the base with the swept values laid over it). */
 export const ExperimentSettingSchema = Type.Object({
   index: Count,
-  /** Short text for legends: `num_waits=2 max_thinking_tokens=512`, or `base`. */
+  /** Short text for legends: `model=tiny-reasoner-rl num_waits=2`, or `base`. */
   label: Type.String(),
-  /** Only the fields this setting varies (from `settings` or `sweep`). */
+  /** Only the `budget_forcing` fields this setting varies (from `settings` or `sweep`). */
   varied: BudgetForcingSchema,
   budget_forcing: BudgetForcingSchema,
+  /**
+   * When the sweep varies the model: the model this setting runs on, and the
+   * configured backend that serves it (resolved when the experiment is made).
+   */
+  model: Type.Optional(Type.String()),
+  backend: Type.Optional(Type.String()),
 });
 export type ExperimentSetting = Static<typeof ExperimentSettingSchema>;
 
@@ -277,6 +330,14 @@ export const ExperimentSpecSchema = Type.Object({
   /** Base sampling; sample i runs with `seed + i`. */
   sampling: Type.Intersect([SamplingSchema, Type.Object({ seed: Type.Integer() })]),
   concurrency: Count,
+  /** A `confidence` vote with its defaults filled in; absent: majority only. */
+  vote: Type.Optional(
+    Type.Object({
+      method: Type.Literal("confidence"),
+      window: Count,
+      keep: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    }),
+  ),
 });
 export type ExperimentSpec = Static<typeof ExperimentSpecSchema>;
 
@@ -313,6 +374,8 @@ export const SettingResultSchema = Type.Object({
   mean_thinking_tokens: NullableNumber,
   /** Share of problems whose majority answer is correct (ties: the earliest sample's answer). */
   majority_vote_accuracy: Share,
+  /** With a `confidence` vote: share of problems whose confidence-weighted answer is correct. */
+  confidence_vote_accuracy: Type.Optional(Share),
   /** pass@k averaged over problems, index 0 = pass@1 (unbiased estimator). */
   pass_at_k: Type.Array(Type.Number({ minimum: 0, maximum: 1 })),
   /** Graded samples and problems with at least one. */

@@ -10,13 +10,24 @@ import { basename, resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import pc from "picocolors";
 import { ThinkscopeError } from "@thinkscope/core";
-import type { ExperimentCreate, ExperimentStatus, Sweep } from "@thinkscope/protocol";
+import {
+  sweepVariations,
+  type BudgetForcing,
+  type ExperimentCreate,
+  type ExperimentStatus,
+} from "@thinkscope/protocol";
 import { ConfigError, loadConfig } from "../config/config.ts";
 import { isProtectedFile } from "../services/experiments/dataset-loader.ts";
 import { ExperimentService } from "../services/experiments/experiment-service.ts";
 import { findPreset, PRESETS, REPO_ROOT } from "../services/experiments/presets.ts";
 import { ExperimentStore } from "../store/experiment-store.ts";
-import { collectSweep, parseColumns, parseGenerate } from "./experiment-options.ts";
+import {
+  collectSweep,
+  parseColumns,
+  parseGenerate,
+  type SweepOption,
+} from "./experiment-options.ts";
+import { collectSet, pathSweepSettings } from "./setting-paths.ts";
 import { progressBar, resultsTable } from "./experiment-report.ts";
 import { openLocalServices, type LocalServices } from "./local-services.ts";
 import { addBudgetOptions, budgetSettingsFrom, type BudgetOptions } from "./run-options.ts";
@@ -28,7 +39,9 @@ interface ExperimentOptions extends BudgetOptions {
   preset?: string;
   limit?: number;
   offset?: number;
-  sweep?: Sweep;
+  sweep?: SweepOption;
+  set?: BudgetForcing;
+  vote?: "majority" | "confidence";
   samples?: number;
   concurrency?: number;
   template?: string;
@@ -69,8 +82,22 @@ export function registerExperimentCommand(program: Command): void {
     .option("--offset <n>", "skip this many problems first", wholeNumber)
     .option(
       "--sweep <field=values>",
-      "values to sweep, e.g. num_waits=0,1,2 or wait_string=Wait,Hmm (repeat for a grid)",
+      "values to sweep, e.g. num_waits=0,1,2, wait_string=Wait,Hmm, model=tiny-reasoner,tiny-reasoner-rl or eliminate.attempts=0,1,2 (repeat for a grid)",
       collectSweep,
+    )
+    .option(
+      "--set <field=value>",
+      "a budget_forcing field for every setting, nested ones by dotted path: eliminate.verifier=reference, grace_tokens=32 (repeatable)",
+      collectSet,
+    )
+    .option(
+      "--vote <method>",
+      "also vote by confidence (DeepConf; needs token log-probabilities): confidence",
+      (value: string) => {
+        if (value !== "majority" && value !== "confidence")
+          throw new InvalidArgumentError('--vote: "majority" or "confidence".');
+        return value;
+      },
     )
     .option("--samples <n>", "samples per problem and setting (majority vote, pass@k)", positive)
     .option("--concurrency <n>", "runs in flight at once (default: from the backend)", positive)
@@ -94,11 +121,11 @@ async function experimentCommand(options: ExperimentOptions): Promise<number> {
   let id: string;
   try {
     const request = options.resume === undefined ? requestFrom(options) : undefined;
-    const presetModel = request?.preset ? presetModelOverride(request.preset, options) : undefined;
+    const presetModels = request?.preset ? presetModelOverride(request.preset, options) : undefined;
     const config = loadConfig({
       overrides: {
         ...(options.backend ? { backends: [options.backend] } : {}),
-        ...(presetModel ? { backends: [`embedded:${presetModel}`] } : {}),
+        ...(presetModels ? { backends: presetModels.map((path) => `embedded:${path}`) } : {}),
         ...(options.model ? { model: options.model } : {}),
       },
     });
@@ -223,8 +250,23 @@ export function requestFrom(options: ExperimentOptions): ExperimentCreate {
     request.dataset = { generator: parseGenerate(options.generate) };
   if (options.limit !== undefined) request.limit = options.limit;
   if (options.offset !== undefined) request.offset = options.offset;
+  Object.assign(budgetForcing, options.set);
   if (Object.keys(budgetForcing).length > 0) request.budget_forcing = budgetForcing;
-  if (options.sweep !== undefined) request.sweep = options.sweep;
+  if (options.sweep !== undefined) {
+    const { fields, paths } = options.sweep;
+    if (paths.length === 0) request.sweep = fields;
+    else {
+      // Nested fields are not the protocol's sweep: the grid goes as explicit settings.
+      const byFields = Object.keys(fields).length > 0 ? sweepVariations(fields) : [{}];
+      request.settings = byFields.flatMap((varied) =>
+        pathSweepSettings(paths, { ...budgetForcing, ...varied }).map((nested) => ({
+          ...varied,
+          ...nested,
+        })),
+      );
+    }
+  }
+  if (options.vote === "confidence") request.vote = { method: "confidence" };
   if (options.samples !== undefined) request.samples = options.samples;
   if (Object.keys(sampling).length > 0) request.sampling = sampling;
   if (options.concurrency !== undefined) request.concurrency = options.concurrency;
@@ -236,20 +278,23 @@ export function requestFrom(options: ExperimentOptions): ExperimentCreate {
 }
 
 /**
- * A preset made for a bundled model runs on it, unless --backend or --model
- * says otherwise. Refused when that model has not been built.
+ * A preset made for bundled models runs on them (one embedded backend each),
+ * unless --backend or --model says otherwise. Refused when one of those
+ * models has not been built.
  */
-function presetModelOverride(presetId: string, options: ExperimentOptions): string | undefined {
+function presetModelOverride(presetId: string, options: ExperimentOptions): string[] | undefined {
   const preset = findPreset(presetId);
-  if (!preset?.modelFile || options.backend || options.model) return undefined;
-  const path = resolve(REPO_ROOT, preset.modelFile);
-  if (!existsSync(path)) {
-    throw new InvalidArgumentError(
-      `The ${preset.id} preset runs on ${preset.modelFile}, which is not built yet ` +
-        "(see tools/tiny-reasoner); or pass --backend and --model to run it on another model.",
-    );
-  }
-  return path;
+  if (!preset?.modelFiles || options.backend || options.model) return undefined;
+  return preset.modelFiles.map((file) => {
+    const path = resolve(REPO_ROOT, file);
+    if (!existsSync(path)) {
+      throw new InvalidArgumentError(
+        `The ${preset.id} preset runs on ${file}, which is not built yet ` +
+          "(see tools/tiny-reasoner); or pass --backend and --model to run it on another model.",
+      );
+    }
+    return path;
+  });
 }
 
 function resumeChecked(
@@ -258,11 +303,14 @@ function resumeChecked(
   id: string,
 ): string {
   const detail = experiments.detail(id);
-  if (!services.backends.list().some((entry) => entry.id === detail.backend)) {
-    throw new InvalidArgumentError(
-      `Experiment ${id} ran on the backend "${detail.backend}", which is not configured here; ` +
-        "pass the same --backend (and --model) it was started with.",
-    );
+  const used = new Set([detail.backend, ...detail.spec.settings.flatMap((s) => s.backend ?? [])]);
+  for (const backend of used) {
+    if (!services.backends.list().some((entry) => entry.id === backend)) {
+      throw new InvalidArgumentError(
+        `Experiment ${id} ran on the backend "${backend}", which is not configured here; ` +
+          "pass the same --backend (and --model) it was started with.",
+      );
+    }
   }
   return experiments.resume(id).id;
 }

@@ -8,18 +8,41 @@ import { InvalidArgumentError } from "commander";
 import { GENERATED_KINDS, type GeneratedKind } from "@thinkscope/core";
 import type { ColumnMappingInput, Sweep } from "@thinkscope/protocol";
 import { SWEEP_FIELDS } from "@thinkscope/protocol";
+import { BUDGET_FIELDS, parseSettingValue, splitPath, type PathSweep } from "./setting-paths.ts";
 
 type SweepField = (typeof SWEEP_FIELDS)[number];
 
+/** What `--sweep` collects: the protocol's sweep fields, and any other field by dotted path. */
+export interface SweepOption {
+  fields: Sweep;
+  paths: PathSweep[];
+}
+
 /** `--sweep FIELD=V1,V2,...`, repeatable; each field once. */
-export function collectSweep(value: string, previous: Sweep | undefined): Sweep {
-  const sweep: Sweep = { ...previous };
+export function collectSweep(value: string, previous: SweepOption | undefined): SweepOption {
+  const option: SweepOption = {
+    fields: { ...previous?.fields },
+    paths: [...(previous?.paths ?? [])],
+  };
   const [field, values] = splitPair(value, "--sweep", `${SWEEP_FIELDS.join(", ")}`);
   if (!(SWEEP_FIELDS as readonly string[]).includes(field)) {
-    throw new InvalidArgumentError(
-      `Unknown sweep field "${field}": sweep one of ${SWEEP_FIELDS.join(", ")} (e.g. num_waits=0,1,2).`,
-    );
+    if (!BUDGET_FIELDS.includes(field.split(".")[0]!)) {
+      throw new InvalidArgumentError(
+        `Unknown sweep field "${field}": sweep one of ${SWEEP_FIELDS.join(", ")} (e.g. num_waits=0,1,2), or another budget_forcing field by dotted path (eliminate.attempts=0,1,2).`,
+      );
+    }
+    // Any other budget_forcing field, nested ones by dotted path (eliminate.attempts=0,1,2).
+    const path = splitPath(field, "--sweep");
+    if (option.paths.some((p) => p.path.join(".") === field)) {
+      throw new InvalidArgumentError(
+        `${field} is swept twice; list all its values in one --sweep.`,
+      );
+    }
+    const items = values.split(",").map((item) => parseSettingValue(item.trim()));
+    option.paths.push({ path, values: items });
+    return option;
   }
+  const sweep = option.fields;
   const name = field as SweepField;
   if (sweep[name] !== undefined) {
     throw new InvalidArgumentError(`${name} is swept twice; list all its values in one --sweep.`);
@@ -28,9 +51,14 @@ export function collectSweep(value: string, previous: Sweep | undefined): Sweep 
   if (items.some((item) => item === "")) {
     throw new InvalidArgumentError(`--sweep ${name}: empty value in "${values}".`);
   }
-  if (name === "wait_string") {
+  if (name === "model") {
+    sweep.model = items;
+  } else if (name === "wait_string") {
     // `Wait|Hmm` is one setting that rotates both strings.
     sweep.wait_string = items.map((item) => (item.includes("|") ? item.split("|") : item));
+  } else if (name === "suppress") {
+    // `none,Wait|Hmm`: no suppression against both words banned.
+    sweep.suppress = items.map((item) => (item === "none" ? [] : item.split("|")));
   } else {
     sweep[name] = items.map((item) => {
       if (!/^\d+$/.test(item) || !Number.isSafeInteger(Number(item))) {
@@ -41,7 +69,7 @@ export function collectSweep(value: string, previous: Sweep | undefined): Sweep 
       return Number(item);
     });
   }
-  return sweep;
+  return option;
 }
 
 export interface GenerateOptions {

@@ -32,5 +32,8 @@ function tag(event: InjectionEvent): string {
       return pc.bold(pc.white(pc.bgRed(` ✂${label} `))) + "\n";
     case "end":
       return pc.bold(pc.black(pc.bgGreen(` ${label} `)));
+    case "budget_message":
+    case "elimination":
+      return pc.bold(pc.black(pc.bgCyan(` ${label} `)));
   }
 }

@@ -69,6 +69,10 @@ export interface RunInput {
   experimentId?: string;
   /** A family chat template that overrides the model's own. */
   chatTemplate?: string;
+  /** The problem's reference answer (experiments): `eliminate` with `verifier: "reference"` checks against it. */
+  reference?: string;
+  /** Report each run's lowest group log-probability over this many tokens (a confidence vote). */
+  confidenceWindow?: number;
   /**
    * Chat: whether the prompt opens the thinking (default). A plain API
    * request sends the model's own template as it is, and the model opens its
@@ -230,6 +234,10 @@ export class RunService {
         budgetForcing: input.budgetForcing,
         sampling,
         runId: id,
+        ...(input.reference !== undefined ? { reference: input.reference } : {}),
+        ...(input.confidenceWindow !== undefined
+          ? { confidenceWindow: input.confidenceWindow }
+          : {}),
         ...runLimits(input),
       });
       const model = input.model ?? (await backends.models(entry))?.[0]?.id ?? null;

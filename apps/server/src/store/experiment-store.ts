@@ -66,6 +66,8 @@ export interface ItemRecord extends ItemKey {
   waits: number | null;
   forcedEnd: boolean | null;
   withinBudget: boolean | null;
+  /** The sample's lowest group log-probability, when the experiment votes by confidence. */
+  confidence: number | null;
   error: { code: string; message: string } | null;
 }
 
@@ -79,6 +81,7 @@ export interface ItemOutcome {
   waits: number;
   forcedEnd: boolean;
   withinBudget: boolean;
+  confidence?: number | null;
 }
 
 export interface ItemCounts {
@@ -123,6 +126,7 @@ interface ItemRow {
   waits: number | null;
   forced_end: number | null;
   within_budget: number | null;
+  confidence: number | null;
   error_code: string | null;
   error_message: string | null;
 }
@@ -279,6 +283,7 @@ export class ExperimentStore {
       waits: outcome.waits,
       forced_end: outcome.forcedEnd ? 1 : 0,
       within_budget: outcome.withinBudget ? 1 : 0,
+      confidence: outcome.confidence ?? null,
     });
   }
 
@@ -362,6 +367,7 @@ function toItem(row: ItemRow): ItemRecord {
     waits: row.waits,
     forcedEnd: flag(row.forced_end),
     withinBudget: flag(row.within_budget),
+    confidence: row.confidence ?? null,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
   };
 }
@@ -409,7 +415,7 @@ function prepareStatements(db: Database) {
     markDone: statement(`UPDATE experiment_items SET status = 'done', run_id = @run_id,
       correct = @correct, extracted = @extracted, thinking_tokens = @thinking_tokens,
       answer_tokens = @answer_tokens, waits = @waits, forced_end = @forced_end,
-      within_budget = @within_budget, error_code = NULL, error_message = NULL WHERE ${item}`),
+      within_budget = @within_budget, confidence = @confidence, error_code = NULL, error_message = NULL WHERE ${item}`),
     markFailed: statement(`UPDATE experiment_items SET status = 'failed', run_id = @run_id,
       error_code = @error_code, error_message = @error_message WHERE ${item}`),
     deleteRuns: statement("DELETE FROM runs WHERE experiment_id = ?"),

@@ -245,6 +245,14 @@ export const MIGRATIONS: Migration[] = [
       for (const { row, prompt, text } of rows) index.run(row, prompt, text);
     },
   },
+  {
+    version: 8,
+    name: "experiment item confidence",
+    up(db) {
+      // The lowest group log-probability of a sample, for a confidence vote; null when not asked.
+      db.exec("ALTER TABLE experiment_items ADD COLUMN confidence REAL;");
+    },
+  },
 ];
 
 export function detectFeatures(db: Database): StoreFeatures {

@@ -15,8 +15,8 @@ import type {
  * `"Hmm"`; `base` when it varies nothing. Falls back to the server's label
  * for fields without a short form.
  */
-export function shortLabel(setting: Pick<ExperimentSetting, "varied" | "label">): string {
-  const parts: string[] = [];
+export function shortLabel(setting: Pick<ExperimentSetting, "varied" | "label" | "model">): string {
+  const parts: string[] = setting.model !== undefined ? [setting.model] : [];
   for (const [key, value] of Object.entries(setting.varied)) {
     switch (key) {
       case "num_waits":
@@ -262,6 +262,40 @@ export function passAtKSeries(results: ExperimentResults): { setting: number; la
     }))
     .filter((s) => s.n > 0)
     .map(({ setting, label }) => ({ setting, label }));
+}
+
+export interface PassAtKCrossover {
+  /** The first k at which the curve that was lower at pass@1 is strictly higher. */
+  k: number;
+  /** The setting behind at pass@1 that overtakes, and the one it overtakes. */
+  overtaker: { setting: number; label: string };
+  overtaken: { setting: number; label: string };
+}
+
+/**
+ * Where two pass@k curves cross (Yue et al.'s finding: the sharpened model
+ * leads at pass@1, the base model leads at large k). Only for exactly two
+ * curves that differ at pass@1; null when they never change places.
+ */
+export function passAtKCrossover(
+  rows: readonly PassAtKRow[],
+  series: readonly { setting: number; label: string }[],
+): PassAtKCrossover | null {
+  if (series.length !== 2 || rows.length === 0) return null;
+  const [a, b] = series as [{ setting: number; label: string }, { setting: number; label: string }];
+  const at = (row: PassAtKRow, s: { setting: number }) => row[passAtKKey(s.setting)];
+  const firstA = at(rows[0]!, a);
+  const firstB = at(rows[0]!, b);
+  if (firstA === undefined || firstB === undefined || firstA === firstB) return null;
+  const [leader, behind] = firstA > firstB ? [a, b] : [b, a];
+  for (const row of rows) {
+    const lead = at(row, leader);
+    const chase = at(row, behind);
+    if (lead !== undefined && chase !== undefined && chase > lead) {
+      return { k: row.k, overtaker: behind, overtaken: leader };
+    }
+  }
+  return null;
 }
 
 export interface MetricView {

@@ -11,6 +11,7 @@ import {
   LabelList,
   Line,
   LineChart,
+  ReferenceLine,
   ResponsiveContainer,
   Scatter,
   ScatterChart,
@@ -26,6 +27,7 @@ import {
   logAxisFits,
   lonePoints,
   passAtKKey,
+  type PassAtKCrossover,
   type PassAtKRow,
   type ScalingPoint,
   type SeqParallelPoint,
@@ -233,9 +235,12 @@ export const SequentialParallelChart = memo(function SequentialParallelChart({
 export const PassAtKChart = memo(function PassAtKChart({
   rows,
   series,
+  crossover,
 }: {
   rows: PassAtKRow[];
   series: { setting: number; label: string }[];
+  /** Marked with a vertical line where the curve behind at pass@1 takes the lead. */
+  crossover: PassAtKCrossover | null;
 }) {
   const maxK = rows.length;
   const ticks = useMemo(
@@ -273,6 +278,19 @@ export const PassAtKChart = memo(function PassAtKChart({
           labelFormatter={(k) => `pass@${k}`}
           formatter={(value) => `${Number(value).toFixed(1)}%`}
         />
+        {crossover && (
+          <ReferenceLine
+            x={crossover.k}
+            stroke="var(--text-muted)"
+            strokeDasharray="4 3"
+            label={{
+              value: `crossover k = ${crossover.k}`,
+              position: "insideBottomRight",
+              fontSize: 12,
+              fill: "var(--text-muted)",
+            }}
+          />
+        )}
         {series.map((s) => (
           <Line
             key={s.setting}

@@ -5,6 +5,7 @@ import { formatCount } from "../lib/format.ts";
 import { ChartFigure } from "./chart-figure.tsx";
 import {
   metricsView,
+  passAtKCrossover,
   passAtKKey,
   passAtKRows,
   passAtKSeries,
@@ -220,6 +221,7 @@ function PassAtKFigure({
 }) {
   const rows = useMemo(() => passAtKRows(results), [results]);
   const series = useMemo(() => passAtKSeries(results), [results]);
+  const crossover = useMemo(() => passAtKCrossover(rows, series), [rows, series]);
   const legend = useMemo(
     () => series.map((s) => ({ label: s.label, color: runColor(s.setting) })),
     [series],
@@ -242,9 +244,13 @@ function PassAtKFigure({
           const last = rows.at(-1)?.[passAtKKey(s.setting)];
           return `${s.label} pass@${rows.length} ${last === undefined ? "–" : `${last.toFixed(1)}%`}`;
         })
-        .join("; ")}.`}
+        .join("; ")}.${
+        crossover
+          ? ` The curves cross at k = ${crossover.k}: ${crossover.overtaker.label} overtakes ${crossover.overtaken.label}.`
+          : ""
+      }`}
     >
-      <PassAtKChart rows={rows} series={series} />
+      <PassAtKChart rows={rows} series={series} crossover={crossover} />
     </ChartFigure>
   );
 }

@@ -22,7 +22,11 @@ export function describeInjection(
       ? `wait ${mark.waitNumber ?? ""}`.trim()
       : mark.kind === "forced_end"
         ? "forced close"
-        : "model closed";
+        : mark.kind === "budget_message"
+          ? "budget message"
+          : mark.kind === "elimination"
+            ? "eliminated"
+            : "model closed";
   let why: string;
   switch (mark.reason) {
     case "min_thinking_tokens":
@@ -44,6 +48,20 @@ export function describeInjection(
     case "backend_stop":
       why =
         "The backend stopped the thinking (end of sequence, or no room for another wait), so it was closed.";
+      break;
+    case "loop":
+      why =
+        "The thinking went round in a loop (loop_guard): the same span repeated, so the close was forced.";
+      break;
+    case "stable_answer":
+      why =
+        "Early exit: the last probes of the thinking gave the same answer, so the close was forced.";
+      break;
+    case "eliminated":
+      why = `The model tried to stop with an answer; eliminate rejected it (${quote(mark.text)}) and the thinking went on.`;
+      break;
+    case "grace":
+      why = `The thinking went past the budget under grace_tokens${start?.graceTokens ? ` (${formatCount(start.graceTokens)})` : ""} to finish its sentence or line; then the close was forced.`;
       break;
   }
   const kindText =

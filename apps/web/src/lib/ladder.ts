@@ -24,12 +24,14 @@ export const LADDER_PARAMS: { param: LadderParam; label: string; unit: string }[
   { param: "num_waits", label: "Number of waits", unit: "waits" },
   { param: "max_thinking_tokens", label: "Thinking cap", unit: "tokens" },
   { param: "min_thinking_tokens", label: "Thinking minimum", unit: "tokens" },
+  { param: "grace_tokens", label: "Grace past the cap", unit: "tokens" },
 ];
 
 export const DEFAULT_LADDERS: Readonly<Record<LadderParam, readonly number[]>> = {
   num_waits: [0, 1, 2, 4],
   max_thinking_tokens: [256, 512, 1024, 2048],
   min_thinking_tokens: [0, 256, 512, 1024],
+  grace_tokens: [0, 16, 32, 64],
 };
 
 export const DEFAULT_LADDER: LadderSettings = {
@@ -127,5 +129,7 @@ export function rungLabel(param: LadderParam, value: number): string {
       return `cap ${value}`;
     case "min_thinking_tokens":
       return `min ${value}`;
+    case "grace_tokens":
+      return `grace ${value}`;
   }
 }

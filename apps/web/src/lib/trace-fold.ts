@@ -99,12 +99,24 @@ export interface TokenPoint {
   injection?: InjectionKind;
 }
 
+/** A probe (early exit, elimination): the answer the model gave from its thinking so far, outside the text. */
+export interface ProbeMark {
+  time: number;
+  thinkingTokenIndex: number;
+  /** Null when the probe found no answer. */
+  answer: string | null;
+  trigger: "periodic" | "end_attempt";
+  tokens: number;
+}
+
 export interface RunStart {
   runId: string;
   /** The engine's resolved settings (camelCase), e.g. `maxThinkingTokens` for the budget line. */
   maxThinkingTokens: number;
   minThinkingTokens: number;
   numWaits: number;
+  /** 0 when the run has no grace past the budget (and for runs stored before it existed). */
+  graceTokens: number;
   maxAnswerTokens: number;
   promptTokens: number;
   capabilities: BackendCapabilities;
@@ -113,6 +125,7 @@ export interface RunStart {
 export interface TraceState {
   segments: readonly TraceSegment[];
   injections: readonly InjectionMark[];
+  probes: readonly ProbeMark[];
   points: readonly TokenPoint[];
   start: RunStart | null;
   phase: Phase;
@@ -135,6 +148,7 @@ export interface TraceState {
 export const EMPTY_TRACE: TraceState = Object.freeze({
   segments: [],
   injections: [],
+  probes: [],
   points: [],
   start: null,
   phase: "thinking",
@@ -191,6 +205,7 @@ class TraceDraft {
   private segments: TraceSegment[] | null = null;
   private points: TokenPoint[] | null = null;
   private injections: InjectionMark[] | null = null;
+  private probes: ProbeMark[] | null = null;
   /** The tail segment was created or copied in this batch, so it may be changed in place. */
   private tailOwned = false;
   /** The tail's blocks array was created in this batch. */
@@ -214,6 +229,7 @@ class TraceDraft {
           maxThinkingTokens: r.maxThinkingTokens,
           minThinkingTokens: r.minThinkingTokens,
           numWaits: r.numWaits,
+          graceTokens: r.graceTokens ?? 0,
           maxAnswerTokens: r.maxAnswerTokens,
           promptTokens: event.promptTokens,
           capabilities: event.capabilities,
@@ -253,9 +269,12 @@ class TraceDraft {
           ...(event.endProbability !== undefined ? { endProbability: event.endProbability } : {}),
         };
         this.injectionList().push(mark);
-        if (event.kind === "wait") {
+        if (event.kind === "wait" || event.kind === "elimination") {
           s.thinkingInjected += event.tokens;
-          s.waits = Math.max(s.waits + 1, event.waitNumber ?? 0);
+          if (event.kind === "wait") s.waits = Math.max(s.waits + 1, event.waitNumber ?? 0);
+        } else if (event.kind === "budget_message") {
+          // Announces the forced close that follows; counted with it, still in the thinking.
+          s.closeTokens += event.tokens;
         } else {
           s.closeTokens += event.tokens;
           s.forcedEnd = event.kind === "forced_end";
@@ -274,6 +293,16 @@ class TraceDraft {
         this.addPoint(event.time, event.endProbability, event.kind);
         break;
       }
+      case "probe":
+        this.probes ??= this.state.probes.slice();
+        this.probes.push({
+          time: event.time,
+          thinkingTokenIndex: event.thinkingTokenIndex,
+          answer: event.answer,
+          trigger: event.trigger,
+          tokens: event.tokens,
+        });
+        break;
       case "phase":
         s.phase = "answer";
         s.closedAtMs ??= event.time;
@@ -303,6 +332,7 @@ class TraceDraft {
     if (this.segments) this.state.segments = this.segments;
     if (this.points) this.state.points = this.points;
     if (this.injections) this.state.injections = this.injections;
+    if (this.probes) this.state.probes = this.probes;
     return this.state;
   }
 

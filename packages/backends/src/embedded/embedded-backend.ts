@@ -155,6 +155,8 @@ export class EmbeddedBackend implements Backend {
       logprobs: loaded ? loaded.info.logprobs : this.options.logprobs === true,
       tokenizer: true,
       persistentSequence: true,
+      suppress: true,
+      tokenLogprobs: true,
       contextLength: loaded?.info.contextSize ?? this.options.contextSize,
     };
   }

@@ -12,7 +12,7 @@
  * last generated token out too; the continuation evaluates it with the
  * injected ones (and `usage.promptTokensEvaluated` counts it).
  */
-import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { TokenBias, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import {
   BackendError,
   InvalidRequestError,
@@ -24,6 +24,7 @@ import {
 import { errorMessage } from "./llama-runtime.ts";
 import { abortReason } from "./sequence-pool.ts";
 import { TokenTextStream } from "./token-text-stream.ts";
+import { WordBan } from "./word-ban.ts";
 
 /** What a session needs from its backend's loaded model. */
 export interface SessionContext {
@@ -137,9 +138,11 @@ export class EmbeddedSession implements GenerationSession {
     const fresh = prompt.slice(reused);
     const probes = this.ctx.logprobs ? (request.probeTokenIds ?? []) : [];
     const { temperature, topP, topK, seed } = request.sampling;
+    const context = [...prompt];
+    const tokenBias = this.tokenBias(request.suppressWords, context);
     const steps: Steps = this.sequence.evaluateWithMetadata(
       asTokens(fresh),
-      { probabilities: probes.length > 0 },
+      { probabilities: probes.length > 0, confidence: request.tokenLogprobs === true },
       {
         temperature,
         // node-llama-cpp defaults to top-k 40 and top-p 0.95; an unset value here means no truncation, as in OpenAI's API.
@@ -148,6 +151,7 @@ export class EmbeddedSession implements GenerationSession {
         minP: 0,
         seed,
         yieldEogToken: true,
+        ...(tokenBias ? { tokenBias } : {}),
       },
     );
     const stops = new Set(request.stopTokenIds);
@@ -177,6 +181,7 @@ export class EmbeddedSession implements GenerationSession {
           finish = { reason: "stop", endOfSequence: true };
         } else {
           generated += 1;
+          context.push(token);
           const chunk: GenerationEvent = {
             type: "tokens",
             text: text.push(token),
@@ -185,6 +190,9 @@ export class EmbeddedSession implements GenerationSession {
           };
           if (probes.length > 0)
             chunk.probeProbabilities = [probeProbability(step.value.probabilities, probes)];
+          const confidence = (step.value as { confidence?: number }).confidence;
+          if (request.tokenLogprobs && confidence !== undefined)
+            chunk.logprobs = [Math.log(Math.max(confidence, Number.MIN_VALUE))];
           yield chunk;
           if (generated >= limit) finish = { reason: "length" };
         }
@@ -216,6 +224,18 @@ export class EmbeddedSession implements GenerationSession {
         promptTokensCached: reused,
         completionTokens: generated,
       },
+    };
+  }
+
+  /** The suppressed words' bias, worked out again before each step from what was written so far. */
+  private tokenBias(words: readonly string[] | undefined, context: readonly number[]) {
+    if (!words || words.length === 0) return undefined;
+    const { model } = this.ctx;
+    const ban = WordBan.of(words, (text) => [...model.tokenize(text, false)]);
+    return () => {
+      const bias = new TokenBias(model.tokenizer);
+      for (const id of ban.banned(context)) bias.set(id as Token, "never");
+      return bias;
     };
   }
 

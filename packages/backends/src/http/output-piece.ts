@@ -7,6 +7,8 @@ export interface OutputPiece {
   tokenCount: number;
   tokenIds?: number[];
   probeProbabilities?: number[];
+  /** Per token, the log-probability of the token generated. */
+  logprobs?: number[];
 }
 
 /**
@@ -25,6 +27,9 @@ export function mergePieces(pieces: readonly OutputPiece[]): OutputPiece | undef
   if (pieces.every((piece) => piece.probeProbabilities !== undefined)) {
     merged.probeProbabilities = pieces.flatMap((piece) => piece.probeProbabilities ?? []);
   }
+  if (pieces.every((piece) => piece.logprobs !== undefined)) {
+    merged.logprobs = pieces.flatMap((piece) => piece.logprobs ?? []);
+  }
   return merged;
 }
 
@@ -34,5 +39,6 @@ export function tokensEvent(piece: OutputPiece | undefined): GenerationEvent | u
   const event: GenerationEvent = { type: "tokens", text: piece.text, tokenCount: piece.tokenCount };
   if (piece.tokenIds) event.tokenIds = piece.tokenIds;
   if (piece.probeProbabilities) event.probeProbabilities = piece.probeProbabilities;
+  if (piece.logprobs) event.logprobs = piece.logprobs;
   return event;
 }

@@ -57,6 +57,7 @@ class LlamaCppBackend implements Backend {
       logprobs: true,
       tokenizer: true,
       persistentSequence: false,
+      suppress: true,
     };
     if (this.contextLength !== undefined) capabilities.contextLength = this.contextLength;
     return capabilities;

@@ -176,6 +176,7 @@ export class LlamaCppSession implements GenerationSession {
     if (sampling.topK !== undefined) body.top_k = sampling.topK;
     if (sampling.seed !== undefined) body.seed = sampling.seed;
     if (probes) body.n_probs = this.ctx.probeTopProbs;
+    if (request.suppressWords?.length) body.logit_bias = suppressionBias(request.suppressWords);
     return body;
   }
 }
@@ -247,4 +248,15 @@ function usageOf(
     if (cached !== undefined) usage.promptTokensCached = cached;
   }
   return usage;
+}
+
+/**
+ * llama-server's `logit_bias` takes strings: `false` means never. Each word
+ * goes as written and with a leading space, as a model writes it
+ * mid-sentence. The server bans every token of the string, so a word of
+ * several tokens bans its pieces too (vLLM's `bad_words` bans only the last).
+ */
+function suppressionBias(words: readonly string[]): [string, false][] {
+  const variants = new Set(words.flatMap((word) => [word, ` ${word.trimStart()}`]));
+  return [...variants].map((variant) => [variant, false]);
 }

@@ -63,6 +63,8 @@ class VllmBackend implements Backend {
       logprobs: true,
       tokenizer: true,
       persistentSequence: false,
+      suppress: true,
+      tokenLogprobs: true,
     };
     if (this.contextLength !== undefined) capabilities.contextLength = this.contextLength;
     return capabilities;

@@ -161,6 +161,10 @@ export class VllmSession implements GenerationSession {
             this.probeTexts,
           )
         : undefined;
+    // The log-probability of each token generated, as OpenAI's completions report it.
+    let logprobs = request.tokenLogprobs
+      ? choice.logprobs?.token_logprobs?.map((logprob) => Math.min(0, logprob ?? 0))
+      : undefined;
     const stoppedOnToken =
       end !== undefined && end.reason === "stop" && end.stoppedBy?.text === undefined;
     const stopId = end?.stoppedBy?.tokenId;
@@ -176,6 +180,7 @@ export class VllmSession implements GenerationSession {
       if (end && atStop !== undefined && stopId !== undefined)
         end = { ...end, probeProbability: atStop };
       probabilities = probabilities?.slice(0, -1);
+      logprobs = logprobs?.slice(0, -1);
     }
 
     let tokenCount: number;
@@ -189,6 +194,7 @@ export class VllmSession implements GenerationSession {
     if (ids) piece.tokenIds = ids;
     if (probabilities && probabilities.length === tokenCount)
       piece.probeProbabilities = probabilities;
+    if (logprobs && logprobs.length === tokenCount) piece.logprobs = logprobs;
     return end ? { piece, end } : { piece };
   }
 
@@ -217,6 +223,10 @@ export class VllmSession implements GenerationSession {
     if (sampling.topP !== undefined) body.top_p = sampling.topP;
     if (sampling.topK !== undefined) body.top_k = sampling.topK;
     if (sampling.seed !== undefined) body.seed = sampling.seed;
+    // vLLM bans each word with and without a leading space, and a multi-token word only at its last token.
+    if (request.suppressWords?.length) body.bad_words = request.suppressWords;
+    // One candidate is enough for the generated token's own log-probability.
+    if (request.tokenLogprobs && !probes) body.logprobs = 1;
     if (probes) {
       body.logprobs = this.ctx.probeTopLogprobs;
       body.logprob_token_ids = probes;

@@ -37,3 +37,4 @@ export {
   type ScalingPoint,
 } from "./s1-metrics.ts";
 export { summarizeSetting, type SampleResult, type SettingSummary } from "./setting-summary.ts";
+export { confidenceVote, type ConfidentSample } from "./confidence-vote.ts";

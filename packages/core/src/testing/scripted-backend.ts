@@ -33,6 +33,8 @@ export interface ScriptedBackendOptions {
   omitIdsInRequest?: number;
   /** Report the probability of the probe ids at each step (any value in [0, 1]). */
   probeProbability?: (position: number) => number;
+  /** Report each token's log-probability, by its position in the reply. */
+  tokenLogprob?: (position: number) => number;
 }
 
 export const SPECIAL_TOKENS = ["<think>", "</think>", "<|im_start|>", "<|im_end|>"] as const;
@@ -75,6 +77,7 @@ export interface RecordedRequest {
   maxTokens: number;
   stopTokenIds: number[];
   stopStrings: string[];
+  suppressWords?: string[];
 }
 
 export class ScriptedBackend implements Backend {
@@ -94,6 +97,9 @@ export class ScriptedBackend implements Backend {
       logprobs: ids && options.probeProbability !== undefined,
       tokenizer: ids,
       persistentSequence: false,
+      // Its "model" can leave words out of a reply, as a token ban would make a real one do.
+      suppress: ids,
+      tokenLogprobs: options.tokenLogprob !== undefined,
       contextLength: options.contextLength,
     };
   }
@@ -133,9 +139,13 @@ export class ScriptedBackend implements Backend {
       maxTokens: request.maxTokens,
       stopTokenIds: [...request.stopTokenIds],
       stopStrings: [...request.stopStrings],
+      ...(request.suppressWords ? { suppressWords: [...request.suppressWords] } : {}),
     });
     const { replies, tokensPerChunk = 1, chunkDelayMs = 0, failAt } = this.options;
-    const reply = replies[Math.min(index, replies.length - 1)] ?? "";
+    const reply = withoutWords(
+      replies[Math.min(index, replies.length - 1)] ?? "",
+      request.suppressWords ?? [],
+    );
     // A text-only server's chunks may split a delimiter anywhere, so in text mode every character is a token.
     const tokens = scriptedTokenize(reply, this.capabilities.exactTokenIds);
     const exact = this.capabilities.exactTokenIds;
@@ -161,6 +171,9 @@ export class ScriptedBackend implements Backend {
           const probe = this.options.probeProbability;
           if (request.probeTokenIds && probe)
             chunk.probeProbabilities = ids.map((_, i) => probe(start + i));
+          const logprob = this.options.tokenLogprob;
+          if (request.tokenLogprobs && logprob)
+            chunk.logprobs = ids.map((_, i) => logprob(start + i));
           yield chunk;
         }
         if (failing) {
@@ -198,6 +211,13 @@ export class ScriptedBackend implements Backend {
       if (!finished) this.cancelled += 1;
     }
   }
+}
+
+/** The reply a model with these words banned writes: the same, without them. */
+function withoutWords(reply: string, words: readonly string[]): string {
+  let text = reply;
+  for (const word of words) text = text.split(word).join("");
+  return text;
 }
 
 /** Where a real server would stop: the first stop id, or the start of the first stop string. */

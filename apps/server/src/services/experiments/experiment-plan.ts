@@ -5,13 +5,15 @@
  * stored or any model loads.
  */
 import { resolve } from "node:path";
-import { InvalidRequestError, type Problem } from "@thinkscope/core";
-import type {
-  BudgetForcing,
-  ExperimentCreate,
-  ExperimentDatasetInfo,
-  ExperimentSpec,
-  Sampling,
+import { InvalidRequestError, ThinkscopeError, type Problem } from "@thinkscope/core";
+import {
+  VOTE_DEFAULTS,
+  type BudgetForcing,
+  type ExperimentCreate,
+  type ExperimentDatasetInfo,
+  type ExperimentSetting,
+  type ExperimentSpec,
+  type Sampling,
 } from "@thinkscope/protocol";
 import type { BackendEntry, BackendRegistry } from "../../backends/registry.ts";
 import { loadDataset, readDatasetFile, type DatasetLoaderOptions } from "./dataset-loader.ts";
@@ -65,7 +67,9 @@ export async function planExperiment(
     sampling,
     context.checkBudgets,
   );
-  const entry = backendOf(request.backend, preset, context.backends);
+  const baseEntry = backendOf(request.backend, preset, context.backends);
+  const swept = await withModelBackends(settings, preset, context.backends);
+  const entry = swept ?? baseEntry;
 
   const loaded = request.dataset
     ? await loadDataset(request.dataset, context.datasets)
@@ -104,7 +108,8 @@ export async function planExperiment(
       `${loaded.info.name} · ${settings.length} setting${settings.length === 1 ? "" : "s"}`,
     preset: preset?.id ?? null,
     entry,
-    model: request.model,
+    // A model sweep names each setting's model; the experiment itself then has none.
+    model: swept ? undefined : request.model,
     dataset: { ...loaded.info, offset, problems: problems.length },
     problems,
     spec: {
@@ -113,6 +118,25 @@ export async function planExperiment(
       samples,
       sampling,
       concurrency: request.concurrency ?? defaultConcurrency(entry),
+      ...voteOf(request.vote, entry),
+    },
+  };
+}
+
+/** A confidence vote, checked against the backend before anything is stored. */
+function voteOf(vote: ExperimentCreate["vote"], entry: BackendEntry): Pick<ExperimentSpec, "vote"> {
+  if (!vote || vote.method === "majority") return {};
+  if (entry.backend.capabilities.tokenLogprobs !== true) {
+    throw new InvalidRequestError(
+      "unsupported_by_backend",
+      `vote: a confidence vote needs each token's log-probability, which the ${entry.backend.kind} backend does not report; vote by majority there.`,
+    );
+  }
+  return {
+    vote: {
+      method: "confidence",
+      window: vote.window ?? VOTE_DEFAULTS.window,
+      keep: vote.keep ?? VOTE_DEFAULTS.keep,
     },
   };
 }
@@ -179,14 +203,71 @@ function samplingOf(input: Sampling, samples: number): ExperimentSpec["sampling"
   return sampling;
 }
 
+/**
+ * Fills in the backend of every setting that names a model (a model sweep):
+ * the configured backend that lists it. Returns the first setting's backend,
+ * or undefined when no setting names a model. An unknown model is a 400
+ * naming the models served, before anything is stored.
+ */
+async function withModelBackends(
+  settings: ExperimentSetting[],
+  preset: ExperimentPreset | undefined,
+  backends: BackendRegistry,
+): Promise<BackendEntry | undefined> {
+  const byModel = new Map<string, BackendEntry>();
+  for (const setting of settings) {
+    if (setting.model === undefined) continue;
+    let entry = byModel.get(setting.model);
+    if (!entry) {
+      entry = await backendServing(setting.model, preset, backends);
+      byModel.set(setting.model, entry);
+    }
+    setting.backend = entry.id;
+  }
+  const first = settings.find((setting) => setting.model !== undefined);
+  return first ? byModel.get(first.model!) : undefined;
+}
+
+async function backendServing(
+  model: string,
+  preset: ExperimentPreset | undefined,
+  backends: BackendRegistry,
+): Promise<BackendEntry> {
+  const hint = preset?.modelFiles
+    ? ` The ${preset.id} preset needs ${preset.modelFiles.join(" and ")}: start the server with ` +
+      `THINKSCOPE_BACKEND=${preset.modelFiles.map((file) => `embedded:${file}`).join(",")}.`
+    : "";
+  let resolved;
+  try {
+    resolved = await backends.resolveModel(model);
+  } catch (error) {
+    if (ThinkscopeError.isInstance(error) && error.code === "model_not_found") {
+      throw new InvalidRequestError(
+        "model_not_found",
+        `Sweep over models: ${error.message}${hint}`,
+      );
+    }
+    throw error;
+  }
+  if (resolved.aliased) {
+    // A backend id or `default` names no model: the settings would not say what ran.
+    throw new InvalidRequestError(
+      "invalid_sweep",
+      `Sweep over models: "${model}" names a backend, not a model; name models as GET /v1/models lists them.`,
+    );
+  }
+  return resolved.entry;
+}
+
 function backendOf(
   id: string | undefined,
   preset: ExperimentPreset | undefined,
   backends: BackendRegistry,
 ): BackendEntry {
   if (id !== undefined && id !== "") return backends.get(id);
-  if (!preset?.modelFile) return backends.default;
-  const wanted = resolve(REPO_ROOT, preset.modelFile);
+  const modelFile = preset?.modelFiles?.[0];
+  if (!preset || !modelFile) return backends.default;
+  const wanted = resolve(REPO_ROOT, modelFile);
   const serving = backends.list().find((entry) => {
     const spec = (entry.backend as { modelSpec?: string }).modelSpec;
     return entry.backend.kind === "embedded" && spec !== undefined && resolve(spec) === wanted;
@@ -194,7 +275,7 @@ function backendOf(
   if (!serving) {
     throw new InvalidRequestError(
       "preset_backend_missing",
-      `The ${preset.id} preset runs on ${preset.modelFile} with the embedded backend, and no configured ` +
+      `The ${preset.id} preset runs on ${modelFile} with the embedded backend, and no configured ` +
         "backend serves it: start the server with THINKSCOPE_BACKEND=embedded and no THINKSCOPE_MODEL, " +
         "or name a backend in the request.",
     );

@@ -5,6 +5,7 @@
  * from the stored items whenever asked, over the items done so far.
  */
 import {
+  confidenceVote,
   majorityVote,
   s1Metrics,
   SeededRandom,
@@ -35,6 +36,7 @@ interface Graded {
   forcedEnd: boolean;
   withinBudget: boolean;
   runId: string | null;
+  confidence: number | null;
 }
 
 export function computeResults(
@@ -61,14 +63,18 @@ export function computeResults(
       forcedEnd: item.forcedEnd === true,
       withinBudget: item.withinBudget === true,
       runId: item.runId,
+      confidence: item.confidence,
     });
   }
   for (const byProblem of graded)
     for (const list of byProblem) list.sort((a, b) => a.sample - b.sample);
 
-  const settings = spec.settings.map((setting, index) =>
-    settingResult(setting, graded[index] ?? [], problems),
-  );
+  const settings = spec.settings.map((setting, index) => {
+    const result = settingResult(setting, graded[index] ?? [], problems);
+    if (spec.vote)
+      result.confidence_vote_accuracy = confidenceAccuracy(graded[index] ?? [], spec.vote.keep);
+    return result;
+  });
   return {
     complete,
     settings,
@@ -76,6 +82,20 @@ export function computeResults(
     sequential_vs_parallel: sequentialVsParallel(settings, graded),
     problems: problemRows(problems, spec, graded),
   };
+}
+
+/** Share of problems (with samples) whose confidence-weighted answer is correct. */
+function confidenceAccuracy(byProblem: Graded[][], keep: number): number | null {
+  const voted = byProblem.filter((list) => list.length > 0);
+  if (voted.length === 0) return null;
+  const right = voted.filter((list) => {
+    const vote = confidenceVote(
+      list.map((g) => ({ answer: g.extracted, confidence: g.confidence })),
+      keep,
+    );
+    return vote.index >= 0 && list[vote.index]!.correct;
+  }).length;
+  return right / voted.length;
 }
 
 function settingResult(

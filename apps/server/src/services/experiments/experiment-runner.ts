@@ -242,12 +242,19 @@ export class ExperimentRunner {
         {
           prompt: renderProblemPrompt(spec.prompt.template, problem),
           mode: spec.prompt.mode,
-          backend: this.record.backend,
-          ...(this.record.model !== null ? { model: this.record.model } : {}),
+          // A model sweep's setting runs on its own model's backend.
+          backend: setting.backend ?? this.record.backend,
+          ...(setting.model !== undefined
+            ? { model: setting.model }
+            : this.record.model !== null
+              ? { model: this.record.model }
+              : {}),
           budgetForcing: setting.budget_forcing,
           sampling: { ...spec.sampling, seed: item.seed },
           source: "experiment",
           experimentId: id,
+          reference: problem.answer,
+          ...(spec.vote ? { confidenceWindow: spec.vote.window } : {}),
         },
         {
           signal: itemController.signal,
@@ -275,6 +282,7 @@ export class ExperimentRunner {
           withinBudget:
             summary.thinking_tokens >= minThinkingTokens &&
             summary.thinking_tokens <= maxThinkingTokens,
+          confidence: run.transcript.stats?.lowestGroupLogprob ?? null,
         });
         this.tokens += summary.thinking_tokens + summary.answer_tokens;
         this.thinkingTokens += summary.thinking_tokens;

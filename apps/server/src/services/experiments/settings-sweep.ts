@@ -1,12 +1,14 @@
 /**
  * The list of settings an experiment runs: explicit settings first, then the
  * cartesian product of the sweep, each laid over the shared
- * `budget_forcing`. Every setting is validated as a run would be, so a bad
+ * `budget_forcing`. A sweep over models repeats the whole list once per
+ * model (each setting names its model; the plan finds the backend). Every setting is validated as a run would be, so a bad
  * one is refused before anything is stored.
  */
 import { InvalidRequestError, resolveSettings, type ThinkscopeError } from "@thinkscope/core";
 import {
   SWEEP_FIELDS,
+  sweepModels,
   sweepSize,
   sweepVariations,
   type BudgetForcing,
@@ -26,8 +28,10 @@ export function buildSettings(
   /** The operator's limits (budget caps); throws a ThinkscopeError for a setting above them. */
   checkBudgets?: (budgetForcing: BudgetForcing) => unknown,
 ): ExperimentSetting[] {
-  const swept = SWEEP_FIELDS.some((field) => sweep[field] !== undefined);
-  const count = explicit.length + (swept ? sweepSize(sweep) : 0);
+  const swept = SWEEP_FIELDS.some((field) => field !== "model" && sweep[field] !== undefined);
+  const models = sweepModels(sweep);
+  const perModel = explicit.length + (swept ? sweepSize({ ...sweep, model: undefined }) : 0);
+  const count = Math.max(perModel, 1) * models.length;
   if (count > MAX_SETTINGS) {
     throw new InvalidRequestError(
       "too_many_settings",
@@ -39,32 +43,43 @@ export function buildSettings(
 
   const settings: ExperimentSetting[] = [];
   const seen = new Map<string, number>();
-  varied.forEach((fields) => {
-    const budgetForcing = { ...base, ...fields };
-    const key = canonical(budgetForcing);
-    const label = labelOf(fields);
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      throw new InvalidRequestError(
-        "duplicate_setting",
-        `Setting ${settings.length + 1} (${label}) repeats setting ${earlier + 1}; list each setting once.`,
-      );
-    }
-    try {
-      resolveSettings(budgetForcing, toCoreSampling(sampling));
-      checkBudgets?.(budgetForcing);
-    } catch (error) {
-      const { code, message } = error as ThinkscopeError;
-      throw new InvalidRequestError(code, `Setting ${settings.length + 1} (${label}): ${message}`);
-    }
-    seen.set(key, settings.length);
-    settings.push({ index: settings.length, label, varied: fields, budget_forcing: budgetForcing });
-  });
+  for (const model of models) {
+    varied.forEach((fields) => {
+      const budgetForcing = { ...base, ...fields };
+      const key = canonical({ model: model ?? null, budgetForcing });
+      const label = labelOf(fields, model);
+      const earlier = seen.get(key);
+      if (earlier !== undefined) {
+        throw new InvalidRequestError(
+          "duplicate_setting",
+          `Setting ${settings.length + 1} (${label}) repeats setting ${earlier + 1}; list each setting once.`,
+        );
+      }
+      try {
+        resolveSettings(budgetForcing, toCoreSampling(sampling));
+        checkBudgets?.(budgetForcing);
+      } catch (error) {
+        const { code, message } = error as ThinkscopeError;
+        throw new InvalidRequestError(
+          code,
+          `Setting ${settings.length + 1} (${label}): ${message}`,
+        );
+      }
+      seen.set(key, settings.length);
+      settings.push({
+        index: settings.length,
+        label,
+        varied: fields,
+        budget_forcing: budgetForcing,
+        ...(model !== undefined ? { model } : {}),
+      });
+    });
+  }
   return settings;
 }
 
-/** `num_waits=2 max_thinking_tokens=512`; `base` for a setting that varies nothing. */
-export function labelOf(fields: BudgetForcing): string {
+/** `model=tiny-reasoner num_waits=2 max_thinking_tokens=512`; `base` for a setting that varies nothing. */
+export function labelOf(fields: BudgetForcing, model?: string): string {
   const parts = Object.entries(fields).map(([key, value]) => {
     const shown = Array.isArray(value)
       ? value.join("|")
@@ -73,6 +88,7 @@ export function labelOf(fields: BudgetForcing): string {
         : String(value);
     return `${key}=${shown}`;
   });
+  if (model !== undefined) parts.unshift(`model=${model}`);
   return parts.length > 0 ? parts.join(" ") : "base";
 }
 

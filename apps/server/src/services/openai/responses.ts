@@ -183,7 +183,11 @@ export class ChunkEncoder {
   private injectionChunk(kind: InjectionKind, text: string): object {
     if (this.context.endpoint === "completion") return this.chunk({ text, injected: kind });
     // A wait is part of the thinking; a close is in neither the thinking nor the answer.
-    const delta = kind === "wait" ? { reasoning_content: text, reasoning: text } : {};
+    // What is injected inside the thinking is part of the reasoning the model saw.
+    const delta =
+      kind === "wait" || kind === "budget_message" || kind === "elimination"
+        ? { reasoning_content: text, reasoning: text }
+        : {};
     return this.chunk({ delta, injected: kind, injected_text: text });
   }
 

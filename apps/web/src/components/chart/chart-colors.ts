@@ -5,12 +5,16 @@ export const INJECTION_COLOR: Record<InjectionKind, string> = {
   wait: "var(--wait-line)",
   forced_end: "var(--forced-line)",
   end: "var(--end-line)",
+  budget_message: "var(--method-line)",
+  elimination: "var(--method-line)",
 };
 
 export const INJECTION_SHORT: Record<InjectionKind, string> = {
   wait: "W",
   forced_end: "cut",
   end: "end",
+  budget_message: "msg",
+  elimination: "not",
 };
 
 /** Run colours for comparisons: none of them amber, red or green, which mean injections. */

@@ -135,9 +135,26 @@ export const TokenChart = memo(function TokenChart({
                   mark.kind === "wait"
                     ? `${INJECTION_SHORT.wait}${mark.waitNumber ?? ""}`
                     : INJECTION_SHORT[mark.kind],
-                position: "top",
+                // A budget message comes right before its close: its label goes beside, not on top.
+                position: mark.kind === "budget_message" ? "insideTopRight" : "top",
                 fontSize: 11,
                 fill: INJECTION_COLOR[mark.kind],
+              }}
+            />
+          ))}
+          {/* Probes ask for the answer without touching the text: a dashed line with what they read. */}
+          {trace.probes.map((probe, index) => (
+            <ReferenceLine
+              key={`probe-${index}`}
+              yAxisId="tokens"
+              x={probe.time / 1000}
+              stroke="var(--method-line)"
+              strokeDasharray="3 3"
+              label={{
+                value: `= ${probe.answer ?? "?"}`,
+                position: "insideBottom",
+                fontSize: 11,
+                fill: "var(--method)",
               }}
             />
           ))}

@@ -18,11 +18,12 @@ export function TinyReasonerNote() {
       <p>
         <strong>Tiny reasoner</strong>: Thinkscope&apos;s own 1M-parameter model, trained on a CPU.
         It can only add two 3–4 digit numbers asked as <q>What is A + B?</q>. Left alone it stops
-        after a quick guess that is almost always wrong; made to <q>Wait</q> it checks digit by
-        digit. That is budget forcing at work.
+        after a quick sum that forgets every carry; each forced <q>Wait</q> makes it re-add the
+        columns and fix the first wrong one, so a sum with two carries needs two waits. That is
+        budget forcing at work.
       </p>
       <button type="button" className="small" onClick={() => set(bundledModelStart(settings))}>
-        Try its task with the s1 preset
+        Try its task with the s1 preset (two forced waits)
       </button>
       <p>
         For a real reasoning model, set{" "}

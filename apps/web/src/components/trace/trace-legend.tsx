@@ -8,6 +8,7 @@ export function TraceLegend() {
       <span className="l-end">model&apos;s own close</span>
       <span className="l-answer">answer</span>
       <span className="l-budget">budget</span>
+      <span className="l-method">method (budget message, elimination, probe)</span>
     </div>
   );
 }
