@@ -1,3 +1,4 @@
+import { memo } from "react";
 import type { TraceState } from "../lib/trace-fold.ts";
 import { LiveTokenChart } from "./chart/lazy-charts.tsx";
 import { LiveNumbers } from "./stats/live-numbers.tsx";
@@ -5,7 +6,7 @@ import { StatsPanel } from "./stats/stats-panel.tsx";
 import { TraceView } from "./trace/trace-view.tsx";
 
 /** A run's numbers, trace, chart and stats: the same view live, in a replay, and for a stored run. */
-export function RunResult({
+export const RunResult = memo(function RunResult({
   trace,
   live,
   reference,
@@ -34,4 +35,4 @@ export function RunResult({
       </div>
     </>
   );
-}
+});

@@ -49,14 +49,19 @@ interface Opening {
 const blockCache = new Map<string, Opening[]>();
 const BLOCK_CACHE_LIMIT = 4096;
 
-function openingsOfBlock(block: string): Opening[] {
-  const cached = blockCache.get(block);
-  if (cached) return cached;
+function scanBlock(block: string): Opening[] {
   const found: Opening[] = [];
   for (const match of block.matchAll(REFLECTION)) {
     const lead = match[1] ?? "";
     found.push({ offset: (match.index ?? 0) + lead.length, word: match[2] ?? "" });
   }
+  return found;
+}
+
+function openingsOfBlock(block: string): Opening[] {
+  const cached = blockCache.get(block);
+  if (cached) return cached;
+  const found = scanBlock(block);
   if (blockCache.size >= BLOCK_CACHE_LIMIT) blockCache.clear();
   blockCache.set(block, found);
   return found;
@@ -66,8 +71,11 @@ function openingsOfBlock(block: string): Opening[] {
 function openingsOf(segment: TraceSegment): Opening[] {
   const found: Opening[] = [];
   let offset = 0;
-  for (const block of segment.blocks) {
-    for (const opening of openingsOfBlock(block)) {
+  const last = segment.blocks.length - 1;
+  for (const [index, block] of segment.blocks.entries()) {
+    // The last block may still grow: each of its versions is a new string, not worth keeping.
+    const openings = index === last ? scanBlock(block) : openingsOfBlock(block);
+    for (const opening of openings) {
       found.push({ offset: offset + opening.offset, word: opening.word });
     }
     offset += block.length;

@@ -105,7 +105,9 @@ export function usePlayback({
     (update: (head: Playhead, events: readonly EngineEvent[]) => Playhead, stayLive = true) => {
       setStored((current) => {
         const now = latest.current;
-        const base = current.key === now.key ? current : startOf(now);
+        const stored = current.key === now.key ? current : startOf(now);
+        // A playhead at the live edge is not moved per batch: it stands for "all that arrived".
+        const base = stored.live ? { ...stored, head: catchUp(stored.head, now.events) } : stored;
         const head = update(base.head, now.events);
         // Only a view that can follow (recorded pace, no holds) may stand at the live edge.
         const canFollow =
@@ -123,9 +125,11 @@ export function usePlayback({
     !options.pauseAtInterventions &&
     !played.head.paused &&
     (played.live || played.head.shown >= events.length);
+  // While following, the view shows everything that arrived, without a state update per batch.
+  const head = following && played.live ? catchUp(played.head, events) : played.head;
 
   useEffect(() => {
-    if (following || played.head.paused) return;
+    if (following || head.paused) return;
     let frame = 0;
     let last = performance.now();
     const tick = (now: number) => {
@@ -136,22 +140,20 @@ export function usePlayback({
     };
     frame = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(frame);
-  }, [following, played.head.paused, runKey, move]);
+  }, [following, head.paused, runKey, move]);
 
-  // While following, the playhead keeps up with what arrives, so slowing down starts from here.
+  // A view that caught up at the recorded pace stands at the live edge from then on.
   useEffect(() => {
-    if (following && played.head.shown !== events.length) move((head, list) => catchUp(head, list));
-  }, [following, events.length, played.head.shown, move]);
+    if (following && !played.live) move((h, list) => catchUp(h, list));
+  }, [following, played.live, move]);
 
   const trace =
-    following || played.trace === null || played.head.shown >= events.length
-      ? fullTrace
-      : played.trace;
+    following || played.trace === null || head.shown >= events.length ? fullTrace : played.trace;
 
   return {
-    head: played.head,
+    head,
     trace,
-    behind: Math.max(0, events.length - played.head.shown),
+    behind: Math.max(0, events.length - head.shown),
     following,
     togglePause: useCallback(() => move((head) => togglePause(head)), [move]),
     step: useCallback(
