@@ -8,6 +8,13 @@
 import type { InjectionKind } from "@thinkscope/protocol";
 import { segmentText, type TraceSegment } from "./trace-fold.ts";
 
+/** How the minimap names a step that starts with a method's or a fork's injection. */
+const INJECTION_STEP_LABELS: Record<string, string> = {
+  insert: "inserted",
+  budget_message: "budget message",
+  elimination: "answer eliminated",
+};
+
 /** Openings that mark the model reconsidering (the s1 paper's and reasoning models' own). */
 export const REFLECTION_WORDS = [
   "Wait",
@@ -106,7 +113,9 @@ export function thinkingSteps(segments: readonly TraceSegment[]): ThinkingStep[]
           ? `${segment.injection.text.trim() || "Wait"}${waitNumber ? ` ${waitNumber}` : ""}`
           : kind === "forced_end"
             ? "forced close"
-            : "model closed";
+            : kind === "end"
+              ? "model closed"
+              : (INJECTION_STEP_LABELS[kind] ?? kind);
       open({ kind, label, start: offset, chars: 0 });
     } else {
       if (steps.length === 0) {
