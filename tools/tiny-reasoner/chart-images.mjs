@@ -25,10 +25,12 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+  // Generous timeouts: an experiment of a thousand runs takes a while to load on a busy machine.
+  page.setDefaultTimeout(180_000);
   await page.goto(`${url.replace(/\/$/, "")}/#/experiments/${experimentId}`);
   const box = page.getByTestId(figure);
   // The chart is drawn once its lines (or points) are in the SVG.
-  await box.locator("svg.recharts-surface .recharts-line, svg.recharts-surface .recharts-scatter").first().waitFor({ state: "attached", timeout: 60_000 });
+  await box.locator("svg.recharts-surface .recharts-line, svg.recharts-surface .recharts-scatter").first().waitFor({ state: "attached" });
   const [download] = await Promise.all([
     page.waitForEvent("download"),
     box.getByRole("button", { name: /^PNG/ }).click(),

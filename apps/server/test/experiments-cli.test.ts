@@ -181,18 +181,6 @@ describe("thinkscope experiment", () => {
     expect(sweep.stderr).toMatch(/Unknown sweep field "colour"/);
     expect(sweep.stderr).toMatch(/model, max_thinking_tokens/);
 
-    const models = await thinkscope(
-      "experiment",
-      "--backend",
-      backend,
-      "--generate",
-      "count=2",
-      "--sweep",
-      "model=no-such-model",
-    );
-    expect(models.code).toBe(2);
-    expect(models.stderr).toMatch(/The model "no-such-model" is not served here/);
-
     const bad = join(dataDir, "bad.jsonl");
     await writeFile(bad, '{"problem": "a", "answer": 1}\n{"problem": "b"}\n');
     const lines = await thinkscope("experiment", "--backend", backend, "--dataset", bad);
@@ -255,5 +243,19 @@ describe("thinkscope experiment", () => {
     );
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/Unknown sweep field "colour.shade"/);
+  });
+
+  it("refuses a sweep over a model no backend serves, naming the ones served", async () => {
+    const models = await thinkscope(
+      "experiment",
+      "--backend",
+      backend,
+      "--generate",
+      "count=2",
+      "--sweep",
+      "model=no-such-model",
+    );
+    expect(models.code).toBe(2);
+    expect(models.stderr).toMatch(/The model "no-such-model" is not served here/);
   });
 });
