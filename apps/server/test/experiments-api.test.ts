@@ -502,6 +502,7 @@ describe("presets", () => {
       "s1-curve",
       "rl-vs-base",
       "sequential-vs-parallel",
+      "methods",
     ]);
 
     const response = await create(server.app, {
