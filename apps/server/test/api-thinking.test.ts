@@ -5,13 +5,11 @@
  * OpenAI's meaning (thinking plus answer), the thinking never lands in
  * `content`, and a budget that cannot fit is refused before anything runs.
  */
-import { tmpdir } from "node:os";
-import { DEFAULT_EMBEDDED_MODEL, createEmbeddedBackend } from "@thinkscope/backends";
 import type { EngineEvent } from "@thinkscope/protocol";
 import fc from "fast-check";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, listen, parseSse, type TestApp } from "./helpers.ts";
+import { bundledModelApp, parseSse, type TestApp } from "./helpers.ts";
 
 const CONTEXT = 1024;
 const QUESTION = [{ role: "user", content: "What is 3891 + 1464?" }];
@@ -21,13 +19,7 @@ let base: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  const backend = createEmbeddedBackend({
-    model: DEFAULT_EMBEDDED_MODEL.bundledPath,
-    dataDir: tmpdir(),
-    threads: 1,
-  });
-  server = await buildTestApp({ backends: [backend] });
-  base = await listen(server.app);
+  ({ server, base } = await bundledModelApp());
   client = new OpenAI({ baseURL: `${base}/v1`, apiKey: "x", maxRetries: 0 });
 });
 afterAll(() => server.close());
@@ -115,6 +107,16 @@ describe("other servers' thinking parameters", () => {
       "chat_template_kwargs.foo",
     ],
     ["reasoning.exclude", { reasoning: { exclude: true } }, "reasoning.exclude"],
+    // Other spellings of the same parameters: wrong types are refused, never read as "no budget".
+    ["reasoning as a bare string", { reasoning: "high" }, "reasoning"],
+    [
+      "enable_thinking as a string",
+      { chat_template_kwargs: { enable_thinking: "false" } },
+      "chat_template_kwargs.enable_thinking",
+    ],
+    ["an effort in capitals", { reasoning_effort: "LOW" }, "reasoning_effort"],
+    ["a fractional budget", { thinking_token_budget: 40.5 }, "thinking_token_budget"],
+    ["thinking without a type", { thinking: { budget_tokens: 40 } }, "thinking.type"],
     ["an unknown effort", { reasoning_effort: "extreme" }, "reasoning_effort"],
     ["a negative budget", { thinking_token_budget: -3 }, "thinking_token_budget"],
     [
@@ -279,12 +281,7 @@ describe("/v1/models/{id}", () => {
 
 describe("an operator who turns storing off", () => {
   it("streams API runs and keeps none of them", async () => {
-    const backend = createEmbeddedBackend({
-      model: DEFAULT_EMBEDDED_MODEL.bundledPath,
-      dataDir: tmpdir(),
-      threads: 1,
-    });
-    const unstored = await buildTestApp({ backends: [backend], config: { storeApiRuns: false } });
+    const { server: unstored } = await bundledModelApp({ storeApiRuns: false });
     try {
       const response = await unstored.app.inject({
         method: "POST",

@@ -7,14 +7,12 @@
  * answer, no delimiter reaches the answer, and usage counts the reasoning;
  * with `budget_forcing` the client can read the run's summary.
  */
-import { tmpdir } from "node:os";
 import { ChatOpenAI } from "@langchain/openai";
-import { DEFAULT_EMBEDDED_MODEL, createEmbeddedBackend } from "@thinkscope/backends";
 import { createThinkscope, type ThinkscopeMetadata } from "@thinkscope/ai-sdk";
 import { generateText, streamText } from "ai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, listen, type TestApp } from "./helpers.ts";
+import { bundledModelApp, type TestApp } from "./helpers.ts";
 
 const QUESTION = "What is 3891 + 1464?";
 const BUDGET = { num_waits: 1, max_thinking_tokens: 300 };
@@ -24,13 +22,9 @@ let server: TestApp;
 let baseURL: string;
 
 beforeAll(async () => {
-  const backend = createEmbeddedBackend({
-    model: DEFAULT_EMBEDDED_MODEL.bundledPath,
-    dataDir: tmpdir(),
-    threads: 1,
-  });
-  server = await buildTestApp({ backends: [backend] });
-  baseURL = `${await listen(server.app)}/v1`;
+  let base: string;
+  ({ server, base } = await bundledModelApp());
+  baseURL = `${base}/v1`;
 });
 afterAll(() => server.close());
 

@@ -7,12 +7,10 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { DEFAULT_EMBEDDED_MODEL, createEmbeddedBackend } from "@thinkscope/backends";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, listen, type TestApp } from "./helpers.ts";
+import { bundledModelApp, type TestApp } from "./helpers.ts";
 
 const run = promisify(execFile);
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -79,13 +77,7 @@ let server: TestApp;
 let base: string;
 
 beforeAll(async () => {
-  const backend = createEmbeddedBackend({
-    model: DEFAULT_EMBEDDED_MODEL.bundledPath,
-    dataDir: tmpdir(),
-    threads: 1,
-  });
-  server = await buildTestApp({ backends: [backend] });
-  base = await listen(server.app);
+  ({ server, base } = await bundledModelApp());
 });
 afterAll(() => server.close());
 

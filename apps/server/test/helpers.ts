@@ -10,6 +10,7 @@ import type {
   PassthroughRequest,
 } from "@thinkscope/core";
 import type { BackendCapabilities } from "@thinkscope/protocol";
+import { DEFAULT_EMBEDDED_MODEL, createEmbeddedBackend } from "@thinkscope/backends";
 import { ScriptedBackend, type ScriptedBackendOptions } from "@thinkscope/core/testing";
 import type { EngineEvent } from "@thinkscope/protocol";
 import type { ServerMessage } from "@thinkscope/protocol";
@@ -108,6 +109,23 @@ export async function buildTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A server on the bundled tiny reasoner (real llama.cpp inference, one
+ * thread), listening; `base` is its URL. The model file is local: nothing is
+ * downloaded.
+ */
+export async function bundledModelApp(
+  config?: Partial<ServerConfig>,
+): Promise<{ server: TestApp; base: string }> {
+  const backend = createEmbeddedBackend({
+    model: DEFAULT_EMBEDDED_MODEL.bundledPath,
+    dataDir: tmpdir(),
+    threads: 1,
+  });
+  const server = await buildTestApp({ backends: [backend], ...(config ? { config } : {}) });
+  return { server, base: await listen(server.app) };
 }
 
 /** Listens on a free port of 127.0.0.1; returns the base URL. */

@@ -4,23 +4,15 @@
  * preview's prompt tokens through the protocol's `fitToContext`) and the
  * API's path (a real run) choose the same budgets for the same model and prompt.
  */
-import { tmpdir } from "node:os";
-import { DEFAULT_EMBEDDED_MODEL, createEmbeddedBackend } from "@thinkscope/backends";
 import { fitToContext, type BudgetForcing, type RunPreview } from "@thinkscope/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WsClient, buildTestApp, listen, type TestApp } from "./helpers.ts";
+import { WsClient, bundledModelApp, type TestApp } from "./helpers.ts";
 
 let server: TestApp;
 let base: string;
 
 beforeAll(async () => {
-  const backend = createEmbeddedBackend({
-    model: DEFAULT_EMBEDDED_MODEL.bundledPath,
-    dataDir: tmpdir(),
-    threads: 1,
-  });
-  server = await buildTestApp({ backends: [backend] });
-  base = await listen(server.app);
+  ({ server, base } = await bundledModelApp());
 });
 afterAll(() => server.close());
 

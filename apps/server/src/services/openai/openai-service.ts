@@ -85,10 +85,12 @@ export class OpenAIService {
 
   /** `GET /v1/models/:id`: one model, as the list shows it; 404 `model_not_found` otherwise. */
   async model(id: string): Promise<ModelList["data"][number]> {
-    const found = (await this.models()).data.find((model) => model.id === id);
+    const { data } = await this.models();
+    const found = data.find((model) => model.id === id);
     if (found) return found;
+    // `default`, `backendId` or `backendId/model`: the model that name resolves to, under that name.
     const resolved = await this.deps.backends.resolveModel(id);
-    const listed = (await this.models()).data.find(
+    const listed = data.find(
       (model) => model.backend === resolved.entry.id && (resolved.model ?? model.id) === model.id,
     );
     if (listed) return { ...listed, id };
