@@ -64,10 +64,13 @@ describe("playground", () => {
       `thinking tokens grew while streaming: ${counts.join(", ")}`,
     ).toBeGreaterThanOrEqual(3);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    // The chart follows the stream (at most 5 redraws a second, so it is the
+    // line that is seen to grow; a marker may land after a fast run ends).
+    const linesWhileThinking = new Set(thinkingStates.map((s) => s.chartLine).filter(Boolean));
     expect(
-      thinkingStates.some((s) => s.chartMarkers > 0 && s.chartMarkers < 3),
-      `the chart drew a marker before the run finished: ${JSON.stringify(seen.map((s) => [s.t, s.chartMarkers, s.state]))}`,
-    ).toBe(true);
+      linesWhileThinking.size,
+      `the chart redrew while the model thought: ${JSON.stringify(seen.map((s) => [s.t, s.chartLine.length, s.state]))}`,
+    ).toBeGreaterThanOrEqual(2);
     expect(ts.pageErrors).toEqual([]);
   });
 

@@ -58,6 +58,8 @@ export interface DomSnapshot {
   thinkingTokens: string;
   /** `.recharts-reference-line` elements (injection markers and budget lines). */
   chartMarkers: number;
+  /** The chart's drawn thinking line (`d` of its first curve), "" before it draws. */
+  chartLine: string;
   state: string;
   answer: string;
 }
@@ -82,6 +84,7 @@ export async function startDomRecorder(page: Page): Promise<() => Promise<DomSna
         ends: count("[data-injection=end]"),
         thinkingTokens: text("[data-testid=thinking-tokens]"),
         chartMarkers: count(".recharts-reference-line"),
+        chartLine: document.querySelector(".recharts-line-curve")?.getAttribute("d") ?? "",
         state: text(".run-status .state"),
         answer: text("[data-segment=answer]"),
       };
@@ -91,7 +94,13 @@ export async function startDomRecorder(page: Page): Promise<() => Promise<DomSna
     };
     w.__e2eSnapshots = snapshots;
     w.__e2eObserver = new MutationObserver(snap);
-    w.__e2eObserver.observe(document.body, { subtree: true, childList: true, characterData: true });
+    w.__e2eObserver.observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+      attributeFilter: ["d"],
+    });
     snap();
   });
   return () =>
