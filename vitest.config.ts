@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 // live in vitest.e2e.config.ts because they need Chromium and a built page.
 export default defineConfig({
   test: {
+    // Vitest's default is one worker per core less one: a single worker on a
+    // two-core CI machine, idle while its tests wait on child processes and sockets.
+    maxWorkers: 2,
     projects: [
       { test: { name: "protocol", root: "packages/protocol", include: ["test/**/*.test.ts"] } },
       { test: { name: "core", root: "packages/core", include: ["test/**/*.test.ts"] } },

@@ -1,9 +1,11 @@
 /** The pure parts of experiments: the settings grid, the results' statistics, the CSV export. */
+import { majorityVote } from "@thinkscope/core";
 import type { ExperimentSpec } from "@thinkscope/protocol";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   computeResults,
-  majorityAccuracy,
+  majorityAccuracies,
 } from "../src/services/experiments/experiment-results.ts";
 import type { ItemRecord } from "../src/store/experiment-store.ts";
 import { toCsv } from "../src/services/experiments/results-csv.ts";
@@ -53,9 +55,31 @@ describe("majority vote over n of a problem's samples", () => {
       { correct: false, extracted: "B" },
       { correct: false, extracted: "B" },
     ];
-    expect(majorityAccuracy(samples, 1, 0)).toBeCloseTo(1 / 3);
-    expect(majorityAccuracy(samples, 2, 0)).toBeCloseTo(2 / 3);
-    expect(majorityAccuracy(samples, 3, 0)).toBe(0);
+    const [one, two, three] = majorityAccuracies(samples, [1, 2, 3], 0);
+    expect(one).toBeCloseTo(1 / 3);
+    expect(two).toBeCloseTo(2 / 3);
+    expect(three).toBe(0);
+  });
+
+  it("equals majorityVote over every subset, whatever the answers' spellings and ties", () => {
+    // Answers that normalise alike ("1/2", "0.5", "\\frac12") must vote together, and no answer must not vote.
+    const answer = fc.constantFrom("1/2", "0.5", "\\frac12", "3", " 3 ", "7", "", null);
+    const sample = fc.record({ correct: fc.boolean(), extracted: answer });
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 1, maxLength: 7 }), (samples) => {
+        const sizes = samples.map((_, i) => i + 1);
+        const fast = majorityAccuracies(samples, sizes, 0);
+        sizes.forEach((n, i) => {
+          const subsets = combinations(samples.length, n);
+          const right = subsets.filter((subset) => {
+            const picked = subset.map((j) => samples[j]!);
+            const vote = majorityVote(picked.map((s) => s.extracted));
+            return vote.index >= 0 && picked[vote.index]!.correct;
+          }).length;
+          expect(fast[i]).toBeCloseTo(right / subsets.length, 12);
+        });
+      }),
+    );
   });
 
   it("draws a seeded sample of subsets when there are too many, reproducibly", () => {
@@ -63,12 +87,21 @@ describe("majority vote over n of a problem's samples", () => {
       correct: i % 3 === 0,
       extracted: i % 3 === 0 ? "7" : String(i % 2),
     }));
-    const first = majorityAccuracy(samples, 10, 42);
-    expect(majorityAccuracy(samples, 10, 42)).toBe(first);
+    const first = majorityAccuracies(samples, [10], 42)[0];
+    expect(majorityAccuracies(samples, [10], 42)[0]).toBe(first);
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThan(1);
   });
 });
+
+function combinations(m: number, n: number): number[][] {
+  if (n === 0) return [[]];
+  if (m < n) return [];
+  return [
+    ...combinations(m - 1, n),
+    ...combinations(m - 1, n - 1).map((subset) => [...subset, m - 1]),
+  ];
+}
 
 describe("results", () => {
   const spec: ExperimentSpec = {

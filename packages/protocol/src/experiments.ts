@@ -416,7 +416,8 @@ export const SequentialParallelResultSchema = Type.Object({
     }),
   ),
   /**
-   * Per setting, majority vote over n samples for n = 1..samples: cost
+   * Per setting, majority vote over n samples for n = 1..samples (every n
+   * up to 16, then the powers of two and n = samples): cost
    * n x the setting's mean thinking tokens, accuracy averaged over the
    * n-sample subsets of each problem's samples.
    */

@@ -6,6 +6,7 @@
  */
 import {
   confidenceVote,
+  answerKey,
   majorityVote,
   s1Metrics,
   SeededRandom,
@@ -177,60 +178,127 @@ function sequentialVsParallel(
     sequential.push({ setting: index, label, tokens, accuracy });
     const byProblem = (graded[index] ?? []).filter((list) => list.length > 0);
     const maxN = Math.min(...byProblem.map((list) => list.length));
-    const points = [];
-    for (let n = 1; n <= maxN; n++) {
-      const perProblem = byProblem.map((list, p) => majorityAccuracy(list, n, index * 100_003 + p));
-      points.push({
-        n,
-        tokens: n * tokens,
-        accuracy: perProblem.reduce((sum, a) => sum + a, 0) / perProblem.length,
-      });
-    }
+    const sizes = voteSizes(maxN);
+    const perProblem = byProblem.map((list, p) =>
+      majorityAccuracies(list, sizes, index * 100_003 + p),
+    );
+    const points = sizes.map((n, i) => ({
+      n,
+      tokens: n * tokens,
+      accuracy: perProblem.reduce((sum, curve) => sum + curve[i]!, 0) / perProblem.length,
+    }));
     parallel.push({ setting: index, label, points });
   });
   return { sequential, parallel };
 }
 
+/** Every vote size up to 16, then the powers of two and maxN: a 64-sample curve's far end changes slowly. */
+export function voteSizes(maxN: number): number[] {
+  const sizes: number[] = [];
+  for (let n = 1; n <= maxN; n = n < 16 ? n + 1 : n * 2) sizes.push(n);
+  if (sizes.at(-1) !== maxN) sizes.push(maxN);
+  return sizes;
+}
+
 /**
- * The chance that a majority vote over n of a problem's samples is correct:
- * the mean over every n-sample subset (or over a seeded draw of them when
- * there are too many). Within a subset, samples keep their order, so a tie
- * goes to the answer of the earliest sample, as `majorityVote` documents.
+ * For each n of `sizes`, the chance that a majority vote over n of a problem's
+ * samples is correct: the mean over every n-sample subset (or over a seeded
+ * draw of them when there are too many). A tie goes to the answer of the
+ * earliest sample, as `majorityVote` documents. Each answer is normalised
+ * once, not once per subset: 64 samples make 64 x 256 subsets a problem.
  */
-export function majorityAccuracy(
+export function majorityAccuracies(
   samples: readonly Pick<Graded, "correct" | "extracted">[],
+  sizes: readonly number[],
+  seed: number,
+): number[] {
+  const labels = answerLabels(samples.map((s) => s.extracted));
+  return sizes.map((n) => majorityAccuracy(samples, labels, n, seed));
+}
+
+function majorityAccuracy(
+  samples: readonly Pick<Graded, "correct">[],
+  labels: Int32Array,
   n: number,
   seed: number,
 ): number {
-  const subsets = subsetsOf(samples.length, n, seed);
+  const votes = new Int32Array(samples.length);
+  const first = new Int32Array(samples.length);
+  const touched = new Int32Array(n);
   let correct = 0;
-  for (const subset of subsets) {
-    const picked = subset.map((i) => samples[i]!);
-    const vote = majorityVote(picked.map((s) => s.extracted));
-    if (vote.index >= 0 && picked[vote.index]!.correct) correct++;
-  }
-  return correct / subsets.length;
+  let subsets = 0;
+  forEachSubset(samples.length, n, seed, (subset) => {
+    subsets++;
+    let distinct = 0;
+    for (let k = 0; k < n; k++) {
+      const i = subset[k]!;
+      const label = labels[i]!;
+      if (label < 0) continue;
+      if (votes[label] === 0) {
+        touched[distinct++] = label;
+        first[label] = i;
+      } else if (i < first[label]!) first[label] = i;
+      votes[label]!++;
+    }
+    let winner = -1;
+    for (let t = 0; t < distinct; t++) {
+      const label = touched[t]!;
+      if (
+        winner < 0 ||
+        votes[label]! > votes[winner]! ||
+        (votes[label] === votes[winner] && first[label]! < first[winner]!)
+      )
+        winner = label;
+    }
+    if (winner >= 0 && samples[first[winner]!]!.correct) correct++;
+    for (let t = 0; t < distinct; t++) votes[touched[t]!] = 0;
+  });
+  return correct / subsets;
 }
 
-function subsetsOf(m: number, n: number, seed: number): number[][] {
+/** Each answer as a small number, equal for answers `majorityVote` groups; -1 for no answer. */
+function answerLabels(answers: readonly (string | null)[]): Int32Array {
+  const byKey = new Map<string, number>();
+  return Int32Array.from(answers, (answer) => {
+    const key = answer === null ? "" : answerKey(answer);
+    if (key === "") return -1;
+    let label = byKey.get(key);
+    if (label === undefined) byKey.set(key, (label = byKey.size));
+    return label;
+  });
+}
+
+/** Every n-subset of 0..m-1, or MAX_SUBSETS seeded random ones when there are more. */
+function forEachSubset(
+  m: number,
+  n: number,
+  seed: number,
+  visit: (subset: ArrayLike<number>) => void,
+): void {
   if (binomial(m, n) <= MAX_SUBSETS) {
-    const all: number[][] = [];
-    const walk = (start: number, chosen: number[]) => {
-      if (chosen.length === n) return void all.push([...chosen]);
-      for (let i = start; i <= m - (n - chosen.length); i++) walk(i + 1, [...chosen, i]);
+    const chosen: number[] = [];
+    const walk = (start: number) => {
+      if (chosen.length === n) return visit(chosen);
+      for (let i = start; i <= m - (n - chosen.length); i++) {
+        chosen.push(i);
+        walk(i + 1);
+        chosen.pop();
+      }
     };
-    walk(0, []);
-    return all;
+    return walk(0);
   }
   const random = new SeededRandom(seed);
-  return Array.from({ length: MAX_SUBSETS }, () => {
-    const indices = Array.from({ length: m }, (_, i) => i);
+  // A partial Fisher-Yates shuffle: its first n entries are a uniform random n-subset.
+  const indices = Int32Array.from({ length: m }, (_, i) => i);
+  for (let draw = 0; draw < MAX_SUBSETS; draw++) {
     for (let i = 0; i < n; i++) {
       const j = random.int(i, m - 1);
-      [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+      const swap = indices[i]!;
+      indices[i] = indices[j]!;
+      indices[j] = swap;
     }
-    return indices.slice(0, n).sort((a, b) => a - b);
-  });
+    visit(indices);
+  }
 }
 
 function binomial(m: number, n: number): number {
