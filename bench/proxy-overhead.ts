@@ -237,6 +237,12 @@ async function storage(fake: FakeVllm): Promise<void> {
       `  an experiment of ${tokens.toLocaleString("en-US")} tokens (${runs} runs, ${detail.status}, ` +
         `${seconds.toFixed(0)} s): ${(bytes / tokens).toFixed(1)} bytes per token`,
     );
+    // What the page asks for when it opens the experiment: the record with its results.
+    const opened = performance.now();
+    await (await fetch(`${lab.url}/api/experiments/${id}`)).json();
+    console.log(
+      `  its results page's data: ${(performance.now() - opened).toFixed(0)} ms (target < 1,000)`,
+    );
   } finally {
     await lab.stop();
   }
