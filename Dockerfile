@@ -11,7 +11,7 @@
 # devDependency (vite builds the page); stage "runtime" gets only production
 # node_modules. docs/deploy.md explains the choices.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 
@@ -21,7 +21,7 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 
-# package-lock.json is written by npm 11. npm 10 (bundled with Node 20) reads
+# package-lock.json is written by npm 11. npm 10 (bundled with Node 22) reads
 # its `file:` override links differently and leaves the GPU stand-ins
 # (tools/no-gpu-prebuilt) as dangling links, so use the same npm as the repo.
 ARG NPM_VERSION=11.19.1
@@ -109,7 +109,7 @@ VOLUME ["/data"]
 
 EXPOSE 8787
 
-# Node 20 has fetch built in: no curl in the image.
+# Node has fetch built in: no curl in the image.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8787) + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 

@@ -43,12 +43,21 @@ function pageIsStale() {
   return pageSources.some((source) => newestChange(source) > builtAt);
 }
 
-/** Runs npm with this Node (under `npm start`, npm_execpath is npm's own script). */
-function npm(args) {
+/**
+ * Runs npm with this Node (under `npm start`, npm_execpath is npm's own
+ * script). `quiet`: its output is kept, and shown only if it fails.
+ */
+function npm(args, { quiet = false } = {}) {
+  const options = { cwd: root, stdio: quiet ? "pipe" : "inherit", encoding: "utf8" };
   const execpath = process.env.npm_execpath;
-  return execpath
-    ? spawnSync(process.execPath, [execpath, ...args], { cwd: root, stdio: "inherit" })
-    : spawnSync("npm", args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
+  const result = execpath
+    ? spawnSync(process.execPath, [execpath, ...args], options)
+    : spawnSync("npm", args, { ...options, shell: process.platform === "win32" });
+  if (quiet && result.status !== 0) {
+    process.stdout.write(result.stdout ?? "");
+    process.stderr.write(result.stderr ?? "");
+  }
+  return result;
 }
 
 function installIfNeeded() {
@@ -68,7 +77,7 @@ function installIfNeeded() {
 
 function buildPage() {
   console.log("thinkscope: building the page (npm run build -w @thinkscope/web)...");
-  const result = npm(["run", "build", "-w", "@thinkscope/web"]);
+  const result = npm(["run", "build", "-w", "@thinkscope/web"], { quiet: true });
   if (result.status === 0) return;
   console.warn(
     existsSync(builtPage)

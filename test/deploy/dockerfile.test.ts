@@ -80,10 +80,10 @@ const runtime = all.at(-1)!;
 const build = all.find((stage) => stage.name !== null && stage !== runtime)!;
 
 describe("Dockerfile", () => {
-  it("has a build stage and a runtime stage on Node 20 Debian slim", () => {
+  it("has a build stage and a runtime stage on Node 22 (package.json's engines) Debian slim", () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(build).toBeDefined();
-    expect(runtime.image).toMatch(/^node:20(\.\d+)*-bookworm-slim$/);
+    expect(runtime.image).toMatch(/^node:22(\.\d+)*-bookworm-slim$/);
     // Same base for both: the native addons built in one run in the other.
     expect(build.image).toBe(runtime.image);
   });

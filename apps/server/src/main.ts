@@ -1,10 +1,14 @@
 /**
  * `npm start` runs this (through scripts/start.mjs): the server on HOST:PORT
- * (127.0.0.1:8787 by default), JSON logs on stdout, a clean stop on SIGINT or
- * SIGTERM (running runs are stored as interrupted).
+ * (127.0.0.1:8787 by default), a clean stop on SIGINT or SIGTERM (running
+ * runs are stored as interrupted). At a terminal a person reads: warnings
+ * only (unless THINKSCOPE_LOG_LEVEL asks for more) and one line saying where
+ * the server is; otherwise JSON log lines, requests included, for a collector.
  */
+import type { AddressInfo } from "node:net";
 import { buildApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
+import { readyLine } from "./lib/ready-line.ts";
 
 async function main(): Promise<void> {
   let config;
@@ -17,7 +21,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await buildApp({ config });
+  const atTerminal = process.stdout.isTTY === true;
+  const app = await buildApp({
+    config: atTerminal && config.logLevel === undefined ? { ...config, logLevel: "warn" } : config,
+  });
   let stoppingSince: number | null = null;
   const stop = (signal: string) => {
     if (stoppingSince !== null) {
@@ -39,6 +46,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   await app.listen({ host: config.host, port: config.port });
+  if (atTerminal) console.log(readyLine(app.server.address() as AddressInfo, config.authToken));
 }
 
 main().catch((error: unknown) => {
