@@ -101,9 +101,12 @@ function upload(chunks: Buffer[], options: Upload = {}): Promise<Answer> {
       for (const chunk of chunks) {
         if (req.destroyed || req.writableEnded) return;
         if (!req.write(chunk)) {
-          await new Promise((drained) => {
-            req.once("drain", drained);
-            req.once("close", drained);
+          await new Promise<void>((drained) => {
+            const done = () => {
+              req.off("drain", done).off("close", done);
+              drained();
+            };
+            req.on("drain", done).on("close", done);
           });
         }
         sent += chunk.length;
