@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { chartRows, downsamplePoints, tokensPerSecond } from "../src/lib/chart-data.ts";
+import {
+  chartRows,
+  downsamplePoints,
+  tokenAxisTop,
+  tokensPerSecond,
+} from "../src/lib/chart-data.ts";
 import { foldAll, type TokenPoint } from "../src/lib/trace-fold.ts";
 import { EventScript } from "./fixtures.ts";
 
@@ -38,5 +43,26 @@ describe("chart data", () => {
     expect(tokensPerSecond(live)).toBeCloseTo(100, 5);
     expect(tokensPerSecond(foldAll(script.finish().events))).toBe(123.4);
     expect(tokensPerSecond(foldAll(new EventScript().events))).toBeNull();
+  });
+});
+
+describe("the token axis of a live chart", () => {
+  it("grows in small round steps with the data, never jumping to the budget", () => {
+    const tops = Array.from({ length: 400 }, (_, tokens) => tokenAxisTop(tokens, 512));
+    for (let i = 1; i < tops.length; i++) {
+      expect(tops[i]).toBeGreaterThanOrEqual(tops[i - 1]!);
+      // Each step at most 1.5x the last until the budget: 60 never turns into 512 at once.
+      if (tops[i]! < 512) expect(tops[i]! / tops[i - 1]!).toBeLessThanOrEqual(1.5);
+    }
+    expect(tokenAxisTop(48)).toBe(60);
+    expect(tokenAxisTop(0)).toBe(8);
+  });
+
+  it("is the budget once the data comes within reach of it, and the data's height past it", () => {
+    expect(tokenAxisTop(100, 512)).toBe(150);
+    expect(tokenAxisTop(380, 512)).toBe(500);
+    expect(tokenAxisTop(400, 512)).toBe(500);
+    expect(tokenAxisTop(410, 512)).toBe(512);
+    expect(tokenAxisTop(530, 512)).toBe(530);
   });
 });

@@ -74,3 +74,19 @@ export function tokensPerSecond(trace: TraceState, windowMs = 2000): number | nu
   const seconds = (last.time - from.time) / 1000;
   return seconds > 0 ? (last.generated - from.generated) / seconds : null;
 }
+
+/** Round tops for the token axis: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten. */
+const NICE_STEPS = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+
+/**
+ * The top of a live chart's token axis: a round number a quarter above the
+ * data, so the axis grows in small steps as the run goes (never a jump from
+ * the data's height to the budget); once the data comes within reach of the
+ * budget (the round top would pass it), the budget itself, and its line shows.
+ */
+export function tokenAxisTop(maxTokens: number, budget?: number): number {
+  const wanted = Math.max(8, maxTokens * 1.25);
+  const power = 10 ** Math.floor(Math.log10(wanted));
+  const top = NICE_STEPS.map((step) => step * power).find((value) => value >= wanted)!;
+  return budget !== undefined && top >= budget ? Math.max(budget, maxTokens) : top;
+}

@@ -9,13 +9,10 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { chartRows } from "../../lib/chart-data.ts";
+import { chartRows, tokenAxisTop } from "../../lib/chart-data.ts";
 import { formatCount } from "../../lib/format.ts";
 import type { TraceState } from "../../lib/trace-fold.ts";
 import { INJECTION_COLOR, INJECTION_SHORT } from "./chart-colors.ts";
-
-/** Past this multiple of the data's height, the budget line would flatten the curve: it is noted instead. */
-const BUDGET_VISIBLE_RATIO = 4;
 
 const axisTick = { fontSize: 12 };
 
@@ -41,7 +38,9 @@ export const TokenChart = memo(function TokenChart({
   const maxTokens = rows.reduce((m, r) => Math.max(m, r.thinking, r.answer ?? 0), 0);
   const cap = budget ?? trace.start?.maxThinkingTokens;
   const minimum = trace.start?.minThinkingTokens ?? 0;
-  const showBudget = cap !== undefined && cap <= Math.max(maxTokens, 1) * BUDGET_VISIBLE_RATIO;
+  // The axis grows with the data and meets the budget line when the data nears it.
+  const axisTop = tokenAxisTop(maxTokens, cap);
+  const showBudget = cap !== undefined && cap <= axisTop;
   const hasPressure = rows.some((r) => r.endP !== null);
   const thinkingTokens = trace.thinkingGenerated + trace.thinkingInjected;
   const summary =
@@ -69,7 +68,7 @@ export const TokenChart = memo(function TokenChart({
             tick={axisTick}
             width={48}
             allowDecimals={false}
-            domain={[0, showBudget && cap !== undefined ? Math.max(cap, maxTokens) : "auto"]}
+            domain={[0, axisTop]}
           />
           {hasPressure && (
             <YAxis
