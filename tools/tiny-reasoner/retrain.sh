@@ -19,10 +19,10 @@ $PY train.py --init-from checkpoints/stage1.pt --steps 2000 --stop-at 1000 --tok
 # 3. the final format: the quick pass with each column's digits written out
 $PY train.py --init-from checkpoints/stage2.pt --steps 2000 --tokens 4096 --lr 1.5e-3 --warmup 30 \
   --seed 1236 --threads 1 --quick-format pairs --quick-noise 0.5 --out checkpoints/tiny-reasoner.pt
-# 4. the twin: rejection-sampling fine-tuning on the base model's own correct and short samples
-#    (two rounds of 1024 problems x 8 samples, thinking capped at 250 tokens)
-$PY rl.py --init-from checkpoints/tiny-reasoner.pt --out checkpoints/tiny-reasoner-rl.pt --rounds 2 \
-  --rollout-cap 250 --log runs/rl.json
+# 4. the twin: rejection-sampling fine-tuning on the base model's own correct samples that fit
+#    150 thinking tokens (one round of 1024 problems x 8 samples at temperature 0.6)
+$PY rl.py --init-from checkpoints/tiny-reasoner.pt --out checkpoints/tiny-reasoner-rl.pt --rounds 1 \
+  --problems 1024 --temperature 0.6 --rollout-cap 150 --steps 200 --seed 4324 --log runs/rl.json
 $PY task.py
 $PY export_gguf.py --ckpt checkpoints/tiny-reasoner.pt --out ../../models/tiny-reasoner.gguf
 $PY export_gguf.py --ckpt checkpoints/tiny-reasoner-rl.pt --out ../../models/tiny-reasoner-rl.gguf --name tiny-reasoner-rl

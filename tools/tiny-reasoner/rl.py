@@ -13,10 +13,11 @@ Each round:
    thinking by itself within the cap (a cut rollout earns nothing); of each
    problem's rewarded rollouts only the shortest is kept (correct AND short);
 3. fine-tune on the kept rollouts (loss on the model's own tokens).
-The kept rollouts hold only as many checks as the problem needed, and never
-more than fit the cap: the twin learns to check once or twice and stop, so it is
-right more often in one sample, and stops sampling the long, many-check paths
-that the base model sometimes takes on its own.
+The kept rollouts hold only as many checks as fit the cap: with the shipped cap
+of 150 tokens (retrain.sh) that is the quick pass and rarely one check, so the
+twin learns to answer in one careful pass: right more often in one sample, and
+no longer sampling the checking paths the base sometimes takes on its own,
+which is how the base overtakes it at large k.
 """
 import argparse
 import json

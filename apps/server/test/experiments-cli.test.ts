@@ -153,9 +153,8 @@ describe("thinkscope experiment", () => {
     for (const setting of output.settings) {
       expect(setting.pass_at_k).toHaveLength(4);
       expect(setting.mean_waits).toBe(0);
+      expect(setting.samples).toBe(8);
     }
-    // Left alone, the base closes after its quick pass; the twin learned to check it first.
-    expect(twin!.mean_thinking_tokens!).toBeGreaterThan(base!.mean_thinking_tokens! + 40);
   });
 
   it("prints a table without --json", async () => {

@@ -102,8 +102,8 @@ export const PRESETS: readonly ExperimentPreset[] = [
     id: "rl-vs-base",
     title: "RL against base: pass@k for k = 1 to 64",
     description:
-      "The tiny model and its twin sharpened by rejection-sampling fine-tuning on its own correct samples, " +
-      "64 samples per problem at temperature 0.6 with no forced waits, on the first 8 held-out problems. " +
+      "The tiny model and its twin sharpened by rejection-sampling fine-tuning on its own correct, one-pass samples, " +
+      "64 samples per problem at temperature 0.6 with no forced waits, on the first 12 held-out problems. " +
       "Yue et al.: RL raises pass@1, and the base catches up at large k; the chart marks where the curves cross.",
     datasetFile: HELDOUT,
     modelFiles: [BASE_MODEL, TWIN_MODEL],
@@ -112,7 +112,7 @@ export const PRESETS: readonly ExperimentPreset[] = [
       prompt: BARE_QUESTION,
       budget_forcing: { ...THINK_TAGS, num_waits: 0, max_thinking_tokens: ROOMY_BUDGET },
       sweep: { model: ["tiny-reasoner", "tiny-reasoner-rl"] },
-      limit: 8,
+      limit: 12,
       samples: 64,
       sampling: { temperature: 0.6, top_p: 0.95, seed: 0 },
     },
