@@ -21,6 +21,7 @@
  * Figures only, no asserts: this machine's 2 cores are shared with the
  * server, the stand-in and other work.
  */
+import { writeFileSync } from "node:fs";
 import type { CDPSession, Page } from "playwright-core";
 import { launchChromium } from "../apps/web/e2e/support/browser.ts";
 import { startPacedUpstream } from "../apps/web/e2e/support/paced-vllm-upstream.ts";
@@ -170,6 +171,12 @@ export async function run(): Promise<void> {
     await cdp.send("HeapProfiler.collectGarbage");
     const before = await metrics(cdp);
 
+    // BENCH_PAGE_PROFILE=FILE.cpuprofile: the page's JavaScript profile while streaming, for DevTools.
+    const profileTo = process.env.BENCH_PAGE_PROFILE;
+    if (profileTo) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.start");
+    }
     const startedAt = Date.now();
     await page.getByRole("button", { name: "Run", exact: true }).click();
     // Polled from here: a string predicate in waitForFunction is an eval the page's CSP refuses.
@@ -180,6 +187,11 @@ export async function run(): Promise<void> {
     }
     const probes = await probeWhileStreaming(page);
     const wallSeconds = (Date.now() - startedAt) / 1000;
+    if (profileTo) {
+      const { profile } = await cdp.send("Profiler.stop");
+      writeFileSync(profileTo, JSON.stringify(profile));
+      console.log(`  the page's profile while streaming: ${profileTo}`);
+    }
 
     const after = await metrics(cdp);
     await cdp.send("HeapProfiler.collectGarbage");

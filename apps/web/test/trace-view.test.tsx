@@ -152,6 +152,19 @@ describe("the trace view", () => {
     expect(describe).toHaveBeenCalledTimes(1);
   });
 
+  it("draws the closed pieces of a line that never ends as inline blocks, without changing the text", () => {
+    const script = new EventScript();
+    const words = Array.from({ length: 4000 }, (_, i) => ` word${i % 10}`);
+    for (const word of words) script.think(word, 1, 1);
+    const { container } = render(<TraceView trace={foldAll(script.events)} live />);
+    const pieces = container.querySelectorAll(".piece-block");
+    expect(pieces.length).toBeGreaterThan(1);
+    // Each piece ends after a space, so no word is drawn in two.
+    for (const piece of pieces) expect(piece.textContent?.endsWith(" ")).toBe(true);
+    expect(container.querySelectorAll(".line-block")).toHaveLength(0);
+    expect(container.querySelector(".trace-thinking")!.textContent).toBe(words.join(""));
+  });
+
   it("draws closed lines as block boxes without changing the text", () => {
     const script = new EventScript({ numWaits: 1 });
     for (let i = 0; i < 100; i += 1) script.think(`step ${i}: check the count again\n`, 8, 5);

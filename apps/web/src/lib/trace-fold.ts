@@ -29,7 +29,10 @@ import type {
 
 /** A block closes at the first line end after this many characters. */
 export const BLOCK_CHARS = 1024;
-/** A line longer than this closes its block anyway (mid-line), so no block grows without bound. */
+/**
+ * A line longer than this closes its block anyway (mid-line, after a space
+ * when there is one), so no block grows without bound.
+ */
 export const MAX_BLOCK_CHARS = 8 * BLOCK_CHARS;
 /** Points closer together than this merge, so a long run keeps a small curve. */
 export const POINT_SPACING_MS = 25;
@@ -391,8 +394,13 @@ class TraceDraft {
       blocks[blocks.length - 1] = grown.slice(0, lineEnd + 1);
       blocks.push(grown.slice(lineEnd + 1));
     } else if (lineEnd < 0 && grown.length >= MAX_BLOCK_CHARS) {
-      // Split between deltas, never inside one, so no character is cut in two.
-      blocks.push(text);
+      // Split after the last space, so no word is drawn in two; with none, between deltas,
+      // never inside one, so no character is cut in two.
+      const space = grown.lastIndexOf(" ");
+      if (space >= BLOCK_CHARS) {
+        blocks[blocks.length - 1] = grown.slice(0, space + 1);
+        blocks.push(grown.slice(space + 1));
+      } else blocks.push(text);
     } else {
       blocks[blocks.length - 1] = grown;
     }

@@ -3,13 +3,24 @@ import type { HotSpan, RunStart, TraceSegment } from "../../lib/trace-fold.ts";
 import { InjectionMark } from "./injection-mark.tsx";
 
 /**
- * One block of a segment's text; equal props skip rendering, so only the
- * growing block updates. A closed block that holds whole lines is a block
- * box (`line`): the browser lays it out once and reuses that layout while
- * the tail grows. It keeps its trailing newline, so copying stays exact.
+ * How a block is drawn. `line`: a closed block that holds whole lines is a
+ * block box: the browser lays it out once and reuses that layout while the
+ * tail grows (it keeps its trailing newline, so copying stays exact).
+ * `piece`: a closed piece of a line too long to wait for its end (a model
+ * that writes no newlines) is an inline block, laid out on its own for the
+ * same reason; the line wraps after it. `text`: the growing tail, plain text.
  */
-const TextBlock = memo(function TextBlock({ text, line }: { text: string; line: boolean }) {
-  return line ? <span className="line-block">{text}</span> : <>{text}</>;
+type BlockKind = "line" | "piece" | "text";
+
+function blockBox(kind: BlockKind, content: ReactNode): ReactNode {
+  if (kind === "line") return <span className="line-block">{content}</span>;
+  if (kind === "piece") return <span className="piece-block">{content}</span>;
+  return <>{content}</>;
+}
+
+/** One block of a segment's text; equal props skip rendering, so only the growing block updates. */
+const TextBlock = memo(function TextBlock({ text, kind }: { text: string; kind: BlockKind }) {
+  return blockBox(kind, text);
 });
 
 function sameSpans(a: readonly HotSpan[], b: readonly HotSpan[]): boolean {
@@ -28,11 +39,11 @@ function sameSpans(a: readonly HotSpan[], b: readonly HotSpan[]): boolean {
 const ShadedBlock = memo(
   function ShadedBlock({
     text,
-    line,
+    kind,
     spans,
   }: {
     text: string;
-    line: boolean;
+    kind: BlockKind;
     spans: readonly HotSpan[];
   }) {
     const parts: ReactNode[] = [];
@@ -47,9 +58,9 @@ const ShadedBlock = memo(
       at = span.end;
     }
     if (at < text.length) parts.push(text.slice(at));
-    return line ? <span className="line-block">{parts}</span> : <>{parts}</>;
+    return blockBox(kind, parts);
   },
-  (a, b) => a.text === b.text && a.line === b.line && sameSpans(a.spans, b.spans),
+  (a, b) => a.text === b.text && a.kind === b.kind && sameSpans(a.spans, b.spans),
 );
 
 /** The hot spans falling in characters [from, to) of the segment, relative to `from`. */
@@ -89,16 +100,24 @@ export const ThinkingSegment = memo(function ThinkingSegment({
   return (
     <span data-segment="thinking">
       {blocks.map((block, index) => {
-        const startsLine =
-          index === 0 ? segment.startsLine : (blocks[index - 1]?.endsWith("\n") ?? false);
-        const line = startsLine && index < blocks.length - 1 && block.endsWith("\n");
+        // After the first, every block starts a line: the one before ended one, or was a
+        // piece as wide as the trace.
+        const startsLine = index === 0 ? segment.startsLine : true;
+        const closed = index < blocks.length - 1;
+        const kind: BlockKind = !closed
+          ? "text"
+          : !block.endsWith("\n")
+            ? "piece"
+            : startsLine
+              ? "line"
+              : "text";
         const from = offset;
         offset += block.length;
         const spans = hot ? spansIn(hot, from, offset) : [];
         return spans.length > 0 ? (
-          <ShadedBlock key={index} text={block} line={line} spans={spans} />
+          <ShadedBlock key={index} text={block} kind={kind} spans={spans} />
         ) : (
-          <TextBlock key={index} text={block} line={line} />
+          <TextBlock key={index} text={block} kind={kind} />
         );
       })}
     </span>
