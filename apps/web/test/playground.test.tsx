@@ -145,4 +145,24 @@ describe("the playground", () => {
     expect(decoded.settings).toEqual(store.getState().settings);
     expect(window.location.search).toContain("min_thinking_tokens=256");
   });
+
+  it("leaves the settings out of other tabs' links, and writes them again on the playground", () => {
+    vi.useFakeTimers();
+    window.history.replaceState(null, "", "/?#/");
+    const { store } = mount();
+    const stop = syncSettingsToUrl(store);
+    fireEvent.click(screen.getByRole("button", { name: "Minimum 256 thinking tokens" }));
+    vi.advanceTimersByTime(URL_WRITE_DELAY_MS);
+    expect(window.location.search).toContain("min_thinking_tokens=256");
+    for (const tab of ["#/library/run_a77ac4e2000000aa", "#/experiments", "#/library"]) {
+      window.location.hash = tab;
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+      expect(window.location.search).toBe("");
+      expect(window.location.hash).toBe(tab);
+    }
+    window.location.hash = "#/compare";
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+    expect(window.location.search).toContain("min_thinking_tokens=256");
+    stop();
+  });
 });

@@ -1,21 +1,28 @@
 import type { AppStore } from "../store/app-store.ts";
 import type { ThemeChoice } from "../store/display-slice.ts";
+import { parseHash } from "./hash-route.ts";
 import { encodeSettings } from "./settings-url.ts";
 
 /** Writing the URL on every keystroke would be wasted work: settle first. */
 export const URL_WRITE_DELAY_MS = 300;
 const DISPLAY_KEY = "thinkscope.display";
 
+/** The tabs the run settings and the ladder belong to; other tabs' links carry none. */
+const SETTINGS_TABS: ReadonlySet<string> = new Set(["playground", "compare"]);
+
 /**
- * Keeps the query string in step with the settings and the ladder, with
- * `replaceState` (a settings change is not a page to go back to).
+ * Keeps the query string in step with the settings and the ladder on the
+ * tabs that use them, with `replaceState` (a settings change is not a page
+ * to go back to). A link to a run in the library or to an experiment
+ * carries no settings; back on the playground they are written again.
  */
 export function syncSettingsToUrl(store: AppStore, win: Window = window): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const write = () => {
     timer = null;
     const { settings, ladder } = store.getState();
-    const query = encodeSettings(settings, ladder).toString();
+    const onSettingsTab = SETTINGS_TABS.has(parseHash(win.location.hash).tab);
+    const query = onSettingsTab ? encodeSettings(settings, ladder).toString() : "";
     const { pathname, hash, search } = win.location;
     const next = query ? `?${query}` : "";
     if (next !== search)
@@ -26,8 +33,11 @@ export function syncSettingsToUrl(store: AppStore, win: Window = window): () => 
     if (timer !== null) clearTimeout(timer);
     timer = setTimeout(write, URL_WRITE_DELAY_MS);
   });
+  win.addEventListener("hashchange", write);
+  if (!SETTINGS_TABS.has(parseHash(win.location.hash).tab)) write();
   return () => {
     unsubscribe();
+    win.removeEventListener("hashchange", write);
     if (timer !== null) clearTimeout(timer);
   };
 }
