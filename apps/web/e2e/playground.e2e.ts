@@ -43,11 +43,25 @@ describe("playground", () => {
     expect(parseCount(await page.getByTestId("thinking-tokens").textContent())).toBe(42);
     expect(await page.getByTestId("tokens-per-second").textContent()).toMatch(/\d/);
     // Each wait mark says where and why it happened.
-    expect(await page.locator("[data-injection=wait]").first().getAttribute("title")).toMatch(
+    const firstWait = page.locator("[data-injection=wait]").first();
+    expect(await firstWait.getAttribute("data-tip")).toMatch(
       /At thinking token 26,[\s\S]*wait 1 of num_waits = 2/,
     );
     // One chart marker per injection (the budget of 2048 is far above the curve, so no budget line).
     await expect.poll(() => page.locator(".recharts-reference-line").count()).toBe(3);
+    // Pointing at a chip shows its tip and lights its marker on the chart; leaving puts both back.
+    const widths = () =>
+      page
+        .locator(".recharts-reference-line line")
+        .evaluateAll((lines) => lines.map((line) => line.getAttribute("stroke-width")));
+    await firstWait.hover();
+    await expect.poll(widths).toEqual(["5", "2", "2"]);
+    expect(await firstWait.evaluate((chip) => getComputedStyle(chip, "::after").content)).toContain(
+      "At thinking token 26",
+    );
+    await screenshot(page, "playground-wait-highlighted");
+    await page.mouse.move(0, 0);
+    await expect.poll(widths).toEqual(["2", "2", "2"]);
 
     // Live: the page showed the run in between, not only its end.
     const seen = await snapshots();

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import { act, render, screen, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { TraceView } from "../src/components/trace/trace-view.tsx";
+import { useMarkHighlight } from "../src/lib/mark-highlight.ts";
 import { describeInjection } from "../src/lib/injection-text.ts";
 import type * as InjectionText from "../src/lib/injection-text.ts";
 
@@ -35,17 +36,27 @@ describe("the trace view", () => {
       .close("forced_end").events;
     render(<TraceView trace={foldAll(events)} live />);
     const [first, second, forced] = screen.getAllByRole("mark");
-    expect(first!.title).toContain("At thinking token 3, 1.50 s into the run");
-    expect(first!.title).toMatch(/below the minimum of 50/);
-    expect(second!.title).toMatch(/wait 2 of num_waits = 1/);
-    expect(forced!.title).toMatch(/budget of 40 tokens: the close was forced/);
+    const tip = (mark: HTMLElement) => mark.getAttribute("data-tip") ?? "";
+    expect(tip(first!)).toContain("At thinking token 3, 1.50 s into the run");
+    expect(tip(first!)).toMatch(/below the minimum of 50/);
+    expect(tip(second!)).toMatch(/wait 2 of num_waits = 1/);
+    expect(tip(forced!)).toMatch(/budget of 40 tokens: the close was forced/);
     expect(forced!.getAttribute("data-label")).toBe("forced close");
     // The same text is available to keyboards (focusable, drawn by CSS) and screen readers.
     expect(forced!.tabIndex).toBe(0);
-    expect(forced!.getAttribute("data-tip")).toBe(forced!.title);
     expect(forced!.getAttribute("aria-label")).toMatch(
       /forced close: .*Final Answer:.*budget of 40/s,
     );
+    // Pointing at a chip, or focusing it, marks it as the one the chart lights; leaving clears it.
+    fireEvent.pointerEnter(second!);
+    expect(useMarkHighlight.getState().mark?.text).toBe("Hmm");
+    expect(second!.getAttribute("data-highlighted")).toBe("true");
+    fireEvent.pointerLeave(second!);
+    expect(useMarkHighlight.getState().mark).toBeNull();
+    fireEvent.focus(forced!);
+    expect(useMarkHighlight.getState().mark?.kind).toBe("forced_end");
+    fireEvent.blur(forced!);
+    expect(useMarkHighlight.getState().mark).toBeNull();
   });
 
   it("copies as exactly the text the model saw: labels are not in the text", () => {

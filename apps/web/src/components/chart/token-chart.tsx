@@ -11,6 +11,7 @@ import {
 } from "recharts";
 import { chartRows, tokenAxisTop } from "../../lib/chart-data.ts";
 import { formatCount } from "../../lib/format.ts";
+import { useMarkHighlight } from "../../lib/mark-highlight.ts";
 import type { TraceState } from "../../lib/trace-fold.ts";
 import { INJECTION_COLOR, INJECTION_SHORT } from "./chart-colors.ts";
 
@@ -35,6 +36,7 @@ export const TokenChart = memo(function TokenChart({
   budget?: number;
 }) {
   const rows = useMemo(() => chartRows(trace.points), [trace.points]);
+  const highlighted = useMarkHighlight((state) => state.mark);
   const maxTokens = rows.reduce((m, r) => Math.max(m, r.thinking, r.answer ?? 0), 0);
   const cap = budget ?? trace.start?.maxThinkingTokens;
   const minimum = trace.start?.minThinkingTokens ?? 0;
@@ -128,7 +130,8 @@ export const TokenChart = memo(function TokenChart({
               yAxisId="tokens"
               x={mark.time / 1000}
               stroke={INJECTION_COLOR[mark.kind]}
-              strokeWidth={2}
+              // The chip the pointer is on, in the text, lights its marker here.
+              strokeWidth={mark === highlighted ? 5 : 2}
               label={{
                 value:
                   mark.kind === "wait"

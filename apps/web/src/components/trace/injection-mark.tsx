@@ -1,5 +1,6 @@
 import { Fragment, memo } from "react";
 import { describeInjection } from "../../lib/injection-text.ts";
+import { useMarkHighlight } from "../../lib/mark-highlight.ts";
 import type { InjectionMark as Mark, RunStart } from "../../lib/trace-fold.ts";
 
 /**
@@ -24,8 +25,9 @@ function InjectedText({ text }: { text: string }) {
 /**
  * One injected string, as a chip in the text. The chip's label comes from
  * CSS generated content (`data-label`), so selecting and copying the trace
- * copies exactly the injected text and nothing else. The tooltip shows on
- * hover (`title`) and on keyboard focus (`data-tip`, drawn by CSS).
+ * copies exactly the injected text and nothing else. The tooltip
+ * (`data-tip`, drawn by CSS) shows on hover, on keyboard focus and on a tap;
+ * pointing at the chip also lights its marker on the chart.
  */
 export const InjectionMark = memo(function InjectionMark({
   mark,
@@ -35,15 +37,25 @@ export const InjectionMark = memo(function InjectionMark({
   start: RunStart | null;
 }) {
   const { label, tip } = describeInjection(mark, start);
+  const highlighted = useMarkHighlight((state) => state.mark === mark);
+  const highlight = useMarkHighlight((state) => state.highlight);
+  const on = () => highlight(mark);
+  const off = () => {
+    if (useMarkHighlight.getState().mark === mark) highlight(null);
+  };
   return (
     <mark
       className="injection"
+      data-highlighted={highlighted ? "true" : undefined}
+      onPointerEnter={on}
+      onPointerLeave={off}
+      onFocus={on}
+      onBlur={off}
       data-injection={mark.kind}
       data-reason={mark.reason}
       data-thinking-token={mark.thinkingTokenIndex}
       data-label={label}
       data-tip={tip}
-      title={tip}
       aria-label={`${label}: ${mark.text.trim() || "(whitespace)"}. ${tip.split("\n").slice(1).join(". ")}`}
       tabIndex={0}
     >
