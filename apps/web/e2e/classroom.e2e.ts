@@ -204,6 +204,64 @@ describe("classroom", () => {
     await closePages();
   });
 
+  it("the lesson runs each step on the bundled model: a quick wrong sum, two Waits to the right one, a forced close, then an experiment", async () => {
+    const page = await newPage({ width: 1440, height: 900 });
+    await openPage(page, server!.url);
+    await page
+      .getByRole("navigation", { name: "Views" })
+      .getByRole("link", { name: "Lesson" })
+      .click();
+    const runStep = async () => {
+      await page.getByRole("button", { name: "Run it" }).click();
+      await expect.poll(() => page.evaluate(() => window.location.hash)).toBe("#/");
+      await waitForRunState(page, FINISHED);
+    };
+    const marks = (kind: string) =>
+      page.locator(`.trace-thinking [data-injection=${kind}]`).count();
+
+    // 1. Let it think: the model closes by itself after its quick pass, and is wrong.
+    await page.getByRole("heading", { name: "Let it think" }).waitFor();
+    await runStep();
+    expect(await page.getByLabel("Question", { exact: true }).inputValue()).toBe(
+      "What is 3891 + 1464?",
+    );
+    expect(await marks("end")).toBe(1);
+    expect(await marks("wait")).toBe(0);
+    await expect.poll(() => page.getByTestId("verdict").textContent()).toMatch(/^✗ wrong/);
+
+    // 2. Make it wait: two Waits, then the right sum.
+    await page.evaluate(() => (window.location.hash = "#/lesson/1"));
+    await page.getByRole("link", { name: "Next" }).click();
+    await page.getByRole("heading", { name: "Make it wait" }).waitFor();
+    await runStep();
+    expect(await marks("wait")).toBe(2);
+    await expect.poll(() => page.getByTestId("verdict").textContent()).toBe("✓ right");
+
+    // 3. Cut it short: the close is forced.
+    await page.evaluate(() => (window.location.hash = "#/lesson/3"));
+    await page.getByRole("heading", { name: "Cut it short" }).waitFor();
+    await runStep();
+    expect(await marks("forced_end")).toBe(1);
+
+    // 4. The curve: the step starts the s1-curve preset and opens it.
+    await page.evaluate(() => (window.location.hash = "#/lesson/4"));
+    await page.getByRole("heading", { name: "The curve" }).waitFor();
+    await page.getByRole("button", { name: "Start the experiment" }).click();
+    await expect
+      .poll(() => page.evaluate(() => window.location.hash))
+      .toMatch(/^#\/experiments\/exp_[0-9a-f]+$/);
+    const id = decodeURIComponent((await page.evaluate(() => window.location.hash)).split("/")[2]!);
+    const detail = (await (await fetch(`${server!.url}/api/experiments/${id}`)).json()) as {
+      preset: string | null;
+    };
+    expect(detail.preset).toBe("s1-curve");
+    // Not run to the end here (two minutes): cancelled.
+    await fetch(`${server!.url}/api/experiments/${id}/cancel`, { method: "POST" });
+    await screenshot(page, "lesson-experiment-started");
+    expect(pageErrors).toEqual([]);
+    await closePages();
+  });
+
   it("at 390x844 no view scrolls sideways", async () => {
     const page = await newPage({ width: 390, height: 844 });
     await openPage(page, server!.url);
@@ -218,7 +276,7 @@ describe("classroom", () => {
     await expect
       .poll(async () => (await page.locator(".trace-thinking").boundingBox())!.y)
       .toBeLessThan(844);
-    for (const hash of ["#/", "#/compare", "#/library", "#/experiments"]) {
+    for (const hash of ["#/", "#/compare", "#/library", "#/experiments", "#/lesson/1"]) {
       await page.evaluate((h) => (window.location.hash = h), hash);
       await page.waitForTimeout(600);
       const { scrollWidth, innerWidth } = await overflow();
@@ -242,6 +300,7 @@ describe("classroom", () => {
       ["library", "#/library"],
       ["replay", `#/library/${runs.runs[0]?.id ?? ""}`],
       ["experiments", "#/experiments"],
+      ["lesson", "#/lesson/2"],
       ...(experimentId
         ? [["experiment", `#/experiments/${experimentId}`] as [string, string]]
         : []),

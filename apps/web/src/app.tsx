@@ -10,12 +10,14 @@ import type { ThemeChoice } from "./store/display-slice.ts";
 const CompareView = lazy(() => import("./views/compare-view.tsx"));
 const LibraryView = lazy(() => import("./views/library-view.tsx"));
 const ExperimentsView = lazy(() => import("./experiments/experiments-view.tsx"));
+const LessonView = lazy(() => import("./views/lesson-view.tsx"));
 
 const TABS: { tab: Route["tab"]; label: string }[] = [
   { tab: "playground", label: "Playground" },
   { tab: "compare", label: "Compare" },
   { tab: "library", label: "Library" },
   { tab: "experiments", label: "Experiments" },
+  { tab: "lesson", label: "Lesson" },
 ];
 
 /** A tab's own page (the list, not an opened item). */
@@ -25,6 +27,8 @@ function tabHref(tab: Route["tab"]): string {
       return routeHref({ tab, runId: null });
     case "experiments":
       return routeHref({ tab, experimentId: null });
+    case "lesson":
+      return routeHref({ tab, step: 1 });
     default:
       return routeHref({ tab });
   }
@@ -161,6 +165,7 @@ export function App() {
           {route.tab === "compare" && <CompareView />}
           {route.tab === "library" && <LibraryView runId={route.runId} />}
           {route.tab === "experiments" && <ExperimentsView experimentId={route.experimentId} />}
+          {route.tab === "lesson" && <LessonView step={route.step} />}
         </Suspense>
       </main>
     </>

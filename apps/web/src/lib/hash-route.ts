@@ -1,11 +1,13 @@
 import { useSyncExternalStore } from "react";
+import { lessonStep } from "./lesson.ts";
 
 /** The page's tabs. */
 export type Route =
   | { tab: "playground" }
   | { tab: "compare" }
   | { tab: "library"; runId: string | null }
-  | { tab: "experiments"; experimentId: string | null };
+  | { tab: "experiments"; experimentId: string | null }
+  | { tab: "lesson"; step: number };
 
 /**
  * Routes live in the hash (`#/compare`, `#/library/RUN_ID`, `#/experiments/ID`) so the static
@@ -23,6 +25,8 @@ export function parseHash(hash: string): Route {
         tab: "experiments",
         experimentId: parts[1] ? decodeURIComponent(parts[1]) : null,
       };
+    case "lesson":
+      return { tab: "lesson", step: lessonStep(parts[1]) };
     default:
       return { tab: "playground" };
   }
@@ -36,6 +40,8 @@ export function routeHref(route: Route): string {
       return "#/compare";
     case "library":
       return route.runId ? `#/library/${encodeURIComponent(route.runId)}` : "#/library";
+    case "lesson":
+      return `#/lesson/${route.step}`;
     case "experiments":
       return route.experimentId
         ? `#/experiments/${encodeURIComponent(route.experimentId)}`
