@@ -11,6 +11,12 @@ export interface ChartRow {
 
 /** More points than this add nothing a screen can show, and cost render time. */
 export const MAX_CHART_POINTS = 600;
+/**
+ * While a run streams the chart redraws five times a second, and recharts'
+ * cost grows with the points: a live curve keeps fewer (still about 3 px
+ * apart on a laptop), the finished one gets them all.
+ */
+export const LIVE_CHART_POINTS = 200;
 
 /**
  * Fewer points for drawing: equal buckets, each represented by its last

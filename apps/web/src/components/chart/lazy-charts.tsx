@@ -1,4 +1,5 @@
 import { lazy, Suspense } from "react";
+import { LIVE_CHART_POINTS, MAX_CHART_POINTS } from "../../lib/chart-data.ts";
 import { useThrottledValue } from "../../lib/use-throttled-value.ts";
 import type { TraceState } from "../../lib/trace-fold.ts";
 import type { CompareSeries } from "./token-chart.tsx";
@@ -39,7 +40,11 @@ export function LiveTokenChart({
   const shown = useThrottledValue(trace, live ? CHART_INTERVAL_MS : 0);
   return (
     <Suspense fallback={fallback}>
-      <TokenChart trace={shown} {...(budget !== undefined ? { budget } : {})} />
+      <TokenChart
+        trace={shown}
+        maxPoints={live ? LIVE_CHART_POINTS : MAX_CHART_POINTS}
+        {...(budget !== undefined ? { budget } : {})}
+      />
     </Suspense>
   );
 }

@@ -9,7 +9,7 @@ import {
   XAxis,
   YAxis,
 } from "recharts";
-import { chartRows, tokenAxisTop } from "../../lib/chart-data.ts";
+import { chartRows, MAX_CHART_POINTS, tokenAxisTop } from "../../lib/chart-data.ts";
 import { formatCount } from "../../lib/format.ts";
 import { useMarkHighlight } from "../../lib/mark-highlight.ts";
 import type { TraceState } from "../../lib/trace-fold.ts";
@@ -31,11 +31,13 @@ function timeTick(maxSeconds: number): (t: number) => string {
 export const TokenChart = memo(function TokenChart({
   trace,
   budget,
+  maxPoints = MAX_CHART_POINTS,
 }: {
   trace: TraceState;
   budget?: number;
+  maxPoints?: number;
 }) {
-  const rows = useMemo(() => chartRows(trace.points), [trace.points]);
+  const rows = useMemo(() => chartRows(trace.points, maxPoints), [trace.points, maxPoints]);
   const highlighted = useMarkHighlight((state) => state.mark);
   const maxTokens = rows.reduce((m, r) => Math.max(m, r.thinking, r.answer ?? 0), 0);
   const cap = budget ?? trace.start?.maxThinkingTokens;
