@@ -67,8 +67,9 @@ describe("playground", () => {
     const seen = await snapshots();
     const thinkingStates = seen.filter((s) => s.state === "Thinking…");
     expect(
-      thinkingStates.some((s) => s.waits === 1 && s.ends === 0),
-      `the first Wait was on screen while the model still thought: ${JSON.stringify(seen)}`,
+      // (Both Waits may arrive in one frame when the page is behind a fast model: seven tokens apart.)
+      thinkingStates.some((s) => s.waits >= 1 && s.ends === 0),
+      `a Wait was on screen while the model still thought: ${JSON.stringify(seen)}`,
     ).toBe(true);
     const counts = [...new Set(thinkingStates.map((s) => parseCount(s.thinkingTokens)))].filter(
       (n) => !Number.isNaN(n),
