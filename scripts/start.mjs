@@ -48,7 +48,13 @@ function pageIsStale() {
  * script). `quiet`: its output is kept, and shown only if it fails.
  */
 function npm(args, { quiet = false } = {}) {
-  const options = { cwd: root, stdio: quiet ? "pipe" : "inherit", encoding: "utf8" };
+  // A kept output over spawnSync's 1 MB default would kill the build: allow far more.
+  const options = {
+    cwd: root,
+    stdio: quiet ? "pipe" : "inherit",
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  };
   const execpath = process.env.npm_execpath;
   const result = execpath
     ? spawnSync(process.execPath, [execpath, ...args], options)

@@ -6,16 +6,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { THINK_PROMPT } from "./helpers.ts";
+import { MAIN_COMMAND, mainProcessEnv, THINK_PROMPT } from "./helpers.ts";
 
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const THOUGHT =
   "Let me count slowly: " + "one two three four five six seven eight nine ten ".repeat(20);
 
@@ -36,17 +32,10 @@ const SLOW_BACKEND = { replies: [THOUGHT + "</think>", "Ten."], chunkDelayMs: 10
 async function startServer(
   backend: object = SLOW_BACKEND,
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", TSX, MAIN], {
+  const [command, ...args] = MAIN_COMMAND;
+  const child = spawn(command!, args, {
     cwd: dataDir,
-    env: {
-      ...process.env,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      THINKSCOPE_DATA_DIR: dataDir,
-      THINKSCOPE_WEB_DIST: join(dataDir, "no-web-build"),
-      THINKSCOPE_ENABLE_TEST_BACKENDS: "1",
-      THINKSCOPE_BACKEND: `scripted:${JSON.stringify(backend)}`,
-    },
+    env: mainProcessEnv(dataDir, backend),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

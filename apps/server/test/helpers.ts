@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type {
   Backend,
   ChatMessage,
@@ -233,4 +235,28 @@ export class WsClient {
  */
 export function withBudgetForcing<T extends object>(params: T, budgetForcing: object): T {
   return { ...params, budget_forcing: budgetForcing };
+}
+
+/** `node --import tsx src/main.ts`: the server as `npm start` runs it. */
+export const MAIN_COMMAND = [
+  process.execPath,
+  "--import",
+  pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href,
+  fileURLToPath(new URL("../src/main.ts", import.meta.url)),
+];
+
+/**
+ * The environment for `MAIN_COMMAND` on a scripted test backend: a free
+ * port on the loopback, its own data directory, no page build.
+ */
+export function mainProcessEnv(dataDir: string, backend: object): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    THINKSCOPE_DATA_DIR: dataDir,
+    THINKSCOPE_WEB_DIST: join(dataDir, "no-web-build"),
+    THINKSCOPE_ENABLE_TEST_BACKENDS: "1",
+    THINKSCOPE_BACKEND: `scripted:${JSON.stringify(backend)}`,
+  };
 }

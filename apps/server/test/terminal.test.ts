@@ -7,16 +7,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { readyLine } from "../src/lib/ready-line.ts";
+import { MAIN_COMMAND, mainProcessEnv } from "./helpers.ts";
 
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const hasScript = (() => {
   try {
     execFileSync("script", ["--version"], { stdio: "ignore" });
@@ -37,16 +34,10 @@ afterAll(() => {
 async function startAtTerminal(env: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), "thinkscope-terminal-test-"));
   dirs.push(dataDir);
-  const command = [process.execPath, "--import", TSX, MAIN].map((part) => `'${part}'`).join(" ");
+  const command = MAIN_COMMAND.map((part) => `'${part}'`).join(" ");
   const child = spawn("script", ["-qfec", command, "/dev/null"], {
     env: {
-      ...process.env,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      THINKSCOPE_DATA_DIR: dataDir,
-      THINKSCOPE_WEB_DIST: join(dataDir, "no-web-build"),
-      THINKSCOPE_ENABLE_TEST_BACKENDS: "1",
-      THINKSCOPE_BACKEND: `scripted:${JSON.stringify({ replies: ["Two.</think>", "2"] })}`,
+      ...mainProcessEnv(dataDir, { replies: ["Two.</think>", "2"] }),
       THINKSCOPE_LOG_LEVEL: "",
       ...env,
     },

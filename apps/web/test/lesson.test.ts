@@ -41,6 +41,23 @@ describe("the lesson", () => {
     expect(parseHash("#/lesson/0")).toEqual({ tab: "lesson", step: 1 });
     expect(parseHash("#/lesson/x")).toEqual({ tab: "lesson", step: 1 });
     expect(lessonStep("-3")).toBe(1);
+    // Other spellings of a step link land on a step of the lesson, never on a missing one.
+    for (const hash of [
+      "#lesson/3",
+      "#/lesson/3/",
+      "#/lesson/3/extra",
+      "#/lesson/%33",
+      "#/lesson/1e9",
+      "#/lesson/NaN",
+    ]) {
+      const route = parseHash(hash);
+      expect(route.tab, hash).toBe("lesson");
+      const step = route.tab === "lesson" ? route.step : 0;
+      expect(
+        step >= 1 && step <= LESSON.length && Number.isInteger(step),
+        `${hash} -> ${step}`,
+      ).toBe(true);
+    }
     expect(routeHref({ tab: "lesson", step: 3 })).toBe("#/lesson/3");
   });
 });

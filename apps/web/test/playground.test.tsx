@@ -154,7 +154,16 @@ describe("the playground", () => {
     fireEvent.click(screen.getByRole("button", { name: "Minimum 256 thinking tokens" }));
     vi.advanceTimersByTime(URL_WRITE_DELAY_MS);
     expect(window.location.search).toContain("min_thinking_tokens=256");
-    for (const tab of ["#/library/run_a77ac4e2000000aa", "#/experiments", "#/library"]) {
+    // Every spelling the router reads as another tab.
+    const elsewhere = [
+      "#/library/run_a77ac4e2000000aa",
+      "#/experiments",
+      "#/library",
+      "#library",
+      "#/experiments/",
+      "#/lesson/2",
+    ];
+    for (const tab of elsewhere) {
       window.location.hash = tab;
       window.dispatchEvent(new HashChangeEvent("hashchange"));
       expect(window.location.search).toBe("");

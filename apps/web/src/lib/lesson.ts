@@ -5,7 +5,6 @@
  * the last three are experiment presets of a couple of minutes each.
  */
 import { bundledModelStart } from "./bundled-model.ts";
-import { PRESETS } from "./presets.ts";
 import type { PlaygroundSettings } from "./run-settings.ts";
 
 export type LessonAction =
@@ -21,17 +20,11 @@ export interface LessonStep {
   action: LessonAction;
 }
 
-function preset(id: string): (settings: PlaygroundSettings) => PlaygroundSettings {
-  const found = PRESETS.find((p) => p.id === id);
-  if (!found) throw new Error(`No playground preset "${id}".`);
-  return (settings) => found.apply(settings, {});
-}
-
 /**
  * The bundled model's question with the s1 preset (greedy, two waits, budgets
  * left for the server to fit to the model's context), changed by `then`.
  */
-function onTheTask(then: (settings: PlaygroundSettings) => PlaygroundSettings) {
+function onTheTask(then: (settings: PlaygroundSettings) => PlaygroundSettings = (s) => s) {
   return (current: PlaygroundSettings) => then(bundledModelStart(current));
 }
 
@@ -54,7 +47,7 @@ export const LESSON: readonly LessonStep[] = [
       'Now do what the s1 paper does: when the model tries to stop, drop its end of thinking and append "Wait". ' +
       "It re-adds the columns and fixes the first wrong one; a second Wait fixes the next.",
     look: "The two Wait marks in the text and on the chart, each check after them, and the right answer.",
-    action: { kind: "run", settings: onTheTask(preset("s1-ignore-twice")) },
+    action: { kind: "run", settings: onTheTask() },
   },
   {
     title: "Cut it short",
@@ -64,10 +57,7 @@ export const LESSON: readonly LessonStep[] = [
     look: "The red forced close: the answer comes from wherever the thinking had got to.",
     action: {
       kind: "run",
-      settings: onTheTask((s) => ({
-        ...preset("s1-ignore-twice")(s),
-        maxThinkingTokens: LESSON_CAP,
-      })),
+      settings: onTheTask((s) => ({ ...s, maxThinkingTokens: LESSON_CAP })),
     },
   },
   {

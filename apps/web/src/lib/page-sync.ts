@@ -9,6 +9,7 @@ const DISPLAY_KEY = "thinkscope.display";
 
 /** The tabs the run settings and the ladder belong to; other tabs' links carry none. */
 const SETTINGS_TABS: ReadonlySet<string> = new Set(["playground", "compare"]);
+const onSettingsTab = (win: Window) => SETTINGS_TABS.has(parseHash(win.location.hash).tab);
 
 /**
  * Keeps the query string in step with the settings and the ladder on the
@@ -21,8 +22,7 @@ export function syncSettingsToUrl(store: AppStore, win: Window = window): () => 
   const write = () => {
     timer = null;
     const { settings, ladder } = store.getState();
-    const onSettingsTab = SETTINGS_TABS.has(parseHash(win.location.hash).tab);
-    const query = onSettingsTab ? encodeSettings(settings, ladder).toString() : "";
+    const query = onSettingsTab(win) ? encodeSettings(settings, ladder).toString() : "";
     const { pathname, hash, search } = win.location;
     const next = query ? `?${query}` : "";
     if (next !== search)
@@ -34,7 +34,7 @@ export function syncSettingsToUrl(store: AppStore, win: Window = window): () => 
     timer = setTimeout(write, URL_WRITE_DELAY_MS);
   });
   win.addEventListener("hashchange", write);
-  if (!SETTINGS_TABS.has(parseHash(win.location.hash).tab)) write();
+  if (!onSettingsTab(win)) write();
   return () => {
     unsubscribe();
     win.removeEventListener("hashchange", write);

@@ -43,10 +43,9 @@ export default function LessonView({ step }: { step: number }) {
     if (id) navigate({ tab: "experiments", experimentId: id });
   };
 
+  const wantedPreset = current.action.kind === "experiment" ? current.action.preset : null;
   const unknownPreset =
-    current.action.kind === "experiment" &&
-    presets !== null &&
-    !presets.some((p) => current.action.kind === "experiment" && p.id === current.action.preset);
+    wantedPreset !== null && presets !== null && !presets.some((p) => p.id === wantedPreset);
 
   return (
     <section className="lesson" aria-labelledby="lesson-title">
@@ -79,8 +78,7 @@ export default function LessonView({ step }: { step: number }) {
         )}
         {unknownPreset && (
           <p className="hint" role="note">
-            This server has no &quot;
-            {current.action.kind === "experiment" ? current.action.preset : ""}&quot; preset.
+            This server has no &quot;{wantedPreset}&quot; preset.
           </p>
         )}
         {error && current.action.kind === "experiment" && (
@@ -92,7 +90,7 @@ export default function LessonView({ step }: { step: number }) {
           <button
             type="button"
             className="primary"
-            disabled={busy || unknownPreset || (current.action.kind === "experiment" && !presets)}
+            disabled={busy || unknownPreset || (wantedPreset !== null && !presets)}
             onClick={() => void run(current.action)}
           >
             {current.action.kind === "run" ? "Run it" : "Start the experiment"}
