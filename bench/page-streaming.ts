@@ -177,6 +177,9 @@ export async function run(): Promise<void> {
       await cdp.send("Profiler.enable");
       await cdp.send("Profiler.start");
     }
+    // BENCH_PAGE_TRACE=FILE.json: a Chrome trace (tasks, layouts, JavaScript samples) for DevTools' Performance panel.
+    const traceTo = process.env.BENCH_PAGE_TRACE;
+    if (traceTo) await browser.startTracing(page, { path: traceTo });
     const startedAt = Date.now();
     await page.getByRole("button", { name: "Run", exact: true }).click();
     // Polled from here: a string predicate in waitForFunction is an eval the page's CSP refuses.
@@ -191,6 +194,10 @@ export async function run(): Promise<void> {
       const { profile } = await cdp.send("Profiler.stop");
       writeFileSync(profileTo, JSON.stringify(profile));
       console.log(`  the page's profile while streaming: ${profileTo}`);
+    }
+    if (traceTo) {
+      await browser.stopTracing();
+      console.log(`  the page's trace while streaming: ${traceTo}`);
     }
 
     const after = await metrics(cdp);
