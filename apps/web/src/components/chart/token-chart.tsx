@@ -16,6 +16,13 @@ import type { TraceState } from "../../lib/trace-fold.ts";
 import { INJECTION_COLOR, INJECTION_SHORT } from "./chart-colors.ts";
 
 const axisTick = { fontSize: 12 };
+/**
+ * Every tick the axis computes is drawn (they are few and never crowd at any
+ * width the page has). Without a fixed interval recharts measures each tick
+ * label in the DOM on every redraw to drop overlapping ones: a forced layout
+ * per label, the largest part of a live redraw.
+ */
+const EVERY_TICK = 0;
 
 /** Seconds on the time axis; milliseconds for runs shorter than two seconds (a tiny model is that fast). */
 function timeTick(maxSeconds: number): (t: number) => string {
@@ -65,11 +72,13 @@ export const TokenChart = memo(function TokenChart({
             type="number"
             domain={[0, "dataMax"]}
             tick={axisTick}
+            interval={EVERY_TICK}
             tickFormatter={timeTick(rows.at(-1)?.t ?? 0)}
           />
           <YAxis
             yAxisId="tokens"
             tick={axisTick}
+            interval={EVERY_TICK}
             width={48}
             allowDecimals={false}
             domain={[0, axisTop]}
@@ -80,6 +89,7 @@ export const TokenChart = memo(function TokenChart({
               orientation="right"
               domain={[0, 1]}
               tick={axisTick}
+              interval={EVERY_TICK}
               width={36}
               tickFormatter={(p: number) => `${Math.round(p * 100)}%`}
             />
@@ -245,10 +255,11 @@ export const CompareChart = memo(function CompareChart({ series }: { series: Com
             type="number"
             domain={[0, "dataMax"]}
             tick={axisTick}
+            interval={EVERY_TICK}
             tickFormatter={timeTick(Math.max(0, ...data.map((d) => d.rows.at(-1)?.t ?? 0)))}
             allowDuplicatedCategory={false}
           />
-          <YAxis tick={axisTick} width={48} allowDecimals={false} />
+          <YAxis tick={axisTick} interval={EVERY_TICK} width={48} allowDecimals={false} />
           <Tooltip
             isAnimationActive={false}
             labelFormatter={(t) => `${Number(t).toFixed(2)} s`}
