@@ -1,5 +1,6 @@
-import { memo, useLayoutEffect, useMemo, useRef } from "react";
+import { memo, useMemo } from "react";
 import { thinkingSteps } from "../../lib/thinking-steps.ts";
+import { useStickToBottom } from "../../lib/use-stick-to-bottom.ts";
 import { ThinkingMinimap } from "./thinking-minimap.tsx";
 import { segmentText, type TraceState } from "../../lib/trace-fold.ts";
 import { AnswerView } from "./answer-view.tsx";
@@ -24,9 +25,6 @@ interface TraceViewProps {
   minimap?: boolean;
 }
 
-/** Within this many pixels of the bottom counts as "following" the tail. */
-const FOLLOW_SLACK_PX = 48;
-
 /**
  * The thinking as plain pre-wrapped text with injection marks, then the
  * answer as Markdown. Segments render through memoized components keyed by
@@ -43,8 +41,7 @@ export const TraceView = memo(function TraceView({
   shading = false,
   minimap = true,
 }: TraceViewProps) {
-  const scroller = useRef<HTMLDivElement>(null);
-  const following = useRef(true);
+  const { scroller, grows, onScroll } = useStickToBottom<HTMLDivElement>(live);
   const { segments, start } = trace;
   const firstAnswer = segments.findIndex((s) => s.type === "answer");
   const thinking = firstAnswer < 0 ? segments : segments.slice(0, firstAnswer);
@@ -52,11 +49,6 @@ export const TraceView = memo(function TraceView({
   const answerText = answers.map(segmentText).join("");
   const steps = useMemo(() => (minimap ? thinkingSteps(segments) : []), [segments, minimap]);
   const thinkingChars = steps.reduce((sum, step) => sum + step.chars, 0);
-
-  useLayoutEffect(() => {
-    const element = scroller.current;
-    if (live && element && following.current) element.scrollTop = element.scrollHeight;
-  }, [trace, live]);
 
   if (segments.length === 0) {
     return (
@@ -75,16 +67,13 @@ export const TraceView = memo(function TraceView({
       role="region"
       aria-label={label}
       tabIndex={0}
-      onScroll={(event) => {
-        const el = event.currentTarget;
-        following.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK_PX;
-      }}
+      onScroll={onScroll}
     >
       {thinking.length > 0 && (
         <>
           <h3 className="trace-heading">Thinking</h3>
           <div className="trace-body">
-            <div className="trace-thinking">
+            <div className="trace-thinking" ref={grows}>
               {thinking.map((segment, index) => (
                 <ThinkingSegment key={index} segment={segment} start={start} shading={shading} />
               ))}
@@ -95,7 +84,7 @@ export const TraceView = memo(function TraceView({
         </>
       )}
       {showAnswer && answers.length > 0 && (
-        <div className="trace-answer">
+        <div className="trace-answer" ref={grows}>
           <h3 className="trace-heading">
             Answer{" "}
             <VerdictBadge
