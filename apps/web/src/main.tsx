@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { preloadCharts } from "./components/chart/lazy-charts.tsx";
+import { preloadMarkdown } from "./components/trace/lazy-markdown.tsx";
 import { createExperimentsApi } from "./lib/experiments-api.ts";
 import { createApiClient, createJsonCall } from "./lib/api-client.ts";
 import { createAuthClient } from "./lib/auth-client.ts";
@@ -80,3 +81,4 @@ createRoot(root).render(
   </StrictMode>,
 );
 preloadCharts();
+preloadMarkdown();

@@ -1,4 +1,5 @@
 import { lazy, Suspense } from "react";
+import { preloadWhenIdle } from "../../lib/preload-when-idle.ts";
 import { LIVE_CHART_POINTS, MAX_CHART_POINTS } from "../../lib/chart-data.ts";
 import { useThrottledValue } from "../../lib/use-throttled-value.ts";
 import type { TraceState } from "../../lib/trace-fold.ts";
@@ -14,9 +15,7 @@ const CompareChart = lazy(() => loadCharts().then((m) => ({ default: m.CompareCh
  * run does not pay for it (about 100 ms of main thread) mid-stream.
  */
 export function preloadCharts(): void {
-  const load = () => void loadCharts().catch(() => {});
-  if (typeof requestIdleCallback === "function") requestIdleCallback(load, { timeout: 3000 });
-  else setTimeout(load, 1000);
+  preloadWhenIdle(loadCharts);
 }
 
 /**

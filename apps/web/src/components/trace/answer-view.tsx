@@ -1,7 +1,6 @@
-import { lazy, memo, Suspense, useMemo } from "react";
+import { memo, Suspense, useMemo } from "react";
+import { MarkdownBlock } from "./lazy-markdown.tsx";
 import { splitMarkdownBlocks } from "../../lib/markdown-blocks.ts";
-
-const MarkdownBlock = lazy(() => import("./markdown-block.tsx"));
 
 /**
  * The answer as Markdown with math, block by block: a finished block keeps

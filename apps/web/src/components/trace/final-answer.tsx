@@ -1,7 +1,6 @@
-import { lazy, memo, Suspense } from "react";
+import { memo, Suspense } from "react";
+import { MarkdownBlock } from "./lazy-markdown.tsx";
 import { finalAnswer, lastBoxed } from "../../lib/answer-check.ts";
-
-const MarkdownBlock = lazy(() => import("./markdown-block.tsx"));
 
 /**
  * An answer's final value in a list or a comparison: the last boxed value
