@@ -3,7 +3,6 @@ import {
   CartesianGrid,
   Line,
   LineChart,
-  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
@@ -13,9 +12,58 @@ import { chartRows, MAX_CHART_POINTS, tokenAxisTop } from "../../lib/chart-data.
 import { formatCount } from "../../lib/format.ts";
 import { useMarkHighlight } from "../../lib/mark-highlight.ts";
 import type { TraceState } from "../../lib/trace-fold.ts";
-import { INJECTION_COLOR, INJECTION_SHORT } from "./chart-colors.ts";
+import { INJECTION_COLOR } from "./chart-colors.ts";
+import { BudgetLine, InjectionMarker, MinimumLine, ProbeMarker } from "./chart-markers.tsx";
 
-const axisTick = { fontSize: 12 };
+/** What recharts hands a custom tick: where it goes, how it is anchored, and its value. */
+interface AxisTickProps {
+  x?: number | string;
+  y?: number | string;
+  fill?: string;
+  textAnchor?: "start" | "middle" | "end" | "inherit";
+  verticalAnchor?: "start" | "middle" | "end";
+  payload?: { value: number | string };
+  index?: number;
+  tickFormatter?: (value: never, index: number) => string;
+}
+
+/** recharts' default label offsets: the cap height below the tick, half of it beside. */
+const TICK_DY = { start: "0.71em", middle: "0.355em", end: "0em" } as const;
+
+/**
+ * A tick label as recharts draws it, without its word wrapping: recharts'
+ * own label measures each new word in the DOM to wrap it (a forced layout of
+ * the page per new label, on a live chart whose labels change as it grows),
+ * and a tick label is one short word.
+ */
+function axisTick({
+  x,
+  y,
+  fill,
+  textAnchor,
+  verticalAnchor = "end",
+  payload,
+  index = 0,
+  tickFormatter,
+}: AxisTickProps) {
+  const value = payload?.value ?? "";
+  const text = tickFormatter ? tickFormatter(value as never, index) : String(value);
+  return (
+    <text
+      x={x}
+      y={y}
+      fill={fill}
+      style={fill ? { fill } : undefined}
+      fontSize={12}
+      textAnchor={textAnchor}
+      className="recharts-text recharts-cartesian-axis-tick-value"
+    >
+      <tspan x={x} dy={TICK_DY[verticalAnchor]}>
+        {text}
+      </tspan>
+    </text>
+  );
+}
 /**
  * Every tick the axis computes is drawn (they are few and never crowd at any
  * width the page has). Without a fixed interval recharts measures each tick
@@ -24,9 +72,30 @@ const axisTick = { fontSize: 12 };
  */
 const EVERY_TICK = 0;
 
+/*
+ * Formatters and styles are module constants: recharts compares an axis's
+ * props to decide whether to register it with the chart again, and a new
+ * function or object on every live redraw made it recompute every axis.
+ */
+const millisecondsTick = (t: number) => `${Math.round(t * 1000)}ms`;
+const secondsTick = (t: number) => `${Number(t.toFixed(1))}s`;
+const percentTick = (p: number) => `${Math.round(p * 100)}%`;
+const secondsLabel = (t: unknown) => `${Number(t).toFixed(2)} s`;
+const tooltipStyle = {
+  background: "var(--surface)",
+  border: "1px solid var(--border)",
+  borderRadius: 6,
+};
+const tokenValue = (value: unknown) => formatCount(Number(value));
+const tokenOrPressureValue = (value: unknown, name: unknown) =>
+  name === "stop pressure" ? `${(Number(value) * 100).toFixed(1)}%` : formatCount(Number(value));
+const MARGIN = { top: 16, right: 16, bottom: 4, left: 0 };
+const MARGIN_WITH_PRESSURE = { ...MARGIN, right: 8 };
+const COMPARE_MARGIN = { top: 12, right: 16, bottom: 4, left: 0 };
+
 /** Seconds on the time axis; milliseconds for runs shorter than two seconds (a tiny model is that fast). */
 function timeTick(maxSeconds: number): (t: number) => string {
-  return maxSeconds < 2 ? (t) => `${Math.round(t * 1000)}ms` : (t) => `${Number(t.toFixed(1))}s`;
+  return maxSeconds < 2 ? millisecondsTick : secondsTick;
 }
 
 /**
@@ -62,10 +131,7 @@ export const TokenChart = memo(function TokenChart({
   return (
     <figure className="chart-box" role="img" aria-label={summary} style={{ margin: 0 }}>
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart
-          data={rows}
-          margin={{ top: 16, right: hasPressure ? 8 : 16, bottom: 4, left: 0 }}
-        >
+        <LineChart data={rows} margin={hasPressure ? MARGIN_WITH_PRESSURE : MARGIN}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis
             dataKey="t"
@@ -91,86 +157,23 @@ export const TokenChart = memo(function TokenChart({
               tick={axisTick}
               interval={EVERY_TICK}
               width={36}
-              tickFormatter={(p: number) => `${Math.round(p * 100)}%`}
+              tickFormatter={percentTick}
             />
           )}
           <Tooltip
             isAnimationActive={false}
-            labelFormatter={(t) => `${Number(t).toFixed(2)} s`}
-            formatter={(value, name) =>
-              name === "stop pressure"
-                ? `${(Number(value) * 100).toFixed(1)}%`
-                : formatCount(Number(value))
-            }
-            contentStyle={{
-              background: "var(--surface)",
-              border: "1px solid var(--border)",
-              borderRadius: 6,
-            }}
+            labelFormatter={secondsLabel}
+            formatter={tokenOrPressureValue}
+            contentStyle={tooltipStyle}
           />
-          {showBudget && (
-            <ReferenceLine
-              yAxisId="tokens"
-              y={cap}
-              stroke="var(--budget-line)"
-              strokeDasharray="6 4"
-              label={{
-                value: `budget ${formatCount(cap)}`,
-                position: "insideTopLeft",
-                fontSize: 12,
-                fill: "var(--budget-line)",
-              }}
-            />
-          )}
-          {minimum > 0 && (
-            <ReferenceLine
-              yAxisId="tokens"
-              y={minimum}
-              stroke="var(--wait-line)"
-              strokeDasharray="2 4"
-              label={{
-                value: `minimum ${formatCount(minimum)}`,
-                position: "insideBottomLeft",
-                fontSize: 12,
-                fill: "var(--wait)",
-              }}
-            />
-          )}
+          {showBudget && <BudgetLine cap={cap} />}
+          {minimum > 0 && <MinimumLine minimum={minimum} />}
           {trace.injections.map((mark, index) => (
-            <ReferenceLine
-              key={index}
-              yAxisId="tokens"
-              x={mark.time / 1000}
-              stroke={INJECTION_COLOR[mark.kind]}
-              // The chip the pointer is on, in the text, lights its marker here.
-              strokeWidth={mark === highlighted ? 5 : 2}
-              label={{
-                value:
-                  mark.kind === "wait"
-                    ? `${INJECTION_SHORT.wait}${mark.waitNumber ?? ""}`
-                    : INJECTION_SHORT[mark.kind],
-                // A budget message comes right before its close: its label goes beside, not on top.
-                position: mark.kind === "budget_message" ? "insideTopRight" : "top",
-                fontSize: 11,
-                fill: INJECTION_COLOR[mark.kind],
-              }}
-            />
+            // The chip the pointer is on, in the text, lights its marker here (and the reverse).
+            <InjectionMarker key={index} mark={mark} highlighted={mark === highlighted} />
           ))}
-          {/* Probes ask for the answer without touching the text: a dashed line with what they read. */}
           {trace.probes.map((probe, index) => (
-            <ReferenceLine
-              key={`probe-${index}`}
-              yAxisId="tokens"
-              x={probe.time / 1000}
-              stroke="var(--method-line)"
-              strokeDasharray="3 3"
-              label={{
-                value: `= ${probe.answer ?? "?"}`,
-                position: "insideBottom",
-                fontSize: 11,
-                fill: "var(--method)",
-              }}
-            />
+            <ProbeMarker key={`probe-${index}`} probe={probe} />
           ))}
           <Line
             yAxisId="tokens"
@@ -248,7 +251,7 @@ export const CompareChart = memo(function CompareChart({ series }: { series: Com
       style={{ margin: 0 }}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart margin={{ top: 12, right: 16, bottom: 4, left: 0 }}>
+        <LineChart margin={COMPARE_MARGIN}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis
             dataKey="t"
@@ -262,13 +265,9 @@ export const CompareChart = memo(function CompareChart({ series }: { series: Com
           <YAxis tick={axisTick} interval={EVERY_TICK} width={48} allowDecimals={false} />
           <Tooltip
             isAnimationActive={false}
-            labelFormatter={(t) => `${Number(t).toFixed(2)} s`}
-            formatter={(value) => formatCount(Number(value))}
-            contentStyle={{
-              background: "var(--surface)",
-              border: "1px solid var(--border)",
-              borderRadius: 6,
-            }}
+            labelFormatter={secondsLabel}
+            formatter={tokenValue}
+            contentStyle={tooltipStyle}
           />
           {data.map((s) => (
             <Line

@@ -1,4 +1,4 @@
-import { Fragment, memo } from "react";
+import { Fragment, memo, useEffect, useRef } from "react";
 import { describeInjection } from "../../lib/injection-text.ts";
 import { useMarkHighlight } from "../../lib/mark-highlight.ts";
 import type { InjectionMark as Mark, RunStart } from "../../lib/trace-fold.ts";
@@ -23,11 +23,29 @@ function InjectedText({ text }: { text: string }) {
 }
 
 /**
+ * Scrolls `element` into view inside the trace's own scroller when it is out
+ * of view there, and never the page: the chart the pointer is on stays put.
+ */
+function revealInTrace(element: HTMLElement): void {
+  const scroller = element.closest<HTMLElement>(".trace-scroll");
+  if (!scroller) return;
+  const box = element.getBoundingClientRect();
+  const view = scroller.getBoundingClientRect();
+  if (box.top >= view.top && box.bottom <= view.bottom) return;
+  const reduced = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
+  scroller.scrollTo({
+    top: scroller.scrollTop + box.top - view.top - (scroller.clientHeight - box.height) / 2,
+    behavior: reduced ? "auto" : "smooth",
+  });
+}
+
+/**
  * One injected string, as a chip in the text. The chip's label comes from
  * CSS generated content (`data-label`), so selecting and copying the trace
  * copies exactly the injected text and nothing else. The tooltip
  * (`data-tip`, drawn by CSS) shows on hover, on keyboard focus and on a tap;
- * pointing at the chip also lights its marker on the chart.
+ * pointing at the chip also lights its marker on the chart, and pointing at
+ * the marker lights the chip and scrolls the trace to it.
  */
 export const InjectionMark = memo(function InjectionMark({
   mark,
@@ -38,13 +56,19 @@ export const InjectionMark = memo(function InjectionMark({
 }) {
   const { label, tip } = describeInjection(mark, start);
   const highlighted = useMarkHighlight((state) => state.mark === mark);
+  const fromChart = useMarkHighlight((state) => state.mark === mark && state.from === "chart");
   const highlight = useMarkHighlight((state) => state.highlight);
+  const chip = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (fromChart && chip.current) revealInTrace(chip.current);
+  }, [fromChart]);
   const on = () => highlight(mark);
   const off = () => {
     if (useMarkHighlight.getState().mark === mark) highlight(null);
   };
   return (
     <mark
+      ref={chip}
       className="injection"
       data-highlighted={highlighted ? "true" : undefined}
       onPointerEnter={on}
