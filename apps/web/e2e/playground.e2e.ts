@@ -62,6 +62,17 @@ describe("playground", () => {
     await screenshot(page, "playground-wait-highlighted");
     await page.mouse.move(0, 0);
     await expect.poll(widths).toEqual(["2", "2", "2"]);
+    // And the reverse: pointing at the second Wait's marker lights it and its chip, and only that chip.
+    const lit = () =>
+      page
+        .locator("[data-injection=wait]")
+        .evaluateAll((chips) => chips.map((chip) => chip.getAttribute("data-highlighted")));
+    await page.locator(".marker-hit[data-marker=wait]").nth(1).hover();
+    await expect.poll(widths).toEqual(["2", "5", "2"]);
+    await expect.poll(lit).toEqual([null, "true"]);
+    await page.mouse.move(0, 0);
+    await expect.poll(lit).toEqual([null, null]);
+    await expect.poll(widths).toEqual(["2", "2", "2"]);
 
     // Live: the page showed the run in between, not only its end.
     const seen = await snapshots();
