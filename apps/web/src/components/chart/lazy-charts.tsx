@@ -12,10 +12,16 @@ const CompareChart = lazy(() => loadCharts().then((m) => ({ default: m.CompareCh
 
 /**
  * Fetch and compile the chart code while the page is idle, so the first
- * run does not pay for it (about 100 ms of main thread) mid-stream.
+ * run does not pay for it (about 100 ms of main thread) mid-stream; then,
+ * idle again, draw one chart out of sight, so the first run's chart does
+ * not mount on cold code either.
  */
 export function preloadCharts(): void {
-  preloadWhenIdle(loadCharts);
+  preloadWhenIdle(() =>
+    loadCharts().then(() =>
+      preloadWhenIdle(() => import("./chart-warm-up.tsx").then((m) => m.warmUpCharts())),
+    ),
+  );
 }
 
 /**
