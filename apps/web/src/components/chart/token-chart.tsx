@@ -64,13 +64,6 @@ function axisTick({
     </text>
   );
 }
-/**
- * Every tick the axis computes is drawn (they are few and never crowd at any
- * width the page has). Without a fixed interval recharts measures each tick
- * label in the DOM on every redraw to drop overlapping ones: a forced layout
- * per label, the largest part of a live redraw.
- */
-const EVERY_TICK = 0;
 
 /*
  * Formatters and styles are module constants: recharts compares an axis's
@@ -138,13 +131,11 @@ export const TokenChart = memo(function TokenChart({
             type="number"
             domain={[0, "dataMax"]}
             tick={axisTick}
-            interval={EVERY_TICK}
             tickFormatter={timeTick(rows.at(-1)?.t ?? 0)}
           />
           <YAxis
             yAxisId="tokens"
             tick={axisTick}
-            interval={EVERY_TICK}
             width={48}
             allowDecimals={false}
             domain={[0, axisTop]}
@@ -155,7 +146,6 @@ export const TokenChart = memo(function TokenChart({
               orientation="right"
               domain={[0, 1]}
               tick={axisTick}
-              interval={EVERY_TICK}
               width={36}
               tickFormatter={percentTick}
             />
@@ -258,11 +248,10 @@ export const CompareChart = memo(function CompareChart({ series }: { series: Com
             type="number"
             domain={[0, "dataMax"]}
             tick={axisTick}
-            interval={EVERY_TICK}
             tickFormatter={timeTick(Math.max(0, ...data.map((d) => d.rows.at(-1)?.t ?? 0)))}
             allowDuplicatedCategory={false}
           />
-          <YAxis tick={axisTick} interval={EVERY_TICK} width={48} allowDecimals={false} />
+          <YAxis tick={axisTick} width={48} allowDecimals={false} />
           <Tooltip
             isAnimationActive={false}
             labelFormatter={secondsLabel}
