@@ -9,6 +9,8 @@ export interface OutputPiece {
   probeProbabilities?: number[];
   /** Per token, the log-probability of the token generated. */
   logprobs?: number[];
+  /** Per token, the entropy in bits of the step's distribution (estimated from the top candidates). */
+  entropies?: number[];
 }
 
 /**
@@ -30,6 +32,9 @@ export function mergePieces(pieces: readonly OutputPiece[]): OutputPiece | undef
   if (pieces.every((piece) => piece.logprobs !== undefined)) {
     merged.logprobs = pieces.flatMap((piece) => piece.logprobs ?? []);
   }
+  if (pieces.every((piece) => piece.entropies !== undefined)) {
+    merged.entropies = pieces.flatMap((piece) => piece.entropies ?? []);
+  }
   return merged;
 }
 
@@ -40,5 +45,6 @@ export function tokensEvent(piece: OutputPiece | undefined): GenerationEvent | u
   if (piece.tokenIds) event.tokenIds = piece.tokenIds;
   if (piece.probeProbabilities) event.probeProbabilities = piece.probeProbabilities;
   if (piece.logprobs) event.logprobs = piece.logprobs;
+  if (piece.entropies) event.entropies = piece.entropies;
   return event;
 }
