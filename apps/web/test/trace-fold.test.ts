@@ -292,7 +292,7 @@ describe("the page's fold of engine events", () => {
       { start: 7, end: 8, level: 4 },
       { start: 8, end: 11, level: 3 },
     ]);
-    expect(thinking.hot).toEqual([{ start: 6, end: 7, level: 4 }]);
+    expect(thinking.hot).toEqual([{ start: 6, end: 7, level: 3 }]);
     expect(shadeSpans(thinking, "entropy")).toBe(thinking.unsure);
     expect(shadeSpans(thinking, "pressure")).toBe(thinking.hot);
     expect(shadeSpans(thinking, null)).toBeUndefined();
