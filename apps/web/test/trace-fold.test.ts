@@ -297,11 +297,12 @@ describe("the page's fold of engine events", () => {
     expect(shadeSpans(thinking, "pressure")).toBe(thinking.hot);
     expect(shadeSpans(thinking, null)).toBeUndefined();
     expect([0.49, 0.5, 1, 2, 3, 9].map(entropyLevel)).toEqual([0, 1, 2, 3, 4, 4]);
-    // The first four deltas are 10 ms apart and merge into one point; every token weighs alike.
-    const [first, second] = trace.points;
-    expect(first!.entropy).toBeCloseTo((0.01 + 0.03 + 1.3 + 0.2 + 3.5) / 5, 9);
-    expect(first!.entropyTokens).toBe(5);
-    expect(second!.entropy).toBeCloseTo(2.3 / 3, 9);
+    // Points within 25 ms of a point merge into it (the first three deltas); every token weighs alike.
+    const [first, second, third] = trace.points;
+    expect(first!.entropy).toBeCloseTo((0.01 + 0.03 + 1.3 + 0.2) / 4, 9);
+    expect(first!.entropyTokens).toBe(4);
+    expect(second!.entropy).toBe(3.5);
+    expect(third!.entropy).toBeCloseTo(2.3 / 3, 9);
     expect(foldAll(new EventScript().think("x", 1).events).hasEntropy).toBe(false);
   });
 
