@@ -65,7 +65,8 @@ describe("token entropy", () => {
       }),
     });
     expect(response.status).toBe(200);
-    expect((await response.json()).choices[0].text).toContain("4");
+    const body = (await response.json()) as { choices: { text: string }[] };
+    expect(body.choices[0]!.text).toContain("4");
     const asked = unsure.requests.slice(before);
     expect(asked.length).toBeGreaterThan(0);
     expect(asked.some((r) => r.tokenEntropy)).toBe(false);
