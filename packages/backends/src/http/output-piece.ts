@@ -9,6 +9,8 @@ export interface OutputPiece {
   probeProbabilities?: number[];
   /** Per token, the log-probability of the token generated. */
   logprobs?: number[];
+  /** Per token, the entropy in bits of the step's distribution (estimated from the top candidates). */
+  entropies?: number[];
 }
 
 /**
@@ -23,17 +25,20 @@ export function mergePieces(pieces: readonly OutputPiece[]): OutputPiece | undef
   let tokenIds: number[] | undefined = [];
   let probeProbabilities: number[] | undefined = [];
   let logprobs: number[] | undefined = [];
+  let entropies: number[] | undefined = [];
   for (const piece of pieces) {
     text += piece.text;
     tokenCount += piece.tokenCount;
     tokenIds = append(tokenIds, piece.tokenIds);
     probeProbabilities = append(probeProbabilities, piece.probeProbabilities);
     logprobs = append(logprobs, piece.logprobs);
+    entropies = append(entropies, piece.entropies);
   }
   const merged: OutputPiece = { text, tokenCount };
   if (tokenIds) merged.tokenIds = tokenIds;
   if (probeProbabilities) merged.probeProbabilities = probeProbabilities;
   if (logprobs) merged.logprobs = logprobs;
+  if (entropies) merged.entropies = entropies;
   return merged;
 }
 
@@ -51,5 +56,6 @@ export function tokensEvent(piece: OutputPiece | undefined): GenerationEvent | u
   if (piece.tokenIds) event.tokenIds = piece.tokenIds;
   if (piece.probeProbabilities) event.probeProbabilities = piece.probeProbabilities;
   if (piece.logprobs) event.logprobs = piece.logprobs;
+  if (piece.entropies) event.entropies = piece.entropies;
   return event;
 }

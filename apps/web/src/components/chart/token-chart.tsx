@@ -25,7 +25,8 @@ function timeTick(maxSeconds: number): (t: number) => string {
 /**
  * Thinking tokens over time, answer tokens after the close, a vertical
  * marker at each injection (coloured like its mark in the text), the budget
- * as a horizontal line, and the stop pressure when the backend reports it.
+ * as a horizontal line, the stop pressure when the backend reports it, and
+ * each stretch's mean token entropy when the run has it (its own axis, in bits).
  * No animation: a live series that animates on every batch is an animation storm.
  */
 export const TokenChart = memo(function TokenChart({
@@ -46,6 +47,9 @@ export const TokenChart = memo(function TokenChart({
   const axisTop = tokenAxisTop(maxTokens, cap);
   const showBudget = cap !== undefined && cap <= axisTop;
   const hasPressure = rows.some((r) => r.endP !== null);
+  const hasEntropy = rows.some((r) => r.entropy !== null);
+  // Rounded up to whole bits, at least one, so the axis does not jump with every spike.
+  const entropyTop = Math.max(1, Math.ceil(rows.reduce((m, r) => Math.max(m, r.entropy ?? 0), 0)));
   const thinkingTokens = trace.thinkingGenerated + trace.thinkingInjected;
   const summary =
     `Thinking tokens over time: ${formatCount(thinkingTokens)} thinking tokens in ${(trace.lastTime / 1000).toFixed(1)} s, ` +
@@ -57,7 +61,7 @@ export const TokenChart = memo(function TokenChart({
       <ResponsiveContainer width="100%" height="100%">
         <LineChart
           data={rows}
-          margin={{ top: 16, right: hasPressure ? 8 : 16, bottom: 4, left: 0 }}
+          margin={{ top: 16, right: hasPressure || hasEntropy ? 8 : 16, bottom: 4, left: 0 }}
         >
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis
@@ -80,8 +84,22 @@ export const TokenChart = memo(function TokenChart({
               orientation="right"
               domain={[0, 1]}
               tick={axisTick}
-              width={36}
+              // Room for "100%" and, beside it, the axis title.
+              width={54}
               tickFormatter={(p: number) => `${Math.round(p * 100)}%`}
+              label={axisTitle("stop pressure", "var(--pressure-line)")}
+            />
+          )}
+          {hasEntropy && (
+            <YAxis
+              yAxisId="bits"
+              orientation="right"
+              domain={[0, entropyTop]}
+              allowDecimals={false}
+              tick={axisTick}
+              width={42}
+              tickFormatter={(bits: number) => `${bits}`}
+              label={axisTitle("entropy (bits)", "var(--entropy-line)")}
             />
           )}
           <Tooltip
@@ -90,7 +108,9 @@ export const TokenChart = memo(function TokenChart({
             formatter={(value, name) =>
               name === "stop pressure"
                 ? `${(Number(value) * 100).toFixed(1)}%`
-                : formatCount(Number(value))
+                : name === "token entropy"
+                  ? `${Number(value).toFixed(2)} bits`
+                  : formatCount(Number(value))
             }
             contentStyle={{
               background: "var(--surface)",
@@ -195,13 +215,31 @@ export const TokenChart = memo(function TokenChart({
               connectNulls
             />
           )}
+          {hasEntropy && (
+            <Line
+              yAxisId="bits"
+              name="token entropy"
+              dataKey="entropy"
+              stroke="var(--entropy-line)"
+              strokeWidth={1.5}
+              dot={false}
+              isAnimationActive={false}
+              type="stepAfter"
+              connectNulls
+            />
+          )}
         </LineChart>
       </ResponsiveContainer>
-      {((cap !== undefined && !showBudget) || hasPressure) && (
+      {((cap !== undefined && !showBudget) || hasPressure || hasEntropy) && (
         <figcaption className="note legend">
           {hasPressure && (
             <span className="l-pressure">
               stop pressure: the model&apos;s probability of ending its thinking (right axis)
+            </span>
+          )}
+          {hasEntropy && (
+            <span className="l-entropy">
+              token entropy: how unsure the model was of its next token, in bits (right axis)
             </span>
           )}
           {cap !== undefined && !showBudget && (
@@ -212,6 +250,11 @@ export const TokenChart = memo(function TokenChart({
     </figure>
   );
 });
+
+/** A right axis's title, along the axis, in its line's colour. */
+function axisTitle(value: string, fill: string) {
+  return { value, angle: 90, position: "insideRight" as const, fontSize: 11, fill };
+}
 
 export interface CompareSeries {
   key: string;

@@ -1,7 +1,7 @@
 import { memo, useLayoutEffect, useMemo, useRef } from "react";
 import { thinkingSteps } from "../../lib/thinking-steps.ts";
 import { ThinkingMinimap } from "./thinking-minimap.tsx";
-import { segmentText, type TraceState } from "../../lib/trace-fold.ts";
+import { segmentText, type ShadeBy, type TraceState } from "../../lib/trace-fold.ts";
 import { AnswerView } from "./answer-view.tsx";
 import { ThinkingSegment } from "./trace-segment.tsx";
 import { VerdictBadge } from "./verdict-badge.tsx";
@@ -18,8 +18,8 @@ interface TraceViewProps {
   showAnswer?: boolean;
   /** The known right answer, for a right/wrong badge; null or absent when unknown. */
   reference?: string | null;
-  /** Shade where the model leaned towards closing its thinking. */
-  shading?: boolean;
+  /** Shade the thinking by stop pressure or by token entropy; null: not shaded. */
+  shading?: ShadeBy | null;
   /** Show the steps of the thinking beside it (off in narrow compare columns). */
   minimap?: boolean;
 }
@@ -40,7 +40,7 @@ export const TraceView = memo(function TraceView({
   label = "Trace",
   showAnswer = true,
   reference,
-  shading = false,
+  shading = null,
   minimap = true,
 }: TraceViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -84,7 +84,7 @@ export const TraceView = memo(function TraceView({
         <>
           <h3 className="trace-heading">Thinking</h3>
           <div className="trace-body">
-            <div className="trace-thinking">
+            <div className="trace-thinking" data-shade={shading ?? undefined}>
               {thinking.map((segment, index) => (
                 <ThinkingSegment key={index} segment={segment} start={start} shading={shading} />
               ))}
