@@ -38,6 +38,11 @@ const LIMITS = {
   THINKSCOPE_MAX_THINKING_TOKENS_CAP: "1024",
   THINKSCOPE_MAX_ANSWER_TOKENS_CAP: "256",
   THINKSCOPE_MAX_WAITS_CAP: "4",
+  // Every student connects from this machine: a class behind one address, which
+  // needs the per-address limits raised to the class's size (docs/deploy.md).
+  THINKSCOPE_MAX_CONNECTIONS_PER_ADDRESS: String(STUDENTS * 2),
+  THINKSCOPE_MAX_CONCURRENT_RUNS_PER_ADDRESS: String(STUDENTS * 2),
+  THINKSCOPE_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: String(STUDENTS * 120),
 };
 
 /** A small seeded generator, so every run of the benchmark asks for the same work. */

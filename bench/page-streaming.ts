@@ -14,9 +14,11 @@
  * comes from CDP `Performance.getMetrics` after the run, before and after a
  * forced garbage collection.
  *
- * The confidence shading is on (the saved display preference), and the
- * stand-in reports a stop probability for every thinking token, so the page
- * shades as it streams: the figures include that work.
+ * The confidence shading is on (the saved display preference), by token
+ * entropy (THINKSCOPE_BENCH_SHADE_BY=pressure: by stop pressure), and the
+ * stand-in reports the top candidates of every thinking token, from which
+ * the vLLM adapter reads the stop probability and estimates the entropy, so
+ * the page shades as it streams: the figures include that work.
  *
  * Figures only, no asserts: this machine's 2 cores are shared with the
  * server, the stand-in and other work, so long tasks come and go with the
@@ -153,10 +155,11 @@ export async function run(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.addInitScript({ content: INIT_SCRIPT });
-    // Shading by stop pressure on, as a teacher would have it (THINKSCOPE_BENCH_SHADING=0: off, to compare).
+    // Shading on, as a teacher would have it (THINKSCOPE_BENCH_SHADING=0: off, to compare).
     const shading = process.env.THINKSCOPE_BENCH_SHADING !== "0";
+    const shadeBy = process.env.THINKSCOPE_BENCH_SHADE_BY === "pressure" ? "pressure" : "entropy";
     await page.addInitScript({
-      content: `localStorage.setItem("thinkscope.display", JSON.stringify({ shading: ${shading} }));`,
+      content: `localStorage.setItem("thinkscope.display", JSON.stringify(${JSON.stringify({ shading, shadeBy })}));`,
     });
     const cdp = await context.newCDPSession(page);
     await cdp.send("Performance.enable");
@@ -240,7 +243,7 @@ export async function run(): Promise<void> {
     console.log(
       `  page ended with "${r.endState}", showing ${shownTokens} thinking tokens at ${shownRate} tokens/s; ` +
         `streaming lasted ${seconds.toFixed(1)} s on screen (${wallSeconds.toFixed(1)} s from the click); ` +
-        `shading ${shading ? "on" : "off"}: ${shadedSpans} shaded stretches in the thinking`,
+        `shading ${shading ? `by ${shadeBy}` : "off"}: ${shadedSpans} shaded stretches in the thinking`,
     );
     console.log(
       `longest main-thread task while streaming: ${tasks.length ? ms(longestTask) : "none over 50 ms"} ` +

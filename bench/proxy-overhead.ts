@@ -23,7 +23,9 @@
  * run and the experiment, 1000000), BENCH_PROXY_STREAMS (200),
  * BENCH_PROXY_STREAM_TPS (50).
  */
+import { fork } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { cpuWaitNote, schedStat, startBenchServer, type BenchServer } from "./bench-server.ts";
 import { runMarker, startFakeVllm, tokenText, type FakeVllm } from "./fake-vllm.ts";
@@ -42,6 +44,50 @@ function rawPrompt(marker: string): string {
   return `<|im_start|>user\n${marker} Count as far as you can.<|im_end|>\n<|im_start|>assistant\n<think>\n`;
 }
 
+/** The body the vLLM adapter sends for a run of `think` tokens. */
+function upstreamBody(fake: FakeVllm, key: string, think: number, tps?: number) {
+  return {
+    model: fake.model,
+    prompt: rawPrompt(runMarker(key, { think, tps })),
+    max_tokens: think,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true, continuous_usage_stats: true },
+    return_token_ids: true,
+    skip_special_tokens: false,
+    spaces_between_special_tokens: false,
+    include_stop_str_in_output: false,
+    add_special_tokens: false,
+    stop_token_ids: [151668],
+  };
+}
+
+/**
+ * What a plain Node client spends per token reading and parsing a stream of
+ * `think` tokens and doing nothing else (bench/upstream-reader-child.ts, a
+ * process of its own): the part of the server's figure no proxy avoids.
+ */
+async function readingFloor(fake: FakeVllm, think: number): Promise<number> {
+  const key = newKey("floor");
+  const child = fork(fileURLToPath(new URL("./upstream-reader-child.ts", import.meta.url)), [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const answer = new Promise<{ tokens: number; cpuMicros: number }>((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) =>
+      reject(new Error(`the reader exited (${code}) without answering`)),
+    );
+  });
+  child.send({
+    url: `${fake.baseUrl}/completions`,
+    body: JSON.stringify(upstreamBody(fake, key, think)),
+  });
+  const { tokens, cpuMicros } = await answer;
+  fake.forget(key);
+  return cpuMicros / tokens;
+}
+
 /** One stream read straight from the upstream, with the body the vLLM adapter sends. */
 async function direct(
   fake: FakeVllm,
@@ -53,20 +99,7 @@ async function direct(
   const response = await fetch(`${fake.baseUrl}/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: fake.model,
-      prompt: rawPrompt(runMarker(key, { think, tps })),
-      max_tokens: think,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true, continuous_usage_stats: true },
-      return_token_ids: true,
-      skip_special_tokens: false,
-      spaces_between_special_tokens: false,
-      include_stop_str_in_output: false,
-      add_special_tokens: false,
-      stop_token_ids: [151668],
-    }),
+    body: JSON.stringify(upstreamBody(fake, key, think, tps)),
   });
   let tokens = 0;
   await readSse(response, (data) => {
@@ -161,12 +194,18 @@ async function longRun(server: BenchServer, fake: FakeVllm): Promise<void> {
   const used = (await server.cpuMicros()) - cpuBefore;
   const ok = p.done && intact(fake, key, p);
   fake.forget(key);
+  const perToken = used / p.tokens;
+  const floor = await readingFloor(fake, LONG_TOKENS);
   console.log(
     `one run of ${LONG_TOKENS.toLocaleString("en-US")} tokens, the upstream unthrottled:`,
   );
   console.log(
-    `  the server: ${(used / p.tokens).toFixed(2)} µs CPU per token (target <= 4), ` +
+    `  the server: ${perToken.toFixed(2)} µs CPU per token (target <= 4), ` +
       `${fmt(rate(p.tokens, p.ms)).trimStart()} tokens/s${ok ? "" : "   TOKENS LOST OR REORDERED"}`,
+  );
+  console.log(
+    `  reading and parsing the same stream, nothing else: ${floor.toFixed(2)} µs CPU per token ` +
+      `(Node's HTTP client and JSON.parse per event); the server: ${(perToken / floor).toFixed(2)}x that`,
   );
 }
 

@@ -29,10 +29,37 @@ describe("chart data", () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
+  it("gives each drawn point the mean entropy of the tokens it stands for", () => {
+    // One token a point, unsure (4 bits) in the first quarter only.
+    const unsure: TokenPoint[] = Array.from({ length: 1000 }, (_, i) => ({
+      time: i * 30,
+      thinking: i,
+      answer: null,
+      generated: i,
+      entropy: i < 250 ? 4 : 0,
+      entropyTokens: 1,
+    }));
+    const rows = chartRows(unsure, 100);
+    expect(rows.length).toBeLessThanOrEqual(102);
+    const at = (seconds: number) => rows.find((row) => row.t >= seconds)!.entropy;
+    expect(at(3)).toBe(4);
+    expect(at(20)).toBe(0);
+    // The area under the line is kept: the mean over the drawn points is the tokens' mean.
+    const drawn = rows.slice(1).map((row) => row.entropy!);
+    expect(drawn.reduce((a, b) => a + b, 0) / drawn.length).toBeCloseTo(1, 1);
+  });
+
   it("leaves short series as they are and starts the chart at zero", () => {
     expect(downsamplePoints(points.slice(0, 10), 300)).toEqual(points.slice(0, 10));
     const rows = chartRows(points.slice(1, 3));
-    expect(rows[0]).toEqual({ t: 0, thinking: 0, answer: null, endP: null, injection: null });
+    expect(rows[0]).toEqual({
+      t: 0,
+      thinking: 0,
+      answer: null,
+      endP: null,
+      entropy: null,
+      injection: null,
+    });
     expect(rows[1]?.t).toBe(0.03);
   });
 

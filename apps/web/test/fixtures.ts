@@ -50,7 +50,13 @@ export class EventScript {
     });
   }
 
-  think(text: string, tokens = text.length, dt = 10, endProbabilities?: number[]): this {
+  think(
+    text: string,
+    tokens = text.length,
+    dt = 10,
+    endProbabilities?: number[],
+    entropies?: number[],
+  ): this {
     this.time += dt;
     this.thinking += tokens;
     this.events.push({
@@ -60,6 +66,7 @@ export class EventScript {
       tokens,
       phaseTokens: this.thinking + this.injected,
       ...(endProbabilities ? { endProbabilities } : {}),
+      ...(entropies ? { entropies } : {}),
       time: this.time,
     });
     return this;

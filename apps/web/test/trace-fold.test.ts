@@ -11,7 +11,9 @@ import {
   foldAll,
   foldEvents,
   segmentText,
+  entropyLevel,
   shadeLevel,
+  shadeSpans,
   traceText,
   type TraceState,
 } from "../src/lib/trace-fold.ts";
@@ -270,6 +272,38 @@ describe("the page's fold of engine events", () => {
       expect(trace.answerTokens).toBe(summary.answer_tokens);
       expect(traceText(trace)).toBe(transcript.text);
     }
+  });
+
+  it("keeps where the model was unsure as its own spans, beside the stop pressure's, and a mean entropy per point", () => {
+    const events = new EventScript()
+      .think("sure ", 2, 10, [0.001], [0.01, 0.03])
+      .think("7", 1, 10, [0.001], [1.3])
+      .think("+", 1, 10, [0.5], [0.2])
+      .think("8", 1, 10, [0.001], [3.5])
+      .think("=15", 3, 100, undefined, [0.1, 2.2, 0])
+      .finish().events;
+    const trace = foldAll(events);
+    const thinking = trace.segments[0]!;
+    expect(segmentText(thinking)).toBe("sure 7+8=15");
+    expect(trace.hasEntropy).toBe(true);
+    // Each delta shades at its most unsure token: 1.3 bits is level 2, 3.5 level 4, 2.2 level 3.
+    expect(thinking.unsure).toEqual([
+      { start: 5, end: 6, level: 2 },
+      { start: 7, end: 8, level: 4 },
+      { start: 8, end: 11, level: 3 },
+    ]);
+    expect(thinking.hot).toEqual([{ start: 6, end: 7, level: 3 }]);
+    expect(shadeSpans(thinking, "entropy")).toBe(thinking.unsure);
+    expect(shadeSpans(thinking, "pressure")).toBe(thinking.hot);
+    expect(shadeSpans(thinking, null)).toBeUndefined();
+    expect([0.49, 0.5, 1, 2, 3, 9].map(entropyLevel)).toEqual([0, 1, 2, 3, 4, 4]);
+    // Points within 25 ms of a point merge into it (the first three deltas); every token weighs alike.
+    const [first, second, third] = trace.points;
+    expect(first!.entropy).toBeCloseTo((0.01 + 0.03 + 1.3 + 0.2) / 4, 9);
+    expect(first!.entropyTokens).toBe(4);
+    expect(second!.entropy).toBe(3.5);
+    expect(third!.entropy).toBeCloseTo(2.3 / 3, 9);
+    expect(foldAll(new EventScript().think("x", 1).events).hasEntropy).toBe(false);
   });
 
   it("keeps where the model leaned towards closing as hot spans, merged by level, whatever the batching", () => {

@@ -8,6 +8,9 @@
  *    what the backend's bookkeeping costs (text streaming, stop checks, events).
  * 2. Budget-forcing injections on one session: tokens evaluated per injected
  *    `Wait`, against what re-sending the whole prompt would re-evaluate.
+ * 3. What reporting each token's entropy costs on the bundled tiny reasoner
+ *    (models/tiny-reasoner.gguf): microseconds per token with and without it,
+ *    alone and beside the end-delimiter probe that reads the same distribution.
  *
  * Prints figures only; speed on a shared machine is a measurement, not a test.
  * Exports `run()` for the repository's `npm run bench`.
@@ -18,7 +21,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getLlama, type Token } from "node-llama-cpp";
 import type { GenerateRequest, GenerationSession } from "@thinkscope/core";
-import { createEmbeddedBackend } from "../src/index.ts";
+import { createEmbeddedBackend, DEFAULT_EMBEDDED_MODEL } from "../src/index.ts";
 import { COUNTING_TRANSITIONS, getTestModel } from "../src/testing/index.ts";
 
 const ROUNDS = 5;
@@ -156,6 +159,61 @@ export async function run(tokens = 2000): Promise<void> {
     `  a full re-prefill would evaluate ${resent.join(", ")} (total ${sum(resent)} vs ${sum(injected)})`,
   );
   console.log(`  time per injection and continuation: ${perInjectionMs.toFixed(2)} ms`);
+
+  await entropyCost();
+}
+
+/** Microseconds per generated token on the tiny reasoner, with and without entropy and probes. */
+async function entropyCost(rounds = 15): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), "thinkscope-bench-"));
+  const backend = createEmbeddedBackend({
+    model: DEFAULT_EMBEDDED_MODEL.bundledPath,
+    dataDir,
+    threads: THREADS,
+    sequences: 1,
+  });
+  const session = await backend.openSession({});
+  const end = await session.tokenize!("</think>", { special: true });
+  const variants = {
+    "plain generate()": {},
+    "with token entropy": { tokenEntropy: true },
+    "with the end probe": { probeTokenIds: end },
+    "with probe and entropy": { probeTokenIds: end, tokenEntropy: true },
+  } satisfies Record<string, Partial<GenerateRequest>>;
+  const best: Record<string, number> = {};
+  for (let round = 0; round < rounds; round++) {
+    // Interleaved, so a busy moment on a shared machine falls on every variant alike.
+    for (const [name, overrides] of Object.entries(variants)) {
+      const a = 1000 + ((round * 37) % 8000);
+      const prompt = await session.tokenize!(
+        `<|im_start|>user\nWhat is ${a} + ${a + 123}?<|im_end|>\n<|im_start|>assistant\n<think>\n`,
+        { special: true },
+      );
+      const started = performance.now();
+      const out = await drain(session, request(prompt, { maxTokens: 400, ...overrides }));
+      const perToken = ((performance.now() - started) * 1000) / Math.max(1, out.ids.length);
+      best[name] = Math.min(best[name] ?? Infinity, perToken);
+    }
+  }
+  const vocabulary = backend.info?.vocabularySize ?? "?";
+  await session.close();
+  await backend.close();
+  await rm(dataDir, { recursive: true, force: true });
+  console.log(
+    `token entropy on the tiny reasoner (${vocabulary}-token vocabulary), ${THREADS} thread, best of ${rounds} (µs per token):`,
+  );
+  const plain = best["plain generate()"]!;
+  for (const [name, us] of Object.entries(best)) {
+    const extra = us - plain;
+    console.log(
+      `  ${name.padEnd(30)} ${fmt(us)}   ${name === "plain generate()" ? "" : `${extra >= 0 ? "+" : ""}${extra.toFixed(0)} µs, ratio ${(us / plain).toFixed(2)}`}`,
+    );
+  }
+  const probe = best["with the end probe"]!;
+  const both = best["with probe and entropy"]!;
+  console.log(
+    `  entropy beside the probe (the thinking of a page run) adds ${(both - probe).toFixed(0)} µs per token`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

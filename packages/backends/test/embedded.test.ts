@@ -358,6 +358,41 @@ describe("embedded backend: text and probabilities", () => {
   });
 });
 
+describe("embedded backend: token entropy", () => {
+  it("is the entropy of each step's distribution, reported only when asked and enabled", async () => {
+    const model = { transitions: { ...COUNTING_TRANSITIONS, c: { d: 0.7, "</think>": 0.3 } } };
+    const { backend, vocab: v } = await backendFor(model);
+    const prompt = { tokens: v.idsOf(["<think>", "\n"]) };
+    const stop = { stopTokenIds: [v.id("</think>")] };
+    const session = await backend.openSession({});
+    try {
+      expect(backend.capabilities.tokenEntropy).toBe(true);
+      const out = await collect(session, request(prompt, { ...stop, tokenEntropy: true }));
+      expect(out.text).toBe(ALPHABET);
+      const bits = out.chunks.map((c) => c.entropies?.[0] ?? -1);
+      // "d" was drawn where the model gave 70% to it and 30% to closing.
+      const mixed = -(0.7 * Math.log2(0.7) + 0.3 * Math.log2(0.3));
+      expect(bits[3]).toBeCloseTo(mixed, 4);
+      expect(bits.filter((_, i) => i !== 3).every((b) => b >= 0 && b < 1e-3)).toBe(true);
+
+      const unasked = await collect(session, request(prompt, { maxTokens: 5 }));
+      expect(unasked.chunks.some((c) => c.entropies !== undefined)).toBe(false);
+    } finally {
+      await session.close();
+    }
+
+    const { backend: off } = await backendFor(model, { logprobs: false });
+    const quiet = await off.openSession({});
+    try {
+      expect(off.capabilities.tokenEntropy).toBe(false);
+      const out = await collect(quiet, request(prompt, { tokenEntropy: true, maxTokens: 5 }));
+      expect(out.chunks.some((c) => c.entropies !== undefined)).toBe(false);
+    } finally {
+      await quiet.close();
+    }
+  });
+});
+
 describe("embedded backend: abort and sequences", () => {
   // A model that never ends: z -> a.
   const loop = { transitions: { ...COUNTING_TRANSITIONS, z: "a" } };

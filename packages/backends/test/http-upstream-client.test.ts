@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { readNdjsonValues } from "../src/http/ndjson-values.ts";
 import { readSseEvents } from "../src/http/sse-events.ts";
@@ -57,6 +59,34 @@ describe("readNdjsonValues", () => {
 });
 
 describe("UpstreamClient", () => {
+  it("streams text whole when a character's bytes arrive in different reads", async () => {
+    const text = 'data: {"text":"é😀 ∑ 是"}\n\n';
+    const bytes = Buffer.from(text);
+    const http = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      // One byte per write, each after a pause, so every read ends inside a character.
+      let at = 0;
+      const next = () => {
+        if (at === bytes.length) return response.end();
+        response.write(bytes.subarray(at, ++at));
+        setTimeout(next, 2);
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      const client = new UpstreamClient({ backend: "test" });
+      const parts = await collect(
+        client.streamText(`http://127.0.0.1:${port}/`, {}, new AbortController().signal),
+      );
+      expect(parts.length).toBeGreaterThan(5);
+      expect(parts.join("")).toBe(text);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
   it("sends the key as a Bearer token and scrubs it from every message", async () => {
     server = await startReplayServer({
       "GET /v1/models": jsonAnswer(403, "forbidden for key sk-123 at this proxy"),

@@ -229,6 +229,7 @@ describe("llama.cpp backend endpoints", () => {
       tokenizer: true,
       persistentSequence: false,
       suppress: true,
+      tokenEntropy: true,
       contextLength: 8192,
     });
     const session = await backend.openSession({});

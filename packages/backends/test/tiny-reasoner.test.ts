@@ -123,6 +123,53 @@ describe("the bundled tiny reasoner", () => {
   });
 });
 
+describe("the tiny reasoner's token entropy", () => {
+  it("is reported for every token, and high where the model decides a carry, low where it copies", async () => {
+    const session = await backend.openSession({});
+    const tokens: { text: string; bits: number }[] = [];
+    try {
+      const prompt = await backend.applyChatTemplate(
+        [{ role: "user", content: "What is 4821 + 397?" }],
+        {},
+      );
+      const run = await BudgetForcingRun.prepare(session, backend.capabilities, {
+        prompt,
+        budgetForcing: { num_waits: 1, max_thinking_tokens: 512, max_answer_tokens: 64 },
+        tokenEntropy: true,
+      });
+      for await (const event of run.events()) {
+        if (event.type !== "delta" || event.tokens === 0) continue;
+        // One token per delta on this backend, each with its entropy.
+        expect(event.entropies).toHaveLength(event.tokens);
+        tokens.push({ text: event.text, bits: event.entropies![0]! });
+      }
+    } finally {
+      await session.close();
+    }
+    expect(backend.capabilities.tokenEntropy).toBe(true);
+    const most = Math.log2(backend.info!.vocabularySize!);
+    expect(tokens.every(({ bits }) => bits >= 0 && bits <= most)).toBe(true);
+
+    // The quick pass: "Quick, without carrying: 1+7=8 2+9=1 ...". Its words are
+    // fixed, so the model is sure of them; a column's result digit is where it
+    // weighs carrying, and that is where it is unsure.
+    const text = tokens.map((t) => t.text).join("");
+    const quickEnd = text.indexOf("\n");
+    let at = 0;
+    const words: number[] = [];
+    const sums: number[] = [];
+    for (const [i, { text: piece, bits }] of tokens.entries()) {
+      if (at >= quickEnd) break;
+      if (/[a-z]/i.test(piece)) words.push(bits);
+      if (/\d/.test(piece) && tokens[i - 1]?.text === "=") sums.push(bits);
+      at += piece.length;
+    }
+    expect(words.length).toBeGreaterThan(10);
+    expect(sums.length).toBe(4);
+    expect(Math.min(...sums)).toBeGreaterThan(10 * Math.max(...words, 0.01));
+  });
+});
+
 describe("the sharpened twin (tiny-reasoner-rl)", () => {
   it("is served by name next to the base model", () => {
     expect(existsSync(TWIN)).toBe(true);

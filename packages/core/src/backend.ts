@@ -42,6 +42,12 @@ export interface GenerateRequest {
   suppressWords?: string[];
   /** Report each generated token's log-probability. Only sent when `capabilities.tokenLogprobs` is true. */
   tokenLogprobs?: boolean;
+  /**
+   * Report each generated token's entropy in bits (how spread the
+   * distribution it was drawn from was). Only sent when
+   * `capabilities.tokenEntropy` is true.
+   */
+  tokenEntropy?: boolean;
   /** Aborting must stop the upstream generation promptly (within a second). */
   signal: AbortSignal;
 }
@@ -59,6 +65,8 @@ export type GenerationEvent =
       probeProbabilities?: number[];
       /** One entry per token when `tokenLogprobs` was asked: the log-probability of the token generated. */
       logprobs?: number[];
+      /** One entry per token when `tokenEntropy` was asked: the entropy in bits of the step's distribution. */
+      entropies?: number[];
     }
   | {
       type: "finish";

@@ -15,7 +15,7 @@ import type {
   SamplingSettings,
   ThinkingFormat,
 } from "@thinkscope/protocol";
-import { quantizeProbability } from "@thinkscope/protocol";
+import { quantizeEntropy, quantizeProbability } from "@thinkscope/protocol";
 import type {
   GenerateRequest,
   GenerationEvent,
@@ -52,6 +52,12 @@ export interface RunRequest {
    * generated tokens (`lowestGroupLogprob`), for an experiment's confidence vote.
    */
   confidenceWindow?: number;
+  /**
+   * Report each generated token's entropy (the delta events' `entropies`).
+   * Needs `capabilities.tokenEntropy`; it costs the backend work per token,
+   * so only a run that shows it asks.
+   */
+  tokenEntropy?: boolean;
   /** Continue another run: the prompt is its prompt, and its first `at` tokens come first. */
   fork?: ForkStart;
   /** A cap on thinking plus answer together (OpenAI's `max_completion_tokens`). */
@@ -120,6 +126,7 @@ export class BudgetForcingRun {
     private readonly plan: TokenPlan,
     private readonly reference: string | undefined,
     private readonly confidenceWindow: number | undefined,
+    private readonly tokenEntropy: boolean,
     private readonly fork: { start: ForkStart; insert: Piece } | undefined,
   ) {}
 
@@ -139,6 +146,12 @@ export class BudgetForcingRun {
       throw new InvalidRequestError(
         "unsupported_by_backend",
         "vote: a confidence vote needs each token's log-probability, which this backend does not report; vote by majority here.",
+      );
+    }
+    if (request.tokenEntropy && capabilities.tokenEntropy !== true) {
+      throw new InvalidRequestError(
+        "unsupported_by_backend",
+        "token entropy: this backend cannot report how unsure the model was at each token; leave it off here.",
       );
     }
     if (unfitted.eliminate?.verifier === "reference" && request.reference === undefined) {
@@ -171,6 +184,7 @@ export class BudgetForcingRun {
       plan,
       request.reference,
       request.confidenceWindow,
+      request.tokenEntropy === true,
       fork,
     );
   }
@@ -184,6 +198,7 @@ export class BudgetForcingRun {
       ...options,
       reference: this.reference,
       confidenceWindow: this.confidenceWindow,
+      tokenEntropy: this.tokenEntropy,
     });
     const started: RunStartedEvent = {
       type: "run.started",
@@ -361,6 +376,7 @@ class RunDriver {
   private probeTokens = 0;
   private readonly eliminatedAnswers: string[] = [];
   private readonly confidence: GroupConfidence | null;
+  private readonly tokenEntropy: boolean;
   /** A fork's start: replayed once the run begins, and its first request counted as a re-prefill. */
   private branch: { inherited: InheritedEvent[]; insert: Piece } | null = null;
 
@@ -380,9 +396,14 @@ class RunDriver {
     private readonly session: GenerationSession,
     private readonly settings: ResolvedSettings,
     private readonly plan: TokenPlan,
-    options: RunOptions & { reference?: string; confidenceWindow?: number },
+    options: RunOptions & {
+      reference?: string;
+      confidenceWindow?: number;
+      tokenEntropy?: boolean;
+    },
   ) {
     this.reference = options.reference;
+    this.tokenEntropy = options.tokenEntropy === true;
     this.confidence =
       options.confidenceWindow === undefined ? null : new GroupConfidence(options.confidenceWindow);
     const exit = settings.earlyExit;
@@ -575,6 +596,7 @@ class RunDriver {
     };
     if (next.thinking && next.stopIds.length > 0) generate.probeTokenIds = next.stopIds;
     if (this.confidence) generate.tokenLogprobs = true;
+    if (this.tokenEntropy) generate.tokenEntropy = true;
     const suppress = this.settings.suppress ?? [];
     if (next.thinking && suppress.length > 0) generate.suppressWords = suppress;
     this.upstreamRequests += 1;
@@ -613,7 +635,7 @@ class RunDriver {
     }
     state.generated += tokens;
     if (this.confidence && event.logprobs) this.confidence.push(event.logprobs.slice(0, tokens));
-    this.emitGenerated({ text, ids, tokens }, event.probeProbabilities);
+    this.emitGenerated({ text, ids, tokens }, event.probeProbabilities, event.entropies);
     if (state.sentenceEnd?.push(text) && !state.sawEnd) state.interrupt = "grace";
     if (this.loopWatch && state.thinking && this.phase === "thinking" && !state.sawEnd) {
       const units = this.plan.exact && ids ? ids : characterUnits(text);
@@ -625,7 +647,7 @@ class RunDriver {
     if (this.abort.signal.aborted) return;
     if (state.matcher && outcome !== "end") {
       const rest = state.matcher.flush();
-      if (rest) this.emitGenerated({ text: rest, tokens: 0 }, undefined);
+      if (rest) this.emitGenerated({ text: rest, tokens: 0 }, undefined, undefined);
     }
     // A fork's first request re-sends its parent's context: that is a continuation too.
     if (this.upstreamRequests > 1 || this.branch)
@@ -852,7 +874,11 @@ class RunDriver {
     this.outbox.push(event);
   }
 
-  private emitGenerated(piece: Piece, probabilities: number[] | undefined): void {
+  private emitGenerated(
+    piece: Piece,
+    probabilities: number[] | undefined,
+    entropies: number[] | undefined,
+  ): void {
     if (piece.text === "" && piece.tokens === 0) return;
     if (this.phase === "opening") this.watchOpening(piece.text);
     // While the opening is undecided its text counts as thinking: it is the model's own `<think>`.
@@ -876,6 +902,10 @@ class RunDriver {
     // On the stored grid (16 bits), so what was streamed is exactly what a replay shows.
     if (probabilities) {
       event.endProbabilities = probabilities.slice(0, piece.tokens).map(quantizeProbability);
+    }
+    // A backend that lost the count (no ids for a chunk) cannot say which token each is for.
+    if (entropies && entropies.length >= piece.tokens && piece.tokens > 0) {
+      event.entropies = entropies.slice(0, piece.tokens).map(quantizeEntropy);
     }
     this.outbox.push(event);
   }

@@ -306,6 +306,39 @@ describe("budget forcing engine (ids mode, like vLLM)", () => {
     expect(injections(events)[0]).toMatchObject({ kind: "end", endProbability: 0.2 });
   });
 
+  it("reports each token's entropy, on the stored grid, only when the run asks for it", async () => {
+    const backend = {
+      replies: ["ab</think>", "xy"],
+      tokenEntropy: (position: number) => 0.5 + position / 3,
+    };
+    const asked = await runScripted(backend, { tokenEntropy: true });
+    const deltas = asked.events.flatMap((e) => (e.type === "delta" ? [e] : []));
+    // Thinking and answer alike: 0.5, 0.8333 -> 0.83 bits, then the answer's own positions.
+    expect(deltas.map((e) => [e.phase, e.entropies])).toEqual([
+      ["thinking", [0.5]],
+      ["thinking", [0.83]],
+      ["answer", [0.5]],
+      ["answer", [0.83]],
+    ]);
+    expect(asked.backend.requests.every((r) => r.tokenEntropy === true)).toBe(true);
+
+    const unasked = await runScripted(backend);
+    expect(unasked.events.some((e) => e.type === "delta" && e.entropies !== undefined)).toBe(false);
+    expect(unasked.backend.requests.some((r) => r.tokenEntropy)).toBe(false);
+  });
+
+  it("refuses to report entropy on a backend that cannot, before generating anything", async () => {
+    const backend = new ScriptedBackend({ replies: ["ab</think>"] });
+    const session = await backend.openSession();
+    await expect(
+      BudgetForcingRun.prepare(session, backend.capabilities, {
+        prompt: PROMPT,
+        tokenEntropy: true,
+      }),
+    ).rejects.toMatchObject({ code: "unsupported_by_backend" });
+    expect(backend.requests).toHaveLength(0);
+  });
+
   it("stops on abort, cancels the upstream request and keeps the partial output", async () => {
     const controller = new AbortController();
     let deltas = 0;

@@ -42,6 +42,12 @@ export const BackendCapabilitiesSchema = Type.Object({
    * `confidence` vote weighs samples by). Absent is false.
    */
   tokenLogprobs: Type.Optional(Type.Boolean()),
+  /**
+   * Each generated token's entropy can be reported (the delta event's
+   * `entropies`): exactly, from the whole next-token distribution, or
+   * estimated from the top candidates a server lists. Absent is false.
+   */
+  tokenEntropy: Type.Optional(Type.Boolean()),
   /** The model's context length in tokens, when known. */
   contextLength: Type.Optional(Type.Integer({ minimum: 1 })),
 });

@@ -6,25 +6,35 @@
  * `decodeDeltaChunk(encodeDeltaChunk(deltas))` deep-equals `deltas`, and
  * `isChunkable` says which deltas it takes.
  *
- * A chunk, version 1 (every number an unsigned LEB128 varint; "signed" ones
+ * A chunk (every number an unsigned LEB128 varint; "signed" ones
  * zigzag-encoded), each column one value per delta unless said otherwise:
  *
- *   version (1) | count
- *   flags         one byte: 1 = answer phase, 2 = token ids, 4 = end probabilities
+ *   version (1 or 2) | count
+ *   flags         one byte: 1 = answer phase, 2 = token ids, 4 = end probabilities,
+ *                 8 = entropies (version 2 only)
  *   tokens
  *   phaseTokens   signed, from the previous delta of the same phase (the first absolute)
  *   time          signed, from the previous delta's (the first absolute)
  *   text length   in UTF-8 bytes
  *   token ids     one per token, for deltas with flag 2
  *   probabilities one per token, k for k/100000, for deltas with flag 4
+ *   entropies     one per token, k for k/100 bits, for deltas with flag 8
  *   text          every delta's UTF-8 text, concatenated
+ *
+ * Version 2 only adds the entropy column. A chunk without entropies is still
+ * written as version 1, byte for byte what earlier builds wrote, so a log
+ * stays readable by them unless it holds what they cannot show.
  *
  * A chunk decodes on its own (no state from earlier chunks), so a reader can
  * start anywhere. The store may compress it further.
  */
 import type { DeltaEvent } from "./events.ts";
 
-export const EVENT_LOG_VERSION = 1;
+/** The newest chunk version this build writes and reads (it reads every earlier one too). */
+export const EVENT_LOG_VERSION = 2;
+const FIRST_VERSION = 1;
+/** The first version with the entropy column. */
+const ENTROPY_VERSION = 2;
 
 /**
  * End probabilities are kept on a decimal grid of 1e-5: finer than any chart
@@ -38,9 +48,22 @@ export function quantizeProbability(p: number): number {
   return Math.round(Math.min(1, Math.max(0, p)) * PROBABILITY_STEPS) / PROBABILITY_STEPS;
 }
 
+/**
+ * Entropies are kept on a grid of 0.01 bits: finer than a chart or a shade
+ * tells apart, and one byte up to 1.27 bits, where most tokens of a
+ * thinking trace are; two bytes up to 163 bits, far above any vocabulary's.
+ */
+export const ENTROPY_STEPS = 100;
+
+/** An entropy (bits) on the stored grid: the engine rounds what it reports, so storing loses nothing. */
+export function quantizeEntropy(bits: number): number {
+  return Math.round(Math.max(0, bits) * ENTROPY_STEPS) / ENTROPY_STEPS;
+}
+
 const ANSWER = 1;
 const IDS = 2;
 const PROBABILITIES = 4;
+const ENTROPIES = 8;
 const DELTA_KEYS = new Set([
   "type",
   "phase",
@@ -49,6 +72,7 @@ const DELTA_KEYS = new Set([
   "tokens",
   "phaseTokens",
   "endProbabilities",
+  "entropies",
   "time",
 ]);
 
@@ -57,12 +81,12 @@ const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Whether a chunk holds this delta exactly: integer counts and times, one id
- * and one probability per token, probabilities on the grid, text that
+ * and one probability and entropy per token, both on their grids, text that
  * survives UTF-8, and no field a chunk has no column for.
  */
 export function isChunkable(event: DeltaEvent): boolean {
   for (const key in event) if (!DELTA_KEYS.has(key)) return false;
-  const { tokens, phaseTokens, time, tokenIds, endProbabilities } = event;
+  const { tokens, phaseTokens, time, tokenIds, endProbabilities, entropies } = event;
   if (!isCount(tokens) || !isCount(phaseTokens) || !isCount(time)) return false;
   if (tokenIds !== undefined && (tokenIds.length !== tokens || !tokenIds.every(isCount))) {
     return false;
@@ -74,19 +98,26 @@ export function isChunkable(event: DeltaEvent): boolean {
   ) {
     return false;
   }
+  if (
+    entropies !== undefined &&
+    (entropies.length !== tokens || !entropies.every((h) => quantizeEntropy(h) === h))
+  ) {
+    return false;
+  }
   return !hasLoneSurrogate(event.text);
 }
 
 /** The deltas as one chunk. Every delta must be `isChunkable`. */
 export function encodeDeltaChunk(deltas: readonly DeltaEvent[]): Uint8Array {
   const out = new ByteWriter(32 + deltas.length * 12);
-  out.varint(EVENT_LOG_VERSION);
+  out.varint(deltas.some((delta) => delta.entropies) ? ENTROPY_VERSION : FIRST_VERSION);
   out.varint(deltas.length);
   for (const delta of deltas) {
     out.byte(
       (delta.phase === "answer" ? ANSWER : 0) |
         (delta.tokenIds ? IDS : 0) |
-        (delta.endProbabilities ? PROBABILITIES : 0),
+        (delta.endProbabilities ? PROBABILITIES : 0) |
+        (delta.entropies ? ENTROPIES : 0),
     );
   }
   for (const delta of deltas) out.varint(delta.tokens);
@@ -106,6 +137,9 @@ export function encodeDeltaChunk(deltas: readonly DeltaEvent[]): Uint8Array {
   for (const delta of deltas) {
     for (const p of delta.endProbabilities ?? []) out.varint(Math.round(p * PROBABILITY_STEPS));
   }
+  for (const delta of deltas) {
+    for (const h of delta.entropies ?? []) out.varint(Math.round(h * ENTROPY_STEPS));
+  }
   for (const text of texts) out.bytes(text);
   return out.done();
 }
@@ -114,13 +148,16 @@ export function encodeDeltaChunk(deltas: readonly DeltaEvent[]): Uint8Array {
 export function decodeDeltaChunk(bytes: Uint8Array): DeltaEvent[] {
   const input = new ByteReader(bytes);
   const version = input.varint();
-  if (version !== EVENT_LOG_VERSION) {
+  if (version < FIRST_VERSION || version > EVENT_LOG_VERSION) {
     throw new Error(
-      `Unknown event chunk version ${version}; this build reads ${EVENT_LOG_VERSION}.`,
+      `Unknown event chunk version ${version}; this build reads ${FIRST_VERSION} to ${EVENT_LOG_VERSION}.`,
     );
   }
   const count = input.varint();
   const flags = Array.from({ length: count }, () => input.byte());
+  if (version < ENTROPY_VERSION && flags.some((flag) => flag & ENTROPIES)) {
+    throw new Error(`An event chunk of version ${version} cannot hold entropies.`);
+  }
   const tokens = Array.from({ length: count }, () => input.varint());
   const lastPhaseTokens = { thinking: 0, answer: 0 };
   const phaseTokens = flags.map((flag) => {
@@ -139,6 +176,11 @@ export function decodeDeltaChunk(bytes: Uint8Array): DeltaEvent[] {
       ? Array.from({ length: tokens[i]! }, () => input.varint() / PROBABILITY_STEPS)
       : undefined,
   );
+  const entropies = flags.map((flag, i) =>
+    flag & ENTROPIES
+      ? Array.from({ length: tokens[i]! }, () => input.varint() / ENTROPY_STEPS)
+      : undefined,
+  );
   return flags.map((flag, i) => {
     const delta: DeltaEvent = {
       type: "delta",
@@ -150,6 +192,7 @@ export function decodeDeltaChunk(bytes: Uint8Array): DeltaEvent[] {
     };
     if (ids[i]) delta.tokenIds = ids[i];
     if (probabilities[i]) delta.endProbabilities = probabilities[i];
+    if (entropies[i]) delta.entropies = entropies[i];
     return delta;
   });
 }

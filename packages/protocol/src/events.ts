@@ -128,6 +128,13 @@ export const DeltaEventSchema = Type.Object({
   phaseTokens: Count,
   /** Per token, the probability the model gave to closing its thinking, when the backend reports it. */
   endProbabilities: Type.Optional(Type.Array(Type.Number({ minimum: 0, maximum: 1 }))),
+  /**
+   * Per token, the entropy in bits of the distribution the token was drawn
+   * from (how unsure the model was at that step; 0 when one token had all
+   * the probability), on a grid of 0.01 bits. Present when the run asked for
+   * it and the backend reports it (`capabilities.tokenEntropy`).
+   */
+  entropies: Type.Optional(Type.Array(Type.Number({ minimum: 0 }))),
   time: Time,
 });
 export type DeltaEvent = Static<typeof DeltaEventSchema>;

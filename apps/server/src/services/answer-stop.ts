@@ -37,6 +37,7 @@ export async function* stopAnswerAt(
     const delta: DeltaEvent = { ...last, text, tokens, phaseTokens: answerTokens };
     delete delta.tokenIds;
     delete delta.endProbabilities;
+    delete delta.entropies;
     if (keepIds && ids) delta.tokenIds = ids;
     return delta;
   };

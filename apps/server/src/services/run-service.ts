@@ -77,6 +77,12 @@ export interface RunInput {
   reference?: string;
   /** Report each run's lowest group log-probability over this many tokens (a confidence vote). */
   confidenceWindow?: number;
+  /**
+   * Report each token's entropy when the backend can (the page's shading
+   * and chart show it). It costs the backend work per token, so only the
+   * page's own runs ask; a backend that cannot simply runs without it.
+   */
+  entropyWhereSupported?: boolean;
   /** Continue another run instead of a prompt (`prompt` and `messages` absent). */
   fork?: Fork;
   /** The resample analysis this run is a sample of. */
@@ -286,6 +292,9 @@ export class RunService {
         ...(input.reference !== undefined ? { reference: input.reference } : {}),
         ...(input.confidenceWindow !== undefined
           ? { confidenceWindow: input.confidenceWindow }
+          : {}),
+        ...(input.entropyWhereSupported && entry.backend.capabilities.tokenEntropy === true
+          ? { tokenEntropy: true }
           : {}),
         ...(fork ? { fork } : {}),
         ...runLimits(input),
@@ -574,6 +583,8 @@ export class ActiveRun {
 /** A protocol `RunSpec` (the page, the runs API) as a run input. */
 export function runInputFromSpec(spec: RunSpec, source: RunSource): RunInput {
   const input: RunInput = { mode: spec.mode ?? "chat", source };
+  // The page shades and charts each token's entropy, live and on replay.
+  if (source === "page") input.entropyWhereSupported = true;
   if (spec.prompt !== undefined) input.prompt = spec.prompt;
   if (spec.fork !== undefined) input.fork = spec.fork;
   if (spec.backend !== undefined) input.backend = spec.backend;

@@ -381,6 +381,29 @@ describe("sessions", () => {
       await fresh.close();
     }
   });
+
+  it("lets a class behind one address sign in when its run rate was raised for it", async () => {
+    const students = 300;
+    const hall = await buildTestApp({
+      backends: [thinker],
+      config: { authToken: TOKEN, rateLimitPerAddressPerMinute: students * 2 },
+    });
+    try {
+      const url = await listen(hall.app);
+      const statuses: number[] = [];
+      for (let i = 0; i < students; i++) {
+        const response = await fetch(`${url}/api/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ token: TOKEN }),
+        });
+        statuses.push(response.status);
+      }
+      expect(statuses.filter((status) => status !== 204)).toEqual([]);
+    } finally {
+      await hall.close();
+    }
+  });
 });
 
 describe("where signing in sends the browser", () => {

@@ -10,9 +10,11 @@
  * The "model" thinks `thinkingTokens` tokens of sentence-like text, closes
  * with `</think>` (its stop token id, as vLLM reports a `stop_token_ids`
  * hit), and answers " The answer is 42." once the prompt holds the close.
- * Asked for logprobs (the adapter probes `</think>`), it reports each
- * thinking token's `endProbability` under `token_id:` keys, as vLLM does
- * with `return_tokens_as_token_ids`.
+ * Asked for logprobs (the adapter probes `</think>`, or wants each token's
+ * entropy), it reports each thinking token's top candidates under
+ * `token_id:` keys, as vLLM does with `return_tokens_as_token_ids`: the
+ * token, `</think>` at `endProbability`, and a rival word at
+ * `rivalProbability`, so the entropy the adapter estimates rises and falls.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -87,6 +89,14 @@ export function detokenize(ids: readonly number[]): string {
 export function endProbability(n: number): number {
   const swell = Math.max(0, Math.sin(n / 37)) ** 12;
   return Math.min(0.95, 0.005 + 0.9 * swell);
+}
+
+/**
+ * The probability of the runner-up word at thinking step n: now and then a
+ * close call (up to 45%), mostly none, out of step with the stop pressure.
+ */
+export function rivalProbability(n: number): number {
+  return 0.001 + 0.45 * Math.max(0, Math.sin(n / 11)) ** 6;
 }
 
 /** The n-th thinking token: words, a line break about every 14 words, a blank line every 6 lines. */
@@ -184,15 +194,22 @@ export async function startPacedUpstream(options: PacedUpstreamOptions): Promise
       for (; sent < due; sent++) {
         const token = planned[sent]!;
         const first = sent === 0;
+        const step = thoughtSoFar + sent;
+        const end = endProbability(step);
+        const rival = rivalProbability(step);
+        // The rival is another word of the thinking, never the token itself.
+        const rivalId = WORD_BASE + ((token - WORD_BASE + 1) % WORDS.length);
+        const own = Math.log(Math.max(0.01, 1 - end - rival));
         const logprobs =
           wantsLogprobs && !answering
             ? {
                 tokens: [`token_id:${token}`],
-                token_logprobs: [-0.05],
+                token_logprobs: [own],
                 top_logprobs: [
                   {
-                    [`token_id:${token}`]: -0.05,
-                    [`token_id:${THINK_END}`]: Math.log(endProbability(thoughtSoFar + sent)),
+                    [`token_id:${token}`]: own,
+                    [`token_id:${THINK_END}`]: Math.log(end),
+                    [`token_id:${rivalId}`]: Math.log(rival),
                   },
                 ],
               }

@@ -13,6 +13,8 @@ export interface ServerProcessOptions {
   name: string;
   /** How long the server and every backend may take to become ready. */
   readyTimeoutMs?: number;
+  /** More environment for the server (`THINKSCOPE_ENABLE_TEST_BACKENDS` for a `scripted:` backend). */
+  env?: Record<string, string>;
 }
 
 export interface ServerProcess {
@@ -82,6 +84,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       THINKSCOPE_DATA_DIR: dataDir,
       THINKSCOPE_CONFIG: configFile,
       THINKSCOPE_LOG_LEVEL: "warn",
+      ...options.env,
     }),
     stdio: ["ignore", "pipe", "pipe"],
   });

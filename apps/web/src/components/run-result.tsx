@@ -1,5 +1,5 @@
 import { memo } from "react";
-import type { TraceState } from "../lib/trace-fold.ts";
+import type { ShadeBy, TraceState } from "../lib/trace-fold.ts";
 import { LiveTokenChart } from "./chart/lazy-charts.tsx";
 import { LiveNumbers } from "./stats/live-numbers.tsx";
 import { StatsPanel } from "./stats/stats-panel.tsx";
@@ -10,13 +10,14 @@ export const RunResult = memo(function RunResult({
   trace,
   live,
   reference,
-  shading = false,
+  shading = null,
 }: {
   trace: TraceState;
   live: boolean;
   /** The known right answer, for a right/wrong badge. */
   reference?: string | null;
-  shading?: boolean;
+  /** What the thinking is shaded by; null: not shaded. */
+  shading?: ShadeBy | null;
 }) {
   return (
     <>

@@ -7,14 +7,15 @@ import {
   type DraftProblems,
   type ExperimentDraft,
 } from "../lib/experiment-draft.ts";
+import { SegmentedChoice } from "../components/segmented-choice.tsx";
 import { TextField, NUMERIC } from "../components/text-field.tsx";
 import { previewJsonl } from "../lib/jsonl-preview.ts";
 
-const KINDS: { kind: DatasetKind; label: string }[] = [
-  { kind: "preset", label: "Preset" },
-  { kind: "generator", label: "Generated" },
-  { kind: "path", label: "Server file" },
-  { kind: "upload", label: "Upload" },
+const KINDS: { value: DatasetKind; label: string }[] = [
+  { value: "preset", label: "Preset" },
+  { value: "generator", label: "Generated" },
+  { value: "path", label: "Server file" },
+  { value: "upload", label: "Upload" },
 ];
 
 type SetDraft = (patch: Partial<ExperimentDraft>) => void;
@@ -220,24 +221,15 @@ export function DatasetFields({
   set: SetDraft;
   problems: DraftProblems;
 }) {
-  const id = useId();
   return (
     <fieldset>
       <legend>Dataset</legend>
-      <div className="segmented" role="radiogroup" aria-label="Dataset source">
-        {KINDS.map(({ kind, label }) => (
-          <label key={kind}>
-            <input
-              type="radio"
-              name={`${id}-kind`}
-              value={kind}
-              checked={draft.datasetKind === kind}
-              onChange={() => set({ datasetKind: kind, datasetTouched: true })}
-            />
-            {label}
-          </label>
-        ))}
-      </div>
+      <SegmentedChoice
+        label="Dataset source"
+        options={KINDS}
+        value={draft.datasetKind}
+        onChange={(datasetKind) => set({ datasetKind, datasetTouched: true })}
+      />
       <div className="exp-dataset-body">
         {draft.datasetKind === "preset" && <PresetChoice draft={draft} set={set} />}
         {draft.datasetKind === "generator" && (

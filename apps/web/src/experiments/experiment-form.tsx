@@ -14,7 +14,13 @@ import {
   type DraftProblems,
   type ExperimentDraft,
 } from "../lib/experiment-draft.ts";
+import { SegmentedChoice } from "../components/segmented-choice.tsx";
 import { DECIMAL, TextField, NUMERIC } from "../components/text-field.tsx";
+
+const PROMPT_MODES = [
+  { value: "chat", label: "Chat (model's template)" },
+  { value: "raw", label: "Raw text" },
+] as const;
 
 type SetDraft = (patch: Partial<ExperimentDraft>) => void;
 
@@ -72,20 +78,12 @@ function PromptFields({
   return (
     <fieldset>
       <legend>Prompt</legend>
-      <div className="segmented" role="radiogroup" aria-label="Prompt mode">
-        {(["chat", "raw"] as const).map((mode) => (
-          <label key={mode}>
-            <input
-              type="radio"
-              name={`${id}-mode`}
-              value={mode}
-              checked={draft.promptMode === mode}
-              onChange={() => set({ promptMode: mode })}
-            />
-            {mode === "chat" ? "Chat (model's template)" : "Raw text"}
-          </label>
-        ))}
-      </div>
+      <SegmentedChoice
+        label="Prompt mode"
+        options={PROMPT_MODES}
+        value={draft.promptMode}
+        onChange={(promptMode) => set({ promptMode })}
+      />
       <div className="field">
         <label htmlFor={`${id}-template`}>Prompt template</label>
         <textarea

@@ -1,4 +1,4 @@
-import type { TokenPoint, TraceState } from "./trace-fold.ts";
+import { meanEntropy, type TokenPoint, type TraceState } from "./trace-fold.ts";
 
 /** One row the chart draws; `t` in seconds. */
 export interface ChartRow {
@@ -6,6 +6,8 @@ export interface ChartRow {
   thinking: number;
   answer: number | null;
   endP: number | null;
+  /** Mean entropy (bits) of the point's tokens; null where none reported one. */
+  entropy: number | null;
   injection: TokenPoint["injection"] | null;
 }
 
@@ -21,7 +23,9 @@ export const LIVE_CHART_POINTS = 200;
 /**
  * Fewer points for drawing: equal buckets, each represented by its last
  * point (the curves are cumulative, so the shape is kept) carrying the
- * bucket's highest stop pressure (so a spike is never averaged away).
+ * bucket's highest stop pressure (so a spike is never averaged away) and
+ * the mean entropy of its tokens (a level, not a spike: the shading shows
+ * each token's).
  * Points an injection made are always kept: they are the corners of a step.
  */
 export function downsamplePoints(
@@ -41,19 +45,31 @@ export function downsamplePoints(
       if (point.injection && i !== to - 1) out.push(point);
     }
     const last = points[to - 1]!;
-    out.push(endP === undefined || last.injection ? last : { ...last, endP });
+    if (last.injection) {
+      out.push(last);
+      continue;
+    }
+    const entropy = meanEntropy(points.slice(from, to));
+    out.push(
+      endP === undefined && !entropy
+        ? last
+        : { ...last, ...(endP === undefined ? {} : { endP }), ...entropy },
+    );
   }
   return out;
 }
 
 export function chartRows(points: readonly TokenPoint[], max = MAX_CHART_POINTS): ChartRow[] {
-  const rows: ChartRow[] = [{ t: 0, thinking: 0, answer: null, endP: null, injection: null }];
+  const rows: ChartRow[] = [
+    { t: 0, thinking: 0, answer: null, endP: null, entropy: null, injection: null },
+  ];
   for (const point of downsamplePoints(points, max)) {
     rows.push({
       t: point.time / 1000,
       thinking: point.thinking,
       answer: point.answer,
       endP: point.endP ?? null,
+      entropy: point.entropy ?? null,
       injection: point.injection ?? null,
     });
   }

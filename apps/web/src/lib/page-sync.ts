@@ -1,5 +1,6 @@
 import type { AppStore } from "../store/app-store.ts";
 import type { ThemeChoice } from "../store/display-slice.ts";
+import type { ShadeBy } from "./trace-fold.ts";
 import { parseHash } from "./hash-route.ts";
 import { encodeSettings } from "./settings-url.ts";
 
@@ -46,17 +47,24 @@ export function readDisplayPrefs(storage: Storage | undefined): {
   theme: ThemeChoice;
   projector: boolean;
   shading: boolean;
+  shadeBy: ShadeBy;
 } {
   try {
     const saved = JSON.parse(storage?.getItem(DISPLAY_KEY) ?? "{}") as {
       theme?: unknown;
       projector?: unknown;
       shading?: unknown;
+      shadeBy?: unknown;
     };
     const theme = saved.theme === "light" || saved.theme === "dark" ? saved.theme : "system";
-    return { theme, projector: saved.projector === true, shading: saved.shading === true };
+    return {
+      theme,
+      projector: saved.projector === true,
+      shading: saved.shading === true,
+      shadeBy: saved.shadeBy === "entropy" ? "entropy" : "pressure",
+    };
   } catch {
-    return { theme: "system", projector: false, shading: false };
+    return { theme: "system", projector: false, shading: false, shadeBy: "pressure" };
   }
 }
 
@@ -67,12 +75,12 @@ export function syncDisplay(
   storage: Storage | undefined,
 ): () => void {
   const apply = () => {
-    const { theme, projector, shading } = store.getState();
+    const { theme, projector, shading, shadeBy } = store.getState();
     if (theme === "system") delete root.dataset.theme;
     else root.dataset.theme = theme;
     root.dataset.projector = String(projector);
     try {
-      storage?.setItem(DISPLAY_KEY, JSON.stringify({ theme, projector, shading }));
+      storage?.setItem(DISPLAY_KEY, JSON.stringify({ theme, projector, shading, shadeBy }));
     } catch {
       // Private mode or a full quota: the choice just is not remembered.
     }
@@ -82,7 +90,8 @@ export function syncDisplay(
     if (
       state.theme !== previous.theme ||
       state.projector !== previous.projector ||
-      state.shading !== previous.shading
+      state.shading !== previous.shading ||
+      state.shadeBy !== previous.shadeBy
     )
       apply();
   });

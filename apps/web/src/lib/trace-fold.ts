@@ -51,10 +51,11 @@ export interface InjectionMark {
 }
 
 /**
- * A stretch of thinking where the model leaned towards closing its
- * thinking: characters [start, end) of the segment, with the level (1-4) of
- * the highest end probability among its tokens. Stretches below the first
- * level are not kept, so a calm trace costs nothing.
+ * A stretch of thinking to shade: characters [start, end) of the segment,
+ * with the level (1-4) of its strongest token, by stop pressure (the
+ * probability of closing the thinking) or by entropy (how unsure the model
+ * was). Stretches below the first level are not kept, so a calm trace costs
+ * nothing.
  */
 export interface HotSpan {
   start: number;
@@ -65,10 +66,28 @@ export interface HotSpan {
 /** End probabilities at or above each threshold reach that level (1-4). */
 export const SHADE_THRESHOLDS = [0.02, 0.1, 0.3, 0.6] as const;
 
+/**
+ * Entropies (bits) at or above each threshold reach that level (1-4): half
+ * a bit is a clear second choice, 1 bit a coin toss between two tokens,
+ * 2 bits among four, 3 among eight.
+ */
+export const ENTROPY_THRESHOLDS = [0.5, 1, 2, 3] as const;
+
+/** What the shading shows: the stop pressure or each token's entropy. */
+export type ShadeBy = "pressure" | "entropy";
+
 export function shadeLevel(probability: number | undefined): number {
-  if (probability === undefined) return 0;
+  return levelOf(probability, SHADE_THRESHOLDS);
+}
+
+export function entropyLevel(bits: number | undefined): number {
+  return levelOf(bits, ENTROPY_THRESHOLDS);
+}
+
+function levelOf(value: number | undefined, thresholds: readonly number[]): number {
+  if (value === undefined) return 0;
   let level = 0;
-  for (const threshold of SHADE_THRESHOLDS) if (probability >= threshold) level += 1;
+  for (const threshold of thresholds) if (value >= threshold) level += 1;
   return level;
 }
 
@@ -80,6 +99,8 @@ export interface TraceSegment {
   chars: number;
   /** Where the model leaned towards closing (thinking segments, when the backend reports it). */
   hot?: readonly HotSpan[];
+  /** Where the model was unsure of its next token (thinking segments, when the run has entropies). */
+  unsure?: readonly HotSpan[];
   /** The text before this segment ends a line (or there is none): its first block starts a line. */
   startsLine: boolean;
   tokens: number;
@@ -98,6 +119,10 @@ export interface TokenPoint {
   generated: number;
   /** Highest probability of closing the thinking among the tokens of this point. */
   endP?: number;
+  /** Mean entropy (bits) of the tokens of this point that reported one... */
+  entropy?: number;
+  /** ...and how many they were, so merged points weigh each token alike. */
+  entropyTokens?: number;
   /** Set on the point an injection made (the corner of a step in the curve). */
   injection?: InjectionKind;
 }
@@ -133,6 +158,8 @@ export interface TraceState {
   start: RunStart | null;
   phase: Phase;
   tokenCountsExact: boolean;
+  /** Some delta carried token entropies. */
+  hasEntropy: boolean;
   thinkingGenerated: number;
   thinkingInjected: number;
   closeTokens: number;
@@ -156,6 +183,7 @@ export const EMPTY_TRACE: TraceState = Object.freeze({
   start: null,
   phase: "thinking",
   tokenCountsExact: true,
+  hasEntropy: false,
   thinkingGenerated: 0,
   thinkingInjected: 0,
   closeTokens: 0,
@@ -213,8 +241,8 @@ class TraceDraft {
   private tailOwned = false;
   /** The tail's blocks array was created in this batch. */
   private tailBlocksOwned = false;
-  /** The tail's hot spans array was created in this batch. */
-  private tailHotOwned = false;
+  /** The tail's span arrays (by key) created in this batch. */
+  private tailSpansOwned = { hot: false, unsure: false };
 
   constructor(trace: TraceState) {
     this.state = { ...trace };
@@ -256,8 +284,14 @@ class TraceDraft {
         const endP = event.endProbabilities?.length
           ? Math.max(...event.endProbabilities)
           : undefined;
-        this.appendText(event.phase, event.text, event.tokens, shadeLevel(endP));
-        this.addPoint(event.time, endP);
+        const entropies = event.entropies?.length ? event.entropies : undefined;
+        if (entropies) s.hasEntropy = true;
+        const levels = {
+          hot: shadeLevel(endP),
+          unsure: entropies ? entropyLevel(Math.max(...entropies)) : 0,
+        };
+        this.appendText(event.phase, event.text, event.tokens, levels);
+        this.addPoint(event.time, endP, undefined, entropies);
         break;
       }
       case "injection": {
@@ -355,20 +389,29 @@ class TraceDraft {
     segments.push({ ...segment, startsLine: previous === undefined || previous.endsWith("\n") });
     this.tailOwned = true;
     this.tailBlocksOwned = true;
-    this.tailHotOwned = true;
+    this.tailSpansOwned = { hot: true, unsure: true };
   }
 
-  private appendText(phase: Phase, text: string, tokens: number, level: number): void {
+  private appendText(
+    phase: Phase,
+    text: string,
+    tokens: number,
+    levels: Record<SpanKey, number>,
+  ): void {
     const segments = this.segmentList();
     const last = segments.at(-1);
     if (!last || last.type !== phase) {
-      const hot = level > 0 && text.length > 0 ? [{ start: 0, end: text.length, level }] : null;
+      const spans = (level: number) =>
+        level > 0 && text.length > 0 ? [{ start: 0, end: text.length, level }] : null;
+      const hot = spans(levels.hot);
+      const unsure = spans(levels.unsure);
       this.pushSegment({
         type: phase,
         blocks: [text],
         chars: text.length,
         tokens,
         ...(hot ? { hot } : {}),
+        ...(unsure ? { unsure } : {}),
       });
       return;
     }
@@ -378,9 +421,13 @@ class TraceDraft {
       segments[segments.length - 1] = tail;
       this.tailOwned = true;
       this.tailBlocksOwned = false;
-      this.tailHotOwned = false;
+      this.tailSpansOwned = { hot: false, unsure: false };
     }
-    if (level > 0 && text.length > 0) this.addHot(tail, tail.chars, text.length, level);
+    if (text.length > 0) {
+      for (const key of SPAN_KEYS) {
+        if (levels[key] > 0) this.addSpan(key, tail, tail.chars, text.length, levels[key]);
+      }
+    }
     tail.chars += text.length;
     if (!this.tailBlocksOwned) {
       tail.blocks = tail.blocks.slice();
@@ -407,13 +454,19 @@ class TraceDraft {
     tail.tokens += tokens;
   }
 
-  /** Marks characters [start, start + length) of the (owned) tail as hot, merging with a touching span of the same level. */
-  private addHot(tail: TraceSegment, start: number, length: number, level: number): void {
-    if (!this.tailHotOwned) {
-      tail.hot = tail.hot ? tail.hot.slice() : [];
-      this.tailHotOwned = true;
+  /** Marks characters [start, start + length) of the (owned) tail in `key`'s spans, merging with a touching span of the same level. */
+  private addSpan(
+    key: SpanKey,
+    tail: TraceSegment,
+    start: number,
+    length: number,
+    level: number,
+  ): void {
+    if (!this.tailSpansOwned[key]) {
+      tail[key] = tail[key] ? tail[key].slice() : [];
+      this.tailSpansOwned[key] = true;
     }
-    const hot = (tail.hot ??= []) as HotSpan[];
+    const hot = (tail[key] ??= []) as HotSpan[];
     const previous = hot.at(-1);
     if (previous && previous.end === start && previous.level === level) {
       hot[hot.length - 1] = { ...previous, end: start + length };
@@ -422,7 +475,12 @@ class TraceDraft {
     }
   }
 
-  private addPoint(time: number, endP: number | undefined, kind?: InjectionKind): void {
+  private addPoint(
+    time: number,
+    endP: number | undefined,
+    kind?: InjectionKind,
+    entropies?: readonly number[],
+  ): void {
     const s = this.state;
     const point: TokenPoint = {
       time,
@@ -445,12 +503,51 @@ class TraceDraft {
       const merged: TokenPoint = { ...point, time: last.time };
       const maxP = maxDefined(last.endP, endP);
       if (maxP !== undefined) merged.endP = maxP;
+      const entropy = meanEntropy([last, entropyPoint(entropies)]);
+      if (entropy) Object.assign(merged, entropy);
       points[points.length - 1] = merged;
       return;
     }
     if (endP !== undefined) point.endP = endP;
+    if (entropies) Object.assign(point, entropyPoint(entropies));
     points.push(point);
   }
+}
+
+/** The span lists a segment keeps: by stop pressure and by entropy. */
+type SpanKey = "hot" | "unsure";
+const SPAN_KEYS: readonly SpanKey[] = ["hot", "unsure"];
+
+/** The segment spans a shading choice draws. */
+export function shadeSpans(
+  segment: TraceSegment,
+  by: ShadeBy | null | undefined,
+): readonly HotSpan[] | undefined {
+  if (by === "pressure") return segment.hot;
+  if (by === "entropy") return segment.unsure;
+  return undefined;
+}
+
+type EntropyPart = Pick<TokenPoint, "entropy" | "entropyTokens">;
+
+function entropyPoint(entropies: readonly number[] | undefined): EntropyPart {
+  if (!entropies?.length) return {};
+  return {
+    entropy: entropies.reduce((sum, bits) => sum + bits, 0) / entropies.length,
+    entropyTokens: entropies.length,
+  };
+}
+
+/** The mean entropy over several points' tokens, each token weighing alike; null when none has one. */
+export function meanEntropy(parts: readonly EntropyPart[]): Required<EntropyPart> | null {
+  let sum = 0;
+  let tokens = 0;
+  for (const part of parts) {
+    if (part.entropy === undefined || !part.entropyTokens) continue;
+    sum += part.entropy * part.entropyTokens;
+    tokens += part.entropyTokens;
+  }
+  return tokens > 0 ? { entropy: sum / tokens, entropyTokens: tokens } : null;
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {

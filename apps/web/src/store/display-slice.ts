@@ -1,4 +1,5 @@
 import type { PlaybackOptions } from "../lib/playback.ts";
+import type { ShadeBy } from "../lib/trace-fold.ts";
 import type { SliceCreator } from "./slice.ts";
 
 export type ThemeChoice = "system" | "light" | "dark";
@@ -9,12 +10,15 @@ export interface DisplaySlice {
   projector: boolean;
   /** How runs play in the view (live and replayed): speed and holding at each intervention. */
   playback: PlaybackOptions;
-  /** Shade the thinking by the model's probability of closing it, where the backend reports it. */
+  /** Shade the thinking (by `shadeBy`), where the run's backend reports it. */
   shading: boolean;
+  /** What the shading shows: the stop pressure or each token's entropy. */
+  shadeBy: ShadeBy;
   setTheme(theme: ThemeChoice): void;
   setProjector(on: boolean): void;
   setPlayback(patch: Partial<PlaybackOptions>): void;
   setShading(on: boolean): void;
+  setShadeBy(by: ShadeBy): void;
 }
 
 export const createDisplaySlice: SliceCreator<DisplaySlice> = () => (set) => ({
@@ -22,8 +26,10 @@ export const createDisplaySlice: SliceCreator<DisplaySlice> = () => (set) => ({
   projector: false,
   playback: { speed: 1, pauseAtInterventions: false },
   shading: false,
+  shadeBy: "pressure",
   setTheme: (theme) => set({ theme }),
   setProjector: (projector) => set({ projector }),
   setPlayback: (patch) => set((state) => ({ playback: { ...state.playback, ...patch } })),
   setShading: (shading) => set({ shading }),
+  setShadeBy: (shadeBy) => set({ shadeBy }),
 });

@@ -138,7 +138,7 @@ const CompareColumn = memo(function CompareColumn({
   index: number;
 }) {
   const run = useApp((s) => s.runs[runKey]);
-  const shading = useApp((s) => s.shading);
+  const shading = useApp((s) => (s.shading ? s.shadeBy : null));
   if (!run) return null;
   const trace = run.trace;
   const live = isActive(run);

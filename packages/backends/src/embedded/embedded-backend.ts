@@ -49,7 +49,7 @@ export interface EmbeddedBackendOptions {
   /** Compute layer. Default: `THINKSCOPE_EMBEDDED_GPU` (auto, cuda, vulkan, metal), else the CPU. */
   gpu?: EmbeddedGpu;
   /**
-   * Honour `probeTokenIds`. Each probe needs the whole next-token distribution
+   * Honour `probeTokenIds` and `tokenEntropy`. Each needs the whole next-token distribution
    * (a softmax and sort over the vocabulary), which cost about 85 ms per token
    * at a 151k vocabulary (measured on one CPU thread): too slow to leave on for
    * large vocabularies. `auto` (the default) turns it on up to 32,768 tokens.
@@ -157,6 +157,8 @@ export class EmbeddedBackend implements Backend {
       persistentSequence: true,
       suppress: true,
       tokenLogprobs: true,
+      // The same whole-distribution read as the probes, so under the same switch.
+      tokenEntropy: loaded ? loaded.info.logprobs : this.options.logprobs === true,
       contextLength: loaded?.info.contextSize ?? this.options.contextSize,
     };
   }

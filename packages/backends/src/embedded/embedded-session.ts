@@ -34,7 +34,7 @@ export interface SessionContext {
   contextSize: number;
   vocabularySize?: number;
   eosTokenIds: readonly number[];
-  /** Whether `probeTokenIds` is honoured (see the backend's `logprobs` option). */
+  /** Whether `probeTokenIds` and `tokenEntropy` are honoured (see the backend's `logprobs` option). */
   logprobs: boolean;
   release(sequence: LlamaContextSequence, session: EmbeddedSession): void;
 }
@@ -142,12 +142,17 @@ export class EmbeddedSession implements GenerationSession {
     const reused = await this.track(this.reusePrefix(prompt));
     const fresh = prompt.slice(reused);
     const probes = this.ctx.logprobs ? (request.probeTokenIds ?? []) : [];
+    // Both read the whole next-token distribution; asking for it once serves both.
+    const entropy = this.ctx.logprobs && request.tokenEntropy === true;
     const { temperature, topP, topK, seed } = request.sampling;
     const context = [...prompt];
     const tokenBias = this.tokenBias(request.suppressWords, context);
     const steps: Steps = this.sequence.evaluateWithMetadata(
       asTokens(fresh),
-      { probabilities: probes.length > 0, confidence: request.tokenLogprobs === true },
+      {
+        probabilities: probes.length > 0 || entropy,
+        confidence: request.tokenLogprobs === true,
+      },
       {
         temperature,
         // node-llama-cpp defaults to top-k 40 and top-p 0.95; an unset value here means no truncation, as in OpenAI's API.
@@ -195,6 +200,8 @@ export class EmbeddedSession implements GenerationSession {
           };
           if (probes.length > 0)
             chunk.probeProbabilities = [probeProbability(step.value.probabilities, probes)];
+          if (entropy && step.value.probabilities)
+            chunk.entropies = [entropyBits(step.value.probabilities)];
           const confidence = (step.value as { confidence?: number }).confidence;
           if (request.tokenLogprobs && confidence !== undefined)
             chunk.logprobs = [Math.log(Math.max(confidence, Number.MIN_VALUE))];
@@ -334,6 +341,17 @@ function raceAbort<T>(operation: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * The entropy in bits of the distribution the token was sampled from (the
+ * model's own at temperature 0; after temperature and top-k/top-p otherwise,
+ * as llama.cpp hands it over).
+ */
+export function entropyBits(probabilities: ReadonlyMap<Token, number>): number {
+  let nats = 0;
+  for (const p of probabilities.values()) if (p > 0) nats -= p * Math.log(p);
+  return nats / Math.LN2;
 }
 
 function probeProbability(

@@ -173,20 +173,25 @@ export class UpstreamClient {
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
       });
       phase = "body";
-      response.setEncoding("utf8");
+      // Decoded per read, not per HTTP chunk: a server that sends each token as
+      // its own chunk would otherwise cost a decode and a string per token.
+      const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
       const status = response.statusCode ?? 0;
       if (status < 200 || status >= 300) {
         let text = "";
-        for await (const chunk of response) text += chunk as string;
-        throw httpStatusError(this.errors, url, status, text);
+        for await (const chunk of response)
+          text += decoder.decode(chunk as Buffer, { stream: true });
+        throw httpStatusError(this.errors, url, status, text + decoder.decode());
       }
       for await (const chunk of response) {
         clearTimeout(timer);
-        yield chunk as string;
+        yield decoder.decode(chunk as Buffer, { stream: true });
         // A body that had fully arrived still yields its buffered chunks after an abort.
         if (controller.signal.aborted) throw abortError();
         arm("went silent", this.timeouts.idleMs);
       }
+      const rest = decoder.decode();
+      if (rest !== "") yield rest;
       // A body cut short by the server (no final chunk) ends the iteration without an error.
       if (!response.complete) throw new Error("the body ended before its last chunk");
     } catch (error) {

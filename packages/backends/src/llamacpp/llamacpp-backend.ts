@@ -58,6 +58,8 @@ class LlamaCppBackend implements Backend {
       tokenizer: true,
       persistentSequence: false,
       suppress: true,
+      // Estimated from the `n_probs` candidates (a lower bound; see topKEntropyBits).
+      tokenEntropy: true,
     };
     if (this.contextLength !== undefined) capabilities.contextLength = this.contextLength;
     return capabilities;

@@ -6,6 +6,7 @@ import type {
 } from "@thinkscope/core";
 import { mergePieces, tokensEvent, type OutputPiece } from "../http/output-piece.ts";
 import { parseJsonObject } from "../http/json-event.ts";
+import { topKEntropyBits } from "../http/top-k-entropy.ts";
 import { readSseEvents } from "../http/sse-events.ts";
 import { StopStringFilter } from "../http/stop-string-filter.ts";
 import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
@@ -138,6 +139,10 @@ export class LlamaCppSession implements GenerationSession {
           const entries = chunk.completion_probabilities;
           piece.probeProbabilities = probeProbabilities(entries, probes, ids.length);
         }
+        if (request.tokenEntropy) {
+          const entropies = candidateEntropies(chunk.completion_probabilities, ids.length);
+          if (entropies) piece.entropies = entropies;
+        }
       }
       if (text === "") {
         held.push(piece);
@@ -175,7 +180,7 @@ export class LlamaCppSession implements GenerationSession {
     if (sampling.topP !== undefined) body.top_p = sampling.topP;
     if (sampling.topK !== undefined) body.top_k = sampling.topK;
     if (sampling.seed !== undefined) body.seed = sampling.seed;
-    if (probes) body.n_probs = this.ctx.probeTopProbs;
+    if (probes || request.tokenEntropy) body.n_probs = this.ctx.probeTopProbs;
     if (request.suppressWords?.length) body.logit_bias = suppressionBias(request.suppressWords);
     return body;
   }
@@ -233,6 +238,22 @@ function probeProbabilities(
     }
     return Math.min(1, probability);
   });
+}
+
+/** Per token, the entropy estimated from its top `n_probs` candidates (`topKEntropyBits`). */
+function candidateEntropies(
+  entries: LlamaCppTokenProbabilities[] | undefined,
+  tokenCount: number,
+): number[] | undefined {
+  if (!entries || entries.length !== tokenCount) return undefined;
+  return entries.map((entry) =>
+    topKEntropyBits(
+      (entry.top_probs ?? entry.top_logprobs ?? []).map(
+        (candidate) =>
+          candidate.prob ?? (candidate.logprob === undefined ? 0 : Math.exp(candidate.logprob)),
+      ),
+    ),
+  );
 }
 
 function usageOf(

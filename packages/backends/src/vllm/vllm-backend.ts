@@ -65,6 +65,8 @@ class VllmBackend implements Backend {
       persistentSequence: false,
       suppress: true,
       tokenLogprobs: true,
+      // Estimated from the `logprobs: k` candidates (a lower bound; see topKEntropyBits).
+      tokenEntropy: true,
     };
     if (this.contextLength !== undefined) capabilities.contextLength = this.contextLength;
     return capabilities;

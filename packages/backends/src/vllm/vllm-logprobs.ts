@@ -1,3 +1,4 @@
+import { topKEntropyBits } from "../http/top-k-entropy.ts";
 import type { VllmLogprobs } from "./vllm-wire.ts";
 
 /**
@@ -31,6 +32,24 @@ export function probeProbabilities(
       probability += Math.exp(logprob);
     }
     result.push(Math.min(1, probability));
+  }
+  return result;
+}
+
+/**
+ * Per token, the entropy estimated from its listed candidates
+ * (`topKEntropyBits`); `topK` is the `logprobs` asked for (the probe ids
+ * may come on top of those).
+ */
+export function candidateEntropies(
+  logprobs: VllmLogprobs,
+  tokenCount: number,
+  topK: number,
+): number[] {
+  const result: number[] = [];
+  for (let index = 0; index < tokenCount; index++) {
+    const top = logprobs.top_logprobs?.[index] ?? {};
+    result.push(topKEntropyBits(Object.values(top).map(Math.exp), topK));
   }
   return result;
 }

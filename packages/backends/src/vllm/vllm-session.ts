@@ -9,7 +9,7 @@ import { readSseBatches } from "../http/sse-events.ts";
 import { joinUrl, type UpstreamClient } from "../http/upstream-client.ts";
 import { disconnectedError, malformedError, streamErrorEvent } from "../http/upstream-errors.ts";
 import { mergePieces, tokensEvent, type OutputPiece } from "../http/output-piece.ts";
-import { hasTextKeys, probeProbabilities } from "./vllm-logprobs.ts";
+import { candidateEntropies, hasTextKeys, probeProbabilities } from "./vllm-logprobs.ts";
 import type {
   VllmCompletionChunk,
   VllmDetokenizeResponse,
@@ -175,6 +175,14 @@ export class VllmSession implements GenerationSession {
     let logprobs = request.tokenLogprobs
       ? choice.logprobs?.token_logprobs?.map((logprob) => Math.min(0, logprob ?? 0))
       : undefined;
+    let entropies =
+      request.tokenEntropy && choice.logprobs?.top_logprobs
+        ? candidateEntropies(
+            choice.logprobs,
+            choice.logprobs.top_logprobs.length,
+            this.ctx.probeTopLogprobs,
+          )
+        : undefined;
     const stoppedOnToken =
       end !== undefined && end.reason === "stop" && end.stoppedBy?.text === undefined;
     const stopId = end?.stoppedBy?.tokenId;
@@ -191,6 +199,7 @@ export class VllmSession implements GenerationSession {
         end = { ...end, probeProbability: atStop };
       probabilities = probabilities?.slice(0, -1);
       logprobs = logprobs?.slice(0, -1);
+      entropies = entropies?.slice(0, -1);
     }
 
     let tokenCount: number;
@@ -205,6 +214,7 @@ export class VllmSession implements GenerationSession {
     if (probabilities && probabilities.length === tokenCount)
       piece.probeProbabilities = probabilities;
     if (logprobs && logprobs.length === tokenCount) piece.logprobs = logprobs;
+    if (entropies && entropies.length === tokenCount) piece.entropies = entropies;
     return end ? { piece, end } : { piece };
   }
 
@@ -235,8 +245,10 @@ export class VllmSession implements GenerationSession {
     if (sampling.seed !== undefined) body.seed = sampling.seed;
     // vLLM bans each word with and without a leading space, and a multi-token word only at its last token.
     if (request.suppressWords?.length) body.bad_words = request.suppressWords;
-    // One candidate is enough for the generated token's own log-probability.
+    // One candidate is enough for the generated token's own log-probability;
+    // an entropy estimate wants as many as a probe does.
     if (request.tokenLogprobs && !probes) body.logprobs = 1;
+    if (request.tokenEntropy) body.logprobs = this.ctx.probeTopLogprobs;
     if (probes) {
       body.logprobs = this.ctx.probeTopLogprobs;
       body.logprob_token_ids = probes;

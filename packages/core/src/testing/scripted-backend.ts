@@ -35,6 +35,8 @@ export interface ScriptedBackendOptions {
   probeProbability?: (position: number) => number;
   /** Report each token's log-probability, by its position in the reply. */
   tokenLogprob?: (position: number) => number;
+  /** Report each token's entropy in bits, by its position in the reply. */
+  tokenEntropy?: (position: number) => number;
 }
 
 export const SPECIAL_TOKENS = ["<think>", "</think>", "<|im_start|>", "<|im_end|>"] as const;
@@ -78,6 +80,8 @@ export interface RecordedRequest {
   stopTokenIds: number[];
   stopStrings: string[];
   suppressWords?: string[];
+  /** Set when the request asked for each token's entropy. */
+  tokenEntropy?: true;
 }
 
 export class ScriptedBackend implements Backend {
@@ -100,6 +104,7 @@ export class ScriptedBackend implements Backend {
       // Its "model" can leave words out of a reply, as a token ban would make a real one do.
       suppress: ids,
       tokenLogprobs: options.tokenLogprob !== undefined,
+      tokenEntropy: options.tokenEntropy !== undefined,
       contextLength: options.contextLength,
     };
   }
@@ -140,6 +145,7 @@ export class ScriptedBackend implements Backend {
       stopTokenIds: [...request.stopTokenIds],
       stopStrings: [...request.stopStrings],
       ...(request.suppressWords ? { suppressWords: [...request.suppressWords] } : {}),
+      ...(request.tokenEntropy ? { tokenEntropy: true as const } : {}),
     });
     const { replies, tokensPerChunk = 1, chunkDelayMs = 0, failAt } = this.options;
     const reply = withoutWords(
@@ -174,6 +180,9 @@ export class ScriptedBackend implements Backend {
           const logprob = this.options.tokenLogprob;
           if (request.tokenLogprobs && logprob)
             chunk.logprobs = ids.map((_, i) => logprob(start + i));
+          const entropy = this.options.tokenEntropy;
+          if (request.tokenEntropy && entropy)
+            chunk.entropies = ids.map((_, i) => entropy(start + i));
           yield chunk;
         }
         if (failing) {

@@ -2,7 +2,7 @@ import { createRoot } from "react-dom/client";
 import { EMPTY_TRACE, type TokenPoint, type TraceState } from "../../lib/trace-fold.ts";
 import { TokenChart } from "./token-chart.tsx";
 
-/** A made-up run of `count` points, with stop pressure and an answer, so every curve is drawn. */
+/** A made-up run of `count` points, with stop pressure, entropy and an answer, so every curve is drawn. */
 function sampleTrace(count: number): TraceState {
   const points: TokenPoint[] = Array.from({ length: count }, (_, i) => ({
     time: i * 50,
@@ -10,6 +10,8 @@ function sampleTrace(count: number): TraceState {
     answer: i > count * 0.8 ? i - Math.floor(count * 0.8) : null,
     generated: i * 40,
     endP: (i % 7) / 10,
+    entropy: (i % 5) / 2,
+    entropyTokens: 40,
   }));
   return { ...EMPTY_TRACE, points, lastTime: count * 50, thinkingGenerated: count * 40 };
 }

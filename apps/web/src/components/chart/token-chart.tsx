@@ -73,6 +73,7 @@ function axisTick({
 const millisecondsTick = (t: number) => `${Math.round(t * 1000)}ms`;
 const secondsTick = (t: number) => `${Number(t.toFixed(1))}s`;
 const percentTick = (p: number) => `${Math.round(p * 100)}%`;
+const bitsTick = (bits: number) => `${bits}`;
 const secondsLabel = (t: unknown) => `${Number(t).toFixed(2)} s`;
 const tooltipStyle = {
   background: "var(--surface)",
@@ -80,10 +81,15 @@ const tooltipStyle = {
   borderRadius: 6,
 };
 const tokenValue = (value: unknown) => formatCount(Number(value));
-const tokenOrPressureValue = (value: unknown, name: unknown) =>
-  name === "stop pressure" ? `${(Number(value) * 100).toFixed(1)}%` : formatCount(Number(value));
+const tokenPressureOrEntropyValue = (value: unknown, name: unknown) =>
+  name === "stop pressure"
+    ? `${(Number(value) * 100).toFixed(1)}%`
+    : name === "token entropy"
+      ? `${Number(value).toFixed(2)} bits`
+      : formatCount(Number(value));
 const MARGIN = { top: 16, right: 16, bottom: 4, left: 0 };
-const MARGIN_WITH_PRESSURE = { ...MARGIN, right: 8 };
+/** With an axis on the right (stop pressure, entropy), its labels are the margin. */
+const MARGIN_WITH_RIGHT_AXIS = { ...MARGIN, right: 8 };
 const COMPARE_MARGIN = { top: 12, right: 16, bottom: 4, left: 0 };
 
 /** Seconds on the time axis; milliseconds for runs shorter than two seconds (a tiny model is that fast). */
@@ -94,7 +100,8 @@ function timeTick(maxSeconds: number): (t: number) => string {
 /**
  * Thinking tokens over time, answer tokens after the close, a vertical
  * marker at each injection (coloured like its mark in the text), the budget
- * as a horizontal line, and the stop pressure when the backend reports it.
+ * as a horizontal line, the stop pressure when the backend reports it, and
+ * each stretch's mean token entropy when the run has it (its own axis, in bits).
  * No animation: a live series that animates on every batch is an animation storm.
  */
 export const TokenChart = memo(function TokenChart({
@@ -115,6 +122,9 @@ export const TokenChart = memo(function TokenChart({
   const axisTop = tokenAxisTop(maxTokens, cap);
   const showBudget = cap !== undefined && cap <= axisTop;
   const hasPressure = rows.some((r) => r.endP !== null);
+  const hasEntropy = rows.some((r) => r.entropy !== null);
+  // Rounded up to whole bits, at least one, so the axis does not jump with every spike.
+  const entropyTop = Math.max(1, Math.ceil(rows.reduce((m, r) => Math.max(m, r.entropy ?? 0), 0)));
   const thinkingTokens = trace.thinkingGenerated + trace.thinkingInjected;
   const summary =
     `Thinking tokens over time: ${formatCount(thinkingTokens)} thinking tokens in ${(trace.lastTime / 1000).toFixed(1)} s, ` +
@@ -124,7 +134,7 @@ export const TokenChart = memo(function TokenChart({
   return (
     <figure className="chart-box" role="img" aria-label={summary} style={{ margin: 0 }}>
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart data={rows} margin={hasPressure ? MARGIN_WITH_PRESSURE : MARGIN}>
+        <LineChart data={rows} margin={hasPressure || hasEntropy ? MARGIN_WITH_RIGHT_AXIS : MARGIN}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis
             dataKey="t"
@@ -146,14 +156,28 @@ export const TokenChart = memo(function TokenChart({
               orientation="right"
               domain={[0, 1]}
               tick={axisTick}
-              width={36}
+              // Room for "100%" and, beside it, the axis title.
+              width={54}
               tickFormatter={percentTick}
+              label={axisTitle("stop pressure", "var(--pressure-line)")}
+            />
+          )}
+          {hasEntropy && (
+            <YAxis
+              yAxisId="bits"
+              orientation="right"
+              domain={[0, entropyTop]}
+              allowDecimals={false}
+              tick={axisTick}
+              width={42}
+              tickFormatter={bitsTick}
+              label={axisTitle("entropy (bits)", "var(--entropy-line)")}
             />
           )}
           <Tooltip
             isAnimationActive={false}
             labelFormatter={secondsLabel}
-            formatter={tokenOrPressureValue}
+            formatter={tokenPressureOrEntropyValue}
             contentStyle={tooltipStyle}
           />
           {showBudget && <BudgetLine cap={cap} />}
@@ -198,13 +222,31 @@ export const TokenChart = memo(function TokenChart({
               connectNulls
             />
           )}
+          {hasEntropy && (
+            <Line
+              yAxisId="bits"
+              name="token entropy"
+              dataKey="entropy"
+              stroke="var(--entropy-line)"
+              strokeWidth={1.5}
+              dot={false}
+              isAnimationActive={false}
+              type="stepAfter"
+              connectNulls
+            />
+          )}
         </LineChart>
       </ResponsiveContainer>
-      {((cap !== undefined && !showBudget) || hasPressure) && (
+      {((cap !== undefined && !showBudget) || hasPressure || hasEntropy) && (
         <figcaption className="note legend">
           {hasPressure && (
             <span className="l-pressure">
               stop pressure: the model&apos;s probability of ending its thinking (right axis)
+            </span>
+          )}
+          {hasEntropy && (
+            <span className="l-entropy">
+              token entropy: how unsure the model was of its next token, in bits (right axis)
             </span>
           )}
           {cap !== undefined && !showBudget && (
@@ -215,6 +257,11 @@ export const TokenChart = memo(function TokenChart({
     </figure>
   );
 });
+
+/** A right axis's title, along the axis, in its line's colour. */
+function axisTitle(value: string, fill: string) {
+  return { value, angle: 90, position: "insideRight" as const, fontSize: 11, fill };
+}
 
 export interface CompareSeries {
   key: string;

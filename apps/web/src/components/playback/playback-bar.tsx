@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import { useApp } from "../../store/app-store.ts";
 import { PLAYBACK_SPEEDS } from "../../lib/playback.ts";
+import type { ShadeBy, TraceState } from "../../lib/trace-fold.ts";
 import type { Playback } from "./use-playback.ts";
 
 const HOLD_LABEL: Record<string, string> = {
@@ -10,6 +11,37 @@ const HOLD_LABEL: Record<string, string> = {
 
 function speedLabel(speed: number): string {
   return `${speed}×`;
+}
+
+const SHADE_LABEL: Record<ShadeBy, string> = {
+  pressure: "stop pressure",
+  entropy: "token entropy",
+};
+
+const SHADE_TIP: Record<ShadeBy, string> = {
+  pressure:
+    "Shade the thinking by the model's probability of closing it at each token (the chart's stop pressure).",
+  entropy:
+    "Shade the thinking by how unsure the model was of each token (its entropy, in bits: 1 bit is a coin toss between two tokens).",
+};
+
+/**
+ * Why the run on screen cannot be shaded this way, or null when it can.
+ * Entropy needs the backend to report it and the run to have asked (the
+ * page's runs do; API and experiment runs do not).
+ */
+export function unshadableReason(trace: TraceState, by: ShadeBy): string | null {
+  const capabilities = trace.start?.capabilities;
+  if (by === "pressure") {
+    return capabilities?.logprobs === false
+      ? "This run's backend reports no log-probabilities, so there is no stop pressure to shade by."
+      : null;
+  }
+  if (capabilities && capabilities.tokenEntropy !== true)
+    return "This run's backend cannot report how unsure the model was at each token.";
+  if (!trace.hasEntropy && trace.thinkingGenerated > 0)
+    return "This run was recorded without token entropy (only the page's own runs ask for it).";
+  return null;
 }
 
 /** Whether a key press belongs to a control that reads keys itself (typing, sliders, menus). */
@@ -63,8 +95,13 @@ export function PlaybackBar({ playback, canRestart }: { playback: Playback; canR
   const setPlayback = useApp((s) => s.setPlayback);
   const shading = useApp((s) => s.shading);
   const setShading = useApp((s) => s.setShading);
-  // Only backends that report log-probabilities say how close the model came to closing.
-  const shadable = playback.trace.start?.capabilities.logprobs ?? true;
+  const shadeBy = useApp((s) => s.shadeBy);
+  const setShadeBy = useApp((s) => s.setShadeBy);
+  const reasons: Record<ShadeBy, string | null> = {
+    pressure: unshadableReason(playback.trace, "pressure"),
+    entropy: unshadableReason(playback.trace, "entropy"),
+  };
+  const unshadable = reasons[shadeBy];
   usePlaybackKeys(playback);
   const { head, behind } = playback;
   const status = head.heldAt
@@ -139,22 +176,35 @@ export function PlaybackBar({ playback, canRestart }: { playback: Playback; canR
         />{" "}
         Pause at each Wait or forced close
       </label>
-      <label
-        className="playback-shading"
-        title={
-          shadable
-            ? "Shade the thinking by the model's probability of closing it at each token (the chart's stop pressure)."
-            : "This backend reports no log-probabilities, so there is nothing to shade by."
-        }
-      >
-        <input
-          type="checkbox"
-          checked={shading && shadable}
-          disabled={!shadable}
-          onChange={(event) => setShading(event.target.checked)}
-        />{" "}
-        Shade by stop pressure
-      </label>
+      <span className="playback-shading" title={unshadable ?? SHADE_TIP[shadeBy]}>
+        <label>
+          <input
+            type="checkbox"
+            checked={shading && unshadable === null}
+            disabled={unshadable !== null}
+            aria-describedby={unshadable ? "shading-reason" : undefined}
+            onChange={(event) => setShading(event.target.checked)}
+          />{" "}
+          Shade by
+        </label>{" "}
+        <select
+          aria-label="Shade the thinking by"
+          value={shadeBy}
+          onChange={(event) => setShadeBy(event.target.value as ShadeBy)}
+        >
+          {(["pressure", "entropy"] as const).map((by) => (
+            <option key={by} value={by} title={reasons[by] ?? SHADE_TIP[by]}>
+              {SHADE_LABEL[by]}
+              {reasons[by] ? " (not for this run)" : ""}
+            </option>
+          ))}
+        </select>
+        {unshadable && (
+          <span className="hint shading-reason" id="shading-reason">
+            {unshadable}
+          </span>
+        )}
+      </span>
       <span className="hint playback-status" role="status" aria-live="polite">
         {status}
       </span>

@@ -29,7 +29,7 @@ export function PlayedRun({
   startAtEnd?: boolean;
 }) {
   const options = useApp((s) => s.playback);
-  const shading = useApp((s) => s.shading);
+  const shading = useApp((s) => (s.shading ? s.shadeBy : null));
   const playback = usePlayback({ runKey, events, fullTrace: trace, options, startAtEnd });
   const live = !playback.head.paused && (streaming || playback.behind > 0);
   return (

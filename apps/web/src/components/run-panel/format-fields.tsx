@@ -1,5 +1,5 @@
-import { useId } from "react";
 import type { FormatChoice } from "../../lib/run-settings.ts";
+import { SegmentedChoice } from "../segmented-choice.tsx";
 import { MONO, TextField } from "../text-field.tsx";
 import { useSettings } from "./use-settings.ts";
 
@@ -16,26 +16,17 @@ const FORMATS: { value: FormatChoice; label: string; hint: string }[] = [
 /** The thinking format: how the model opens and closes its thinking. */
 export function FormatFields() {
   const { settings, set, problems } = useSettings();
-  const id = useId();
   const current = FORMATS.find((f) => f.value === settings.format);
   return (
     <fieldset>
       <legend>Thinking format</legend>
       <div className="field">
-        <div className="segmented" role="radiogroup" aria-label="Thinking format">
-          {FORMATS.map((format) => (
-            <label key={format.value}>
-              <input
-                type="radio"
-                name={`${id}-format`}
-                value={format.value}
-                checked={settings.format === format.value}
-                onChange={() => set({ format: format.value })}
-              />
-              {format.label}
-            </label>
-          ))}
-        </div>
+        <SegmentedChoice
+          label="Thinking format"
+          options={FORMATS}
+          value={settings.format}
+          onChange={(format) => set({ format })}
+        />
         <span className={problems.format ? "problem" : "hint"}>
           {problems.format ?? current?.hint}
         </span>

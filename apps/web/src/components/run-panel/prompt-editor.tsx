@@ -1,5 +1,11 @@
 import { useId } from "react";
+import { SegmentedChoice } from "../segmented-choice.tsx";
 import { useSettings } from "./use-settings.ts";
+
+const PROMPT_MODES = [
+  { value: "chat", label: "Chat" },
+  { value: "raw", label: "Raw" },
+] as const;
 
 /** The prompt, as a chat message (the server applies the model's template) or raw text sent as is. */
 export function PromptEditor() {
@@ -9,20 +15,12 @@ export function PromptEditor() {
     <fieldset>
       <legend>Prompt</legend>
       <div className="field">
-        <div className="segmented" role="radiogroup" aria-label="Prompt mode">
-          {(["chat", "raw"] as const).map((mode) => (
-            <label key={mode}>
-              <input
-                type="radio"
-                name={`${id}-mode`}
-                value={mode}
-                checked={settings.mode === mode}
-                onChange={() => set({ mode })}
-              />
-              {mode === "chat" ? "Chat" : "Raw"}
-            </label>
-          ))}
-        </div>
+        <SegmentedChoice
+          label="Prompt mode"
+          options={PROMPT_MODES}
+          value={settings.mode}
+          onChange={(mode) => set({ mode })}
+        />
         <span className="hint">
           {settings.mode === "chat"
             ? "A user message; the server applies the model's chat template."

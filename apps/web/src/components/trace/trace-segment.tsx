@@ -1,5 +1,11 @@
 import { memo, type ReactNode } from "react";
-import type { HotSpan, RunStart, TraceSegment } from "../../lib/trace-fold.ts";
+import {
+  shadeSpans,
+  type HotSpan,
+  type RunStart,
+  type ShadeBy,
+  type TraceSegment,
+} from "../../lib/trace-fold.ts";
 import { InjectionMark } from "./injection-mark.tsx";
 
 /**
@@ -82,20 +88,20 @@ function spansIn(hot: readonly HotSpan[], from: number, to: number): HotSpan[] {
  * A thinking segment or an injection. Finished segments keep their object
  * identity in the store, so `memo` skips them: only the tail re-renders.
  * With `shading`, stretches where the model leaned towards closing its
- * thinking are shaded by how strongly.
+ * thinking, or was unsure of its next token, are shaded by how strongly.
  */
 export const ThinkingSegment = memo(function ThinkingSegment({
   segment,
   start,
-  shading = false,
+  shading = null,
 }: {
   segment: TraceSegment;
   start: RunStart | null;
-  shading?: boolean;
+  shading?: ShadeBy | null;
 }) {
   if (segment.injection) return <InjectionMark mark={segment.injection} start={start} />;
   const { blocks } = segment;
-  const hot = shading ? segment.hot : undefined;
+  const hot = shadeSpans(segment, shading);
   let offset = 0;
   return (
     <span data-segment="thinking">

@@ -2,7 +2,7 @@ import { memo, useMemo } from "react";
 import { thinkingSteps } from "../../lib/thinking-steps.ts";
 import { useStickToBottom } from "../../lib/use-stick-to-bottom.ts";
 import { ThinkingMinimap } from "./thinking-minimap.tsx";
-import { segmentText, type TraceState } from "../../lib/trace-fold.ts";
+import { segmentText, type ShadeBy, type TraceState } from "../../lib/trace-fold.ts";
 import { AnswerView } from "./answer-view.tsx";
 import { ThinkingSegment } from "./trace-segment.tsx";
 import { VerdictBadge } from "./verdict-badge.tsx";
@@ -19,8 +19,8 @@ interface TraceViewProps {
   showAnswer?: boolean;
   /** The known right answer, for a right/wrong badge; null or absent when unknown. */
   reference?: string | null;
-  /** Shade where the model leaned towards closing its thinking. */
-  shading?: boolean;
+  /** Shade the thinking by stop pressure or by token entropy; null: not shaded. */
+  shading?: ShadeBy | null;
   /** Show the steps of the thinking beside it (off in narrow compare columns). */
   minimap?: boolean;
 }
@@ -38,7 +38,7 @@ export const TraceView = memo(function TraceView({
   label = "Trace",
   showAnswer = true,
   reference,
-  shading = false,
+  shading = null,
   minimap = true,
 }: TraceViewProps) {
   const { scroller, grows, onScroll } = useStickToBottom<HTMLDivElement>(live);
@@ -73,7 +73,7 @@ export const TraceView = memo(function TraceView({
         <>
           <h3 className="trace-heading">Thinking</h3>
           <div className="trace-body">
-            <div className="trace-thinking" ref={grows}>
+            <div className="trace-thinking" data-shade={shading ?? undefined} ref={grows}>
               {thinking.map((segment, index) => (
                 <ThinkingSegment key={index} segment={segment} start={start} shading={shading} />
               ))}
