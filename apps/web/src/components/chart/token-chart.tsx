@@ -27,6 +27,15 @@ interface AxisTickProps {
   tickFormatter?: (value: never, index: number) => string;
 }
 
+/**
+ * A vertical axis draws every tick it computes: its few labels are a line
+ * high and tens of pixels apart, so none can crowd another, and recharts no
+ * longer measures each new label in the DOM (a forced layout of the page)
+ * to find out. The time axis keeps recharts' own choice: its last label can
+ * come close to the one before on a narrow screen.
+ */
+const EVERY_TICK = 0;
+
 /** recharts' default label offsets: the cap height below the tick, half of it beside. */
 const TICK_DY = { start: "0.71em", middle: "0.355em", end: "0em" } as const;
 
@@ -146,6 +155,7 @@ export const TokenChart = memo(function TokenChart({
           <YAxis
             yAxisId="tokens"
             tick={axisTick}
+            interval={EVERY_TICK}
             width={48}
             allowDecimals={false}
             domain={[0, axisTop]}
@@ -156,6 +166,7 @@ export const TokenChart = memo(function TokenChart({
               orientation="right"
               domain={[0, 1]}
               tick={axisTick}
+              interval={EVERY_TICK}
               // Room for "100%" and, beside it, the axis title.
               width={54}
               tickFormatter={percentTick}
@@ -169,6 +180,7 @@ export const TokenChart = memo(function TokenChart({
               domain={[0, entropyTop]}
               allowDecimals={false}
               tick={axisTick}
+              interval={EVERY_TICK}
               width={42}
               tickFormatter={bitsTick}
               label={axisTitle("entropy (bits)", "var(--entropy-line)")}
@@ -298,7 +310,7 @@ export const CompareChart = memo(function CompareChart({ series }: { series: Com
             tickFormatter={timeTick(Math.max(0, ...data.map((d) => d.rows.at(-1)?.t ?? 0)))}
             allowDuplicatedCategory={false}
           />
-          <YAxis tick={axisTick} width={48} allowDecimals={false} />
+          <YAxis tick={axisTick} interval={EVERY_TICK} width={48} allowDecimals={false} />
           <Tooltip
             isAnimationActive={false}
             labelFormatter={secondsLabel}
