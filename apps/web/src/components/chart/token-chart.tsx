@@ -99,6 +99,14 @@ const tokenPressureOrEntropyValue = (value: unknown, name: unknown) =>
 const MARGIN = { top: 16, right: 16, bottom: 4, left: 0 };
 /** With an axis on the right (stop pressure, entropy), its labels are the margin. */
 const MARGIN_WITH_RIGHT_AXIS = { ...MARGIN, right: 8 };
+/** The time axis's ticks carry their unit; the token axis says what it counts. */
+const TOKENS_TITLE = {
+  value: "tokens",
+  angle: -90,
+  position: "insideLeft" as const,
+  fontSize: 11,
+  fill: "var(--text-muted)",
+};
 const COMPARE_MARGIN = { top: 12, right: 16, bottom: 4, left: 0 };
 
 /** Seconds on the time axis; milliseconds for runs shorter than two seconds (a tiny model is that fast). */
@@ -156,7 +164,9 @@ export const TokenChart = memo(function TokenChart({
             yAxisId="tokens"
             tick={axisTick}
             interval={EVERY_TICK}
-            width={48}
+            // Room for "1,000" and, beside it, the axis title.
+            width={60}
+            label={TOKENS_TITLE}
             allowDecimals={false}
             domain={[0, axisTop]}
           />
