@@ -1,4 +1,4 @@
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useDeferredValue } from "react";
 import { preloadWhenIdle } from "../../lib/preload-when-idle.ts";
 import { LIVE_CHART_POINTS, MAX_CHART_POINTS } from "../../lib/chart-data.ts";
 import { useThrottledValue } from "../../lib/use-throttled-value.ts";
@@ -42,7 +42,12 @@ export function LiveTokenChart({
   live: boolean;
   budget?: number;
 }) {
-  const shown = useThrottledValue(trace, live ? CHART_INTERVAL_MS : 0);
+  const throttled = useThrottledValue(trace, live ? CHART_INTERVAL_MS : 0);
+  // Drawn at a transition's priority, which React renders in slices it can
+  // interrupt: a chart mount or redraw (tens of milliseconds of recharts)
+  // never holds the main thread in one piece, and the trace's text goes first.
+  const shown = useDeferredValue(throttled, null);
+  if (shown === null) return fallback;
   return (
     <Suspense fallback={fallback}>
       <TokenChart
